@@ -1,0 +1,14 @@
+//! Candle data: files, the binary cache, resampling and the synthetic `sim` market.
+
+pub mod cache;
+pub mod error;
+pub mod file_formats;
+pub mod resample;
+pub mod sim;
+pub mod source;
+pub mod validate;
+
+pub use cache::Cache;
+pub use error::DataError;
+pub use file_formats::{load_file, FileFormat, Loaded};
+pub use source::{load, CandleQuery, CandleSet};

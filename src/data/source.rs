@@ -1,0 +1,176 @@
+//! Where a run's candles come from: a file, the `sim` market, or the data-dir cache of an exchange.
+
+use super::cache::Cache;
+use super::error::DataError;
+use super::file_formats::load_file;
+use super::resample::resample;
+use super::sim;
+use super::validate::{fmt_ts, infer_timeframe};
+use crate::engine::{Candle, Timeframe};
+use std::path::{Path, PathBuf};
+
+/// Exchanges the program knows. `sim` is offline and synthetic; others are served from the cache
+/// until the exchange connectors exist.
+pub const EXCHANGES: &[&str] = &["sim", "binance"];
+
+/// Candles to fetch for a run.
+#[derive(Debug, Clone)]
+pub struct CandleQuery {
+    pub exchange: String,
+    pub symbols: Vec<String>,
+    pub timeframe: Timeframe,
+    /// Inclusive start and exclusive end, Unix ms.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    /// Backtest straight from this file (one symbol).
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CandleSet {
+    /// One series per symbol, in the query's symbol order.
+    pub series: Vec<Vec<Candle>>,
+    pub warnings: Vec<String>,
+}
+
+/// Symbols are `BASE/QUOTE`, upper-cased: `btc/usdt` is accepted as `BTC/USDT`.
+pub fn normalise_symbol(s: &str) -> Result<String, String> {
+    let up = s.trim().to_ascii_uppercase();
+    let ok = |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
+    match up.split_once('/') {
+        Some((b, q)) if ok(b) && ok(q) => Ok(up),
+        _ => Err(format!("invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT")),
+    }
+}
+
+pub fn normalise_exchange(s: &str) -> Result<String, String> {
+    let e = s.trim().to_ascii_lowercase();
+    if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(format!("invalid exchange id '{s}'; known exchanges: {}", EXCHANGES.join(", ")));
+    }
+    Ok(e)
+}
+
+/// Parses ISO 8601 dates: `2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31T12:00:00+02:00`,
+/// `2024-01-31 12:00` (UTC when no offset is given).
+pub fn parse_date(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.timestamp_millis());
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
+            return Ok(d.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        if let Some(dt) = d.and_hms_opt(0, 0, 0) {
+            return Ok(dt.and_utc().timestamp_millis());
+        }
+    }
+    Err(format!("invalid date '{s}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z"))
+}
+
+fn clip(c: Vec<Candle>, start: Option<i64>, end: Option<i64>) -> Vec<Candle> {
+    let lo = start.map_or(0, |s| c.partition_point(|x| x.ts < s));
+    let hi = end.map_or(c.len(), |e| c.partition_point(|x| x.ts < e));
+    if lo == 0 && hi == c.len() {
+        return c;
+    }
+    c[lo..hi.max(lo)].to_vec()
+}
+
+/// Default sim range when none is given: the last 2000 closed candles.
+const DEFAULT_SIM_CANDLES: i64 = 2000;
+
+pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
+    if let (Some(s), Some(e)) = (q.start, q.end) {
+        if e <= s {
+            return Err(DataError::plain(format!("end {} must be after start {}", fmt_ts(e), fmt_ts(s))));
+        }
+    }
+    if let Some(file) = &q.file {
+        return load_from_file(file, q);
+    }
+    if q.exchange == "sim" {
+        let tf = q.timeframe;
+        let now = chrono::Utc::now().timestamp_millis();
+        let end = q.end.unwrap_or_else(|| tf.floor(now));
+        let start = q.start.unwrap_or(end - DEFAULT_SIM_CANDLES * tf.millis());
+        let series = q
+            .symbols
+            .iter()
+            .map(|s| sim::candles(s, tf, start, end).map_err(DataError::plain))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(CandleSet { series, warnings: Vec::new() });
+    }
+    let cache = Cache::new(data_dir);
+    let cached = cache.list()?;
+    let mut series = Vec::new();
+    let mut warnings = Vec::new();
+    for sym in &q.symbols {
+        let mine: Vec<_> = cached.iter().filter(|e| e.exchange == q.exchange && &e.symbol == sym).collect();
+        let describe = || {
+            if mine.is_empty() {
+                let any: Vec<String> = cached.iter().filter(|e| e.exchange == q.exchange).map(|e| e.describe()).collect();
+                if any.is_empty() {
+                    format!("nothing is cached for {}", q.exchange)
+                } else {
+                    format!("cached for {}: {}", q.exchange, any.join("; "))
+                }
+            } else {
+                format!("cached: {}", mine.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; "))
+            }
+        };
+        // The exact timeframe, else the coarsest cached timeframe it can be built from.
+        let base = mine
+            .iter()
+            .filter(|e| q.timeframe.is_multiple_of(e.timeframe))
+            .max_by_key(|e| e.timeframe.millis())
+            .ok_or_else(|| {
+                DataError::plain(format!(
+                    "no cached {} {} candles at {} or a finer timeframe it can be built from; {}. Import a file with `cracktrader-tui data import FILE --exchange {} --symbol {} --timeframe TF`",
+                    q.exchange, sym, q.timeframe, describe(), q.exchange, sym
+                ))
+            })?;
+        let (want_lo, want_hi) = (q.start.unwrap_or(base.first), q.end.unwrap_or(base.last + 1));
+        if want_lo < base.first || want_hi > base.last + base.timeframe.millis() {
+            return Err(DataError::plain(format!(
+                "{} {} is not cached for {}..{}; {}",
+                q.exchange,
+                sym,
+                fmt_ts(want_lo),
+                fmt_ts(want_hi),
+                describe()
+            )));
+        }
+        let raw = cache.load(&q.exchange, sym, base.timeframe)?.unwrap_or_default();
+        let raw = clip(raw, q.start, q.end);
+        series.push(resample(&raw, base.timeframe, q.timeframe));
+        if base.timeframe != q.timeframe {
+            warnings.push(format!("{sym}: built {} candles from cached {} data", q.timeframe, base.timeframe));
+        }
+    }
+    Ok(CandleSet { series, warnings })
+}
+
+fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
+    if q.symbols.len() != 1 {
+        return Err(DataError::plain(format!("--data backtests one symbol at a time; {} symbols were given", q.symbols.len())));
+    }
+    let loaded = load_file(file, None)?;
+    let file_tf = infer_timeframe(&loaded.candles).unwrap_or(q.timeframe);
+    if !q.timeframe.is_multiple_of(file_tf) {
+        return Err(DataError::new(
+            file,
+            None,
+            format!("holds {file_tf} candles, which cannot be turned into {} candles; use {file_tf} or a multiple of it", q.timeframe),
+        ));
+    }
+    let mut warnings = loaded.warnings;
+    if file_tf != q.timeframe {
+        warnings.push(format!("{}: built {} candles from {file_tf} data", file.display(), q.timeframe));
+    }
+    let candles = clip(loaded.candles, q.start, q.end);
+    Ok(CandleSet { series: vec![resample(&candles, file_tf, q.timeframe)], warnings })
+}

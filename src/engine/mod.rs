@@ -1,0 +1,16 @@
+//! The trading engine. Knows nothing of terminals, HTTP or files: backtest, paper and live differ only
+//! in the clock, market feed and execution plugged into `core::Engine`.
+
+pub mod clock;
+pub mod core;
+pub mod execution;
+pub mod indicators;
+pub mod metrics;
+pub mod portfolio;
+pub mod replay;
+pub mod strategy;
+pub mod timeframe;
+pub mod types;
+
+pub use timeframe::Timeframe;
+pub use types::{Candle, EquityPoint, Fill, Order, OrderKind, OrderStatus, Side};

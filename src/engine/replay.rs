@@ -1,0 +1,68 @@
+//! The historical market feed: replays per-symbol candle series through the engine in timestamp order.
+
+use super::clock::Clock;
+use super::core::{Engine, EventSink};
+use super::execution::Execution;
+use super::types::Candle;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How often (in engine steps) the replay checks for a stop request and reports progress.
+const CHECK_EVERY: usize = 16_384;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayEnd {
+    Completed,
+    Stopped,
+}
+
+/// Feeds every candle of `series` (one sorted series per symbol) to the engine. Candles of all symbols
+/// sharing a timestamp form one step; the step's equity point is recorded after all of them.
+pub fn replay<C: Clock, X: Execution, S: EventSink>(
+    engine: &mut Engine<C, X, S>,
+    series: &[&[Candle]],
+    stop: Option<&AtomicBool>,
+    mut progress: impl FnMut(usize, usize),
+) -> ReplayEnd {
+    let total: usize = series.iter().map(|s| s.len()).sum();
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    if let [only] = series {
+        engine.reserve_steps(only.len());
+        for (i, chunk) in only.chunks(CHECK_EVERY).enumerate() {
+            if stopped() {
+                return ReplayEnd::Stopped;
+            }
+            for bar in chunk {
+                engine.on_candle(0, bar);
+                engine.end_step(bar.ts);
+            }
+            progress(i * CHECK_EVERY + chunk.len(), total);
+        }
+        return ReplayEnd::Completed;
+    }
+    engine.reserve_steps(series.iter().map(|s| s.len()).max().unwrap_or(0));
+    let mut pos = vec![0usize; series.len()];
+    let mut done = 0usize;
+    let mut steps = 0usize;
+    loop {
+        let Some(ts) = series.iter().zip(&pos).filter_map(|(s, &p)| s.get(p).map(|c| c.ts)).min() else {
+            break;
+        };
+        for (sym, s) in series.iter().enumerate() {
+            if let Some(bar) = s.get(pos[sym]).filter(|c| c.ts == ts) {
+                engine.on_candle(sym, bar);
+                pos[sym] += 1;
+                done += 1;
+            }
+        }
+        engine.end_step(ts);
+        steps += 1;
+        if steps % CHECK_EVERY == 0 {
+            progress(done, total);
+            if stopped() {
+                return ReplayEnd::Stopped;
+            }
+        }
+    }
+    progress(done, total);
+    ReplayEnd::Completed
+}

@@ -1,0 +1,5 @@
+//! cracktrader-tui: a terminal trading console with an in-process engine and a REST/WebSocket API.
+
+pub mod data;
+pub mod engine;
+pub mod run;

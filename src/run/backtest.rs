@@ -1,0 +1,94 @@
+//! A backtest from start to finish: load candles, build the engine, replay, collect results.
+
+use super::config::RunConfig;
+use super::error::{ErrorCode, RunError};
+use super::results::{self, ResultsResponse, RunStatus};
+use crate::data::{self, CandleQuery};
+use crate::engine::clock::HistoricalClock;
+use crate::engine::core::{Engine, EngineConfig, EventSink, NoEvents};
+use crate::engine::execution::SimulatedExecution;
+use crate::engine::replay::{replay, ReplayEnd};
+use crate::engine::types::Candle;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// Orders per second of engine time the engine accepts from a strategy (Binance's spot limit is 10/s).
+pub const MAX_ORDERS_PER_SEC: u32 = 10;
+
+pub fn run_id() -> String {
+    let now = chrono::Utc::now();
+    let nanos = now.timestamp_nanos_opt().unwrap_or_default() as u64;
+    let tag = (nanos ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48;
+    format!("run-{}-{:04x}", now.format("%Y%m%d-%H%M%S"), tag)
+}
+
+pub fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn query(config: &RunConfig) -> CandleQuery {
+    CandleQuery {
+        exchange: config.exchange.clone(),
+        symbols: config.symbols.clone(),
+        timeframe: config.timeframe,
+        start: config.start_ms,
+        end: config.end_ms,
+        file: config.data_file.as_ref().map(PathBuf::from),
+    }
+}
+
+/// Loads the run's candles; a run with no candles at all is an error, not an empty result.
+pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleSet, RunError> {
+    let set = data::load(data_dir, &query(config)).map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
+    for (sym, s) in config.symbols.iter().zip(&set.series) {
+        if s.is_empty() {
+            return Err(RunError::new(ErrorCode::NoData, format!("no {} candles for {sym} in the requested range", config.timeframe)));
+        }
+    }
+    Ok(set)
+}
+
+/// Builds the engine for `config` with simulated execution and the historical clock.
+pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClock, SimulatedExecution, S> {
+    let spec = config.spec();
+    let strategies = config.symbols.iter().map(|_| (spec.build)(&config.params)).collect();
+    let cfg = EngineConfig {
+        initial_cash: config.initial_cash,
+        commission: config.commission,
+        symbols: config.symbols.len(),
+        sizing: config.sizing(),
+        max_orders_per_sec: MAX_ORDERS_PER_SEC,
+    };
+    Engine::new(cfg, HistoricalClock::default(), SimulatedExecution::new(config.symbols.len(), config.slippage_bps), sink, strategies)
+}
+
+/// Replays `series` and returns results. Used by the CLI directly and by the runner task.
+pub fn run_on<S: EventSink>(
+    run_id: &str,
+    config: RunConfig,
+    series: &[Vec<Candle>],
+    warnings: Vec<String>,
+    sink: S,
+    stop: Option<&AtomicBool>,
+    progress: impl FnMut(usize, usize),
+) -> ResultsResponse {
+    let start_time = now_iso();
+    let mut eng = engine(&config, sink);
+    let slices: Vec<&[Candle]> = series.iter().map(|s| s.as_slice()).collect();
+    let end = replay(&mut eng, &slices, stop, progress);
+    let status = match end {
+        ReplayEnd::Completed => RunStatus::Completed,
+        ReplayEnd::Stopped => {
+            eng.cancel_all("run stopped");
+            RunStatus::Stopped
+        }
+    };
+    let out = eng.finish();
+    results::build(run_id, config, status, start_time, Some(now_iso()), &out, None, warnings)
+}
+
+/// The CLI's backtest: load, run, results.
+pub fn run(data_dir: &Path, config: RunConfig) -> Result<ResultsResponse, RunError> {
+    let set = load_candles(data_dir, &config)?;
+    Ok(run_on(&run_id(), config, &set.series, set.warnings, NoEvents, None, |_, _| {}))
+}

@@ -1,0 +1,283 @@
+//! A run request as users give it (CLI flags, API JSON, dashboard form) and its validated form.
+
+use super::error::{ErrorCode, RunError};
+use crate::data::source::{normalise_exchange, normalise_symbol, parse_date};
+use crate::data::validate::fmt_ts;
+use crate::engine::strategy::{self, Params, Sizing, StrategySpec};
+use crate::engine::Timeframe;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Backtest,
+    Paper,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Backtest => "backtest",
+            Mode::Paper => "paper",
+            Mode::Live => "live",
+        }
+    }
+}
+
+pub const DEFAULT_CASH: f64 = 10_000.0;
+/// Binance's spot taker fee.
+pub const DEFAULT_COMMISSION: f64 = 0.001;
+const MAX_SYMBOLS: usize = 20;
+
+/// What a user asks for, unvalidated.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub strategy_name: String,
+    pub strategy_params: Map<String, Value>,
+    pub symbols: Vec<String>,
+    pub timeframe: String,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub initial_cash: f64,
+    pub exchange: String,
+    pub commission: Option<f64>,
+    pub slippage_bps: Option<f64>,
+    pub mode: Mode,
+    pub data_file: Option<PathBuf>,
+}
+
+/// A validated run configuration; this is the `config` object of results.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunConfig {
+    pub strategy_name: String,
+    /// Every parameter with its effective value (defaults filled in).
+    #[schema(value_type = Object)]
+    pub strategy_params: BTreeMap<String, f64>,
+    pub symbols: Vec<String>,
+    #[schema(value_type = String, example = "1h")]
+    pub timeframe: Timeframe,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub initial_cash: f64,
+    pub exchange: String,
+    pub commission: f64,
+    pub slippage_bps: f64,
+    pub mode: Mode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_file: Option<String>,
+    #[serde(skip)]
+    pub start_ms: Option<i64>,
+    #[serde(skip)]
+    pub end_ms: Option<i64>,
+    #[serde(skip)]
+    pub params: Params,
+}
+
+impl RunConfig {
+    pub fn spec(&self) -> &'static StrategySpec {
+        // Validation only ever stores names found in the registry.
+        strategy::find(&self.strategy_name).unwrap_or(&strategy::registry()[0])
+    }
+    pub fn sizing(&self) -> Sizing {
+        StrategySpec::sizing(&self.params)
+    }
+}
+
+/// Parses `KEY=VALUE` strings from the command line into JSON values (numbers where they parse).
+pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunError> {
+    let mut m = Map::new();
+    for p in pairs {
+        let (k, v) = p.split_once('=').ok_or_else(|| {
+            RunError::new(ErrorCode::InvalidParams, format!("parameter '{p}' must be KEY=VALUE, e.g. fast_period=10"))
+        })?;
+        let v = v.trim();
+        let value = v
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| v.parse::<f64>().map_err(|_| ()).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number).ok_or(())))
+            .unwrap_or_else(|_| Value::String(v.to_string()));
+        m.insert(k.trim().to_string(), value);
+    }
+    Ok(m)
+}
+
+fn param_schema(spec: &StrategySpec) -> Value {
+    Value::Array(
+        spec.all_params()
+            .iter()
+            .map(|p| json!({"name": p.name, "type": p.ty, "default": p.default, "min": p.min, "max": p.max}))
+            .collect(),
+    )
+}
+
+/// Validates a request. `known_exchanges` is every exchange id a run may use here.
+pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfig, RunError> {
+    let spec = strategy::find(&req.strategy_name).ok_or_else(|| {
+        let names: Vec<&str> = strategy::registry().iter().map(|s| s.name).collect();
+        RunError::new(ErrorCode::UnknownStrategy, format!("unknown strategy '{}'; available: {}", req.strategy_name, names.join(", ")))
+            .with_details(json!({ "available_strategies": names }))
+    })?;
+    let params = spec.resolve_json(&req.strategy_params).map_err(|e| {
+        RunError::new(ErrorCode::InvalidParams, format!("{}: {e}", spec.name)).with_details(json!({ "accepted_params": param_schema(spec) }))
+    })?;
+
+    let exchange = normalise_exchange(&req.exchange).map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
+    if !known_exchanges.iter().any(|e| e == &exchange) {
+        return Err(RunError::new(
+            ErrorCode::UnknownExchange,
+            format!("unknown exchange '{}'; available: {}", req.exchange, known_exchanges.join(", ")),
+        )
+        .with_details(json!({ "available_exchanges": known_exchanges })));
+    }
+
+    if req.symbols.is_empty() {
+        return Err(RunError::new(ErrorCode::InvalidSymbol, "at least one symbol is required, e.g. BTC/USDT")
+            .with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] })));
+    }
+    if req.symbols.len() > MAX_SYMBOLS {
+        return Err(RunError::field("symbols", format!("at most {MAX_SYMBOLS} symbols per run; {} given", req.symbols.len())));
+    }
+    let mut symbols = Vec::with_capacity(req.symbols.len());
+    for s in &req.symbols {
+        let n = normalise_symbol(s).map_err(|m| {
+            RunError::new(ErrorCode::InvalidSymbol, m).with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }))
+        })?;
+        if symbols.contains(&n) {
+            return Err(RunError::new(ErrorCode::InvalidSymbol, format!("symbol {n} is listed twice")));
+        }
+        symbols.push(n);
+    }
+
+    let timeframe: Timeframe = req.timeframe.parse().map_err(|e: crate::engine::timeframe::TimeframeError| {
+        RunError::new(ErrorCode::InvalidTimeframe, e.to_string())
+            .with_details(json!({ "accepted": Timeframe::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>() }))
+    })?;
+
+    let date = |s: &Option<String>| -> Result<Option<i64>, RunError> {
+        s.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse_date(s).map_err(|m| RunError::new(ErrorCode::InvalidDateRange, m)))
+            .transpose()
+    };
+    let (start_ms, end_ms) = (date(&req.start_date)?, date(&req.end_date)?);
+    if let (Some(s), Some(e)) = (start_ms, end_ms) {
+        if e <= s {
+            return Err(RunError::new(ErrorCode::InvalidDateRange, format!("end_date {} must be after start_date {}", fmt_ts(e), fmt_ts(s))));
+        }
+    }
+
+    if !(req.initial_cash.is_finite() && req.initial_cash > 0.0 && req.initial_cash <= 1e15) {
+        return Err(RunError::field("initial_cash", format!("initial_cash must be a positive amount up to 1e15, got {}", req.initial_cash)));
+    }
+    let commission = req.commission.unwrap_or(DEFAULT_COMMISSION);
+    if !(0.0..=0.1).contains(&commission) {
+        return Err(RunError::field("commission", format!("commission is a fee rate from 0 to 0.1 (0.001 = 0.1%), got {commission}")));
+    }
+    let slippage_bps = req.slippage_bps.unwrap_or(0.0);
+    if !(0.0..=1000.0).contains(&slippage_bps) {
+        return Err(RunError::field("slippage_bps", format!("slippage_bps must be from 0 to 1000, got {slippage_bps}")));
+    }
+    if req.data_file.is_some() && symbols.len() != 1 {
+        return Err(RunError::field("symbols", "a backtest from a data file takes exactly one symbol"));
+    }
+
+    Ok(RunConfig {
+        strategy_name: spec.name.to_string(),
+        strategy_params: params.iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        symbols,
+        timeframe,
+        start_date: start_ms.map(fmt_ts),
+        end_date: end_ms.map(fmt_ts),
+        initial_cash: req.initial_cash,
+        exchange,
+        commission,
+        slippage_bps,
+        mode: req.mode,
+        data_file: req.data_file.as_ref().map(|p| p.display().to_string()),
+        start_ms,
+        end_ms,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> RunRequest {
+        RunRequest {
+            strategy_name: "MovingAverageCross".into(),
+            strategy_params: Map::new(),
+            symbols: vec!["btc/usdt".into()],
+            timeframe: "1h".into(),
+            start_date: None,
+            end_date: None,
+            initial_cash: DEFAULT_CASH,
+            exchange: "sim".into(),
+            commission: None,
+            slippage_bps: None,
+            mode: Mode::Backtest,
+            data_file: None,
+        }
+    }
+
+    fn known() -> Vec<String> {
+        vec!["sim".into(), "binance".into()]
+    }
+
+    #[test]
+    fn defaults_and_normalisation() {
+        let c = validate(&req(), &known()).unwrap();
+        assert_eq!(c.symbols, vec!["BTC/USDT"]);
+        assert_eq!(c.commission, 0.001);
+        assert_eq!(c.strategy_params.get("fast_period"), Some(&10.0));
+        assert_eq!(c.sizing().stake_pct, 0.95);
+    }
+
+    #[test]
+    fn each_problem_has_its_code() {
+        let k = known();
+        let check = |f: &dyn Fn(&mut RunRequest), code: ErrorCode| {
+            let mut r = req();
+            f(&mut r);
+            let e = validate(&r, &k).unwrap_err();
+            assert_eq!(e.code, code, "{e}");
+            e
+        };
+        let e = check(&|r| r.strategy_name = "Nope".into(), ErrorCode::UnknownStrategy);
+        assert!(e.message.contains("MovingAverageCross"));
+        let e = check(&|r| r.strategy_params = params_from_pairs(&["fast=3".into()]).unwrap(), ErrorCode::InvalidParams);
+        assert!(e.details["accepted_params"].as_array().unwrap().iter().any(|p| p["name"] == "fast_period"));
+        check(&|r| r.strategy_params = params_from_pairs(&["fast_period=abc".into()]).unwrap(), ErrorCode::InvalidParams);
+        let e = check(&|r| r.symbols = vec!["BTCUSDT".into()], ErrorCode::InvalidSymbol);
+        assert!(e.details["supported_symbols"].is_array());
+        check(&|r| r.symbols = vec![], ErrorCode::InvalidSymbol);
+        check(&|r| r.timeframe = "7m".into(), ErrorCode::InvalidTimeframe);
+        check(&|r| r.exchange = "kraken".into(), ErrorCode::UnknownExchange);
+        check(&|r| r.start_date = Some("yesterday".into()), ErrorCode::InvalidDateRange);
+        check(
+            &|r| {
+                r.start_date = Some("2024-02-01".into());
+                r.end_date = Some("2024-01-01".into());
+            },
+            ErrorCode::InvalidDateRange,
+        );
+        let e = check(&|r| r.initial_cash = -5.0, ErrorCode::ValidationError);
+        assert_eq!(e.details["field"], "initial_cash");
+        check(&|r| r.commission = Some(0.5), ErrorCode::ValidationError);
+        check(&|r| r.slippage_bps = Some(-1.0), ErrorCode::ValidationError);
+    }
+
+    #[test]
+    fn pairs_parse_as_numbers() {
+        let m = params_from_pairs(&["a=1".into(), "b=0.5".into(), "c=x".into()]).unwrap();
+        assert_eq!(m["a"], json!(1));
+        assert_eq!(m["b"], json!(0.5));
+        assert_eq!(m["c"], json!("x"));
+        assert!(params_from_pairs(&["novalue".into()]).is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! Runs: request validation, the backtest pipeline and the results clients receive.
+
+pub mod backtest;
+pub mod config;
+pub mod error;
+pub mod results;
+
+pub use config::{Mode, RunConfig, RunRequest};
+pub use error::{ErrorCode, RunError};
+pub use results::{ResultsResponse, RunStatus};

@@ -1,0 +1,229 @@
+//! The results of a run as clients see them: the Web API's `ResultsResponse`, which is also what
+//! `backtest --json` prints.
+
+use super::config::RunConfig;
+use crate::data::validate::fmt_ts;
+use crate::engine::core::RunOutput;
+use crate::engine::metrics::{self, PerformanceMetrics};
+use crate::engine::types::{EquityPoint, Fill, Order};
+use serde::{Deserialize, Serialize};
+
+/// JSON output keeps at most this many equity points (evenly spaced, first and last kept).
+pub const MAX_EQUITY_POINTS: usize = 5000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Idle,
+    Starting,
+    Running,
+    Completed,
+    Failed,
+    Stopped,
+}
+
+impl RunStatus {
+    pub fn is_active(self) -> bool {
+        matches!(self, RunStatus::Starting | RunStatus::Running)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Idle => "idle",
+            RunStatus::Starting => "starting",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Stopped => "stopped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderRecord {
+    pub id: String,
+    pub symbol: String,
+    pub side: String,
+    #[serde(rename = "type")]
+    pub order_type: String,
+    pub amount: f64,
+    /// Limit price, or stop price for stop orders; null for market orders.
+    pub price: Option<f64>,
+    pub stop_price: Option<f64>,
+    pub status: String,
+    pub filled: f64,
+    pub average_price: Option<f64>,
+    pub reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TradeRecord {
+    pub id: String,
+    pub order_id: String,
+    pub timestamp: String,
+    pub symbol: String,
+    pub side: String,
+    pub size: f64,
+    pub price: f64,
+    pub value: f64,
+    pub commission: f64,
+    /// Realized pnl, net of both legs' fees, on fills that reduce a position; null on opening fills.
+    pub pnl: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PositionRecord {
+    pub symbol: String,
+    pub size: f64,
+    pub avg_price: f64,
+    pub last_price: f64,
+    pub value: f64,
+    pub unrealized_pnl: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EquityRecord {
+    pub timestamp: String,
+    pub value: f64,
+    pub cash: f64,
+    pub pnl: f64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResultsResponse {
+    pub run_id: String,
+    pub config: RunConfig,
+    pub status: RunStatus,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    pub orders: Vec<OrderRecord>,
+    pub trades: Vec<TradeRecord>,
+    pub positions: Vec<PositionRecord>,
+    pub equity_curve: Vec<EquityRecord>,
+    /// Points the engine recorded; `equity_curve` is evenly downsampled when this exceeds 5000.
+    pub equity_points_total: usize,
+    pub performance_metrics: PerformanceMetrics,
+    pub final_value: f64,
+    pub error: Option<String>,
+    /// Data warnings (gaps, resampling) worth showing next to the numbers.
+    pub warnings: Vec<String>,
+}
+
+pub fn order_record(o: &Order, symbols: &[String]) -> OrderRecord {
+    use crate::engine::types::OrderKind;
+    let stop_price = match o.kind {
+        OrderKind::Stop { stop } | OrderKind::StopLimit { stop, .. } => Some(stop),
+        _ => None,
+    };
+    OrderRecord {
+        id: o.id.to_string(),
+        symbol: symbols[o.symbol].clone(),
+        side: o.side.as_str().to_string(),
+        order_type: o.kind.name().to_string(),
+        amount: o.amount,
+        price: o.kind.display_price(),
+        stop_price,
+        status: o.status.as_str().to_string(),
+        filled: o.filled,
+        average_price: o.avg_fill_price,
+        reason: o.reason.clone(),
+        created_at: fmt_ts(o.created_at),
+        updated_at: fmt_ts(o.updated_at),
+    }
+}
+
+pub fn trade_record(f: &Fill, symbols: &[String]) -> TradeRecord {
+    TradeRecord {
+        id: f.id.to_string(),
+        order_id: f.order_id.to_string(),
+        timestamp: fmt_ts(f.ts),
+        symbol: symbols[f.symbol].clone(),
+        side: f.side.as_str().to_string(),
+        size: f.size,
+        price: f.price,
+        value: f.size * f.price,
+        commission: f.commission,
+        pnl: f.pnl,
+    }
+}
+
+pub fn equity_record(p: &EquityPoint, initial: f64) -> EquityRecord {
+    EquityRecord { timestamp: fmt_ts(p.ts), value: p.value, cash: p.cash, pnl: p.value - initial }
+}
+
+/// Indices of at most `max` evenly spaced points of `n`, always keeping the first and the last.
+pub fn downsample_indices(n: usize, max: usize) -> Vec<usize> {
+    if n <= max {
+        return (0..n).collect();
+    }
+    if max < 2 {
+        return vec![n - 1];
+    }
+    (0..max).map(|i| i * (n - 1) / (max - 1)).collect()
+}
+
+pub fn build(
+    run_id: &str,
+    config: RunConfig,
+    status: RunStatus,
+    start_time: String,
+    end_time: Option<String>,
+    out: &RunOutput,
+    error: Option<String>,
+    warnings: Vec<String>,
+) -> ResultsResponse {
+    let symbols = &config.symbols;
+    let initial = config.initial_cash;
+    let positions = out
+        .portfolio
+        .positions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.size > 0.0)
+        .map(|(i, p)| PositionRecord {
+            symbol: symbols[i].clone(),
+            size: p.size,
+            avg_price: p.avg_cost(),
+            last_price: p.last_price,
+            value: p.size * p.last_price,
+            unrealized_pnl: p.size * p.last_price - p.cost,
+        })
+        .collect();
+    let equity_curve = downsample_indices(out.equity.len(), MAX_EQUITY_POINTS)
+        .into_iter()
+        .map(|i| equity_record(&out.equity[i], initial))
+        .collect();
+    ResultsResponse {
+        run_id: run_id.to_string(),
+        status,
+        start_time,
+        end_time,
+        orders: out.orders.iter().map(|o| order_record(o, symbols)).collect(),
+        trades: out.fills.iter().map(|f| trade_record(f, symbols)).collect(),
+        positions,
+        equity_curve,
+        equity_points_total: out.equity.len(),
+        performance_metrics: metrics::compute(out, config.timeframe),
+        final_value: out.portfolio.value(),
+        error,
+        warnings,
+        config,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downsampling_keeps_ends_and_is_even() {
+        assert_eq!(downsample_indices(3, 5000), vec![0, 1, 2]);
+        let d = downsample_indices(1_000_000, 5000);
+        assert_eq!(d.len(), 5000);
+        assert_eq!((d[0], d[4999]), (0, 999_999));
+        let gaps: Vec<usize> = d.windows(2).map(|w| w[1] - w[0]).collect();
+        let (lo, hi) = (gaps.iter().min().unwrap(), gaps.iter().max().unwrap());
+        assert!(hi - lo <= 1, "uneven gaps {lo}..{hi}");
+    }
+}
