@@ -35,7 +35,15 @@ pub struct CacheEntry {
 
 impl CacheEntry {
     pub fn describe(&self) -> String {
-        format!("{} {} {} {}..{} ({} candles)", self.exchange, self.symbol, self.timeframe, fmt_ts(self.first), fmt_ts(self.last), self.count)
+        format!(
+            "{} {} {} {}..{} ({} candles)",
+            self.exchange,
+            self.symbol,
+            self.timeframe,
+            fmt_ts(self.first),
+            fmt_ts(self.last),
+            self.count
+        )
     }
 }
 
@@ -49,34 +57,64 @@ pub struct MergeStats {
 
 impl Cache {
     pub fn new(data_dir: &Path) -> Self {
-        Cache { root: data_dir.join("candles") }
+        Cache {
+            root: data_dir.join("candles"),
+        }
     }
 
     fn path(&self, exchange: &str, symbol: &str, tf: Timeframe) -> PathBuf {
-        self.root.join(exchange).join(symbol.replace('/', "_")).join(format!("{tf}.bin"))
+        self.root
+            .join(exchange)
+            .join(symbol.replace('/', "_"))
+            .join(format!("{tf}.bin"))
     }
 
-    pub fn load(&self, exchange: &str, symbol: &str, tf: Timeframe) -> Result<Option<Vec<Candle>>, DataError> {
+    pub fn load(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        tf: Timeframe,
+    ) -> Result<Option<Vec<Candle>>, DataError> {
         let path = self.path(exchange, symbol, tf);
         let mut f = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(DataError::new(&path, None, format!("cannot open cache file: {e}"))),
+            Err(e) => {
+                return Err(DataError::new(
+                    &path,
+                    None,
+                    format!("cannot open cache file: {e}"),
+                ))
+            }
         };
         let count = read_header(&mut f, &path)?;
         let mut candles = vec![Candle::default(); count as usize];
         f.read_exact(bytemuck::cast_slice_mut(&mut candles))
-            .map_err(|e| DataError::new(&path, None, format!("cache file is truncated or unreadable ({e}); re-import the data")))?;
+            .map_err(|e| {
+                DataError::new(
+                    &path,
+                    None,
+                    format!("cache file is truncated or unreadable ({e}); re-import the data"),
+                )
+            })?;
         Ok(Some(candles))
     }
 
     /// Merges `new` into the cached series by timestamp (new values win) and writes it atomically.
-    pub fn store(&self, exchange: &str, symbol: &str, tf: Timeframe, new: &[Candle]) -> Result<MergeStats, DataError> {
+    pub fn store(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        tf: Timeframe,
+        new: &[Candle],
+    ) -> Result<MergeStats, DataError> {
         let existing = self.load(exchange, symbol, tf)?.unwrap_or_default();
         let (merged, stats) = merge(&existing, new);
         let path = self.path(exchange, symbol, tf);
         let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(|e| DataError::new(dir, None, format!("cannot create cache directory: {e}")))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            DataError::new(dir, None, format!("cannot create cache directory: {e}"))
+        })?;
         let tmp = path.with_extension("bin.tmp");
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
@@ -96,9 +134,16 @@ impl Cache {
     /// Every cached series, sorted by exchange, symbol, timeframe. Reads only headers and end records.
     pub fn list(&self) -> Result<Vec<CacheEntry>, DataError> {
         let mut out = Vec::new();
-        let Ok(exchanges) = fs::read_dir(&self.root) else { return Ok(out) };
+        let Ok(exchanges) = fs::read_dir(&self.root) else {
+            return Ok(out);
+        };
         for ex in exchanges.flatten().filter(|e| e.path().is_dir()) {
-            for sym in fs::read_dir(ex.path()).into_iter().flatten().flatten().filter(|e| e.path().is_dir()) {
+            for sym in fs::read_dir(ex.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().is_dir())
+            {
                 for file in fs::read_dir(sym.path()).into_iter().flatten().flatten() {
                     let path = file.path();
                     let Some(tf) = path
@@ -122,27 +167,44 @@ impl Cache {
                 }
             }
         }
-        out.sort_by(|a, b| (&a.exchange, &a.symbol, a.timeframe).cmp(&(&b.exchange, &b.symbol, b.timeframe)));
+        out.sort_by(|a, b| {
+            (&a.exchange, &a.symbol, a.timeframe).cmp(&(&b.exchange, &b.symbol, b.timeframe))
+        });
         Ok(out)
     }
 }
 
 fn read_header(f: &mut fs::File, path: &Path) -> Result<u64, DataError> {
     let mut h = [0u8; HEADER];
-    f.read_exact(&mut h).map_err(|_| DataError::new(path, None, "not a candle cache file (too short); re-import the data"))?;
+    f.read_exact(&mut h).map_err(|_| {
+        DataError::new(
+            path,
+            None,
+            "not a candle cache file (too short); re-import the data",
+        )
+    })?;
     if &h[..8] != MAGIC {
-        return Err(DataError::new(path, None, "not a candle cache file (bad magic); re-import the data"));
+        return Err(DataError::new(
+            path,
+            None,
+            "not a candle cache file (bad magic); re-import the data",
+        ));
     }
     let count = u64::from_le_bytes(h[8..16].try_into().unwrap_or([0; 8]));
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len != HEADER as u64 + count * RECORD as u64 {
-        return Err(DataError::new(path, None, format!("cache file size {len} does not match its {count} candles; re-import the data")));
+        return Err(DataError::new(
+            path,
+            None,
+            format!("cache file size {len} does not match its {count} candles; re-import the data"),
+        ));
     }
     Ok(count)
 }
 
 fn read_ends(path: &Path) -> Result<Option<(i64, i64, u64)>, DataError> {
-    let mut f = fs::File::open(path).map_err(|e| DataError::new(path, None, format!("cannot open cache file: {e}")))?;
+    let mut f = fs::File::open(path)
+        .map_err(|e| DataError::new(path, None, format!("cannot open cache file: {e}")))?;
     let count = read_header(&mut f, path)?;
     if count == 0 {
         return Ok(None);
@@ -182,7 +244,14 @@ pub fn merge(old: &[Candle], new: &[Candle]) -> (Vec<Candle>, MergeStats) {
     out.extend_from_slice(&old[i..]);
     out.extend_from_slice(&new[j..]);
     let total = out.len();
-    (out, MergeStats { added: total - old.len(), replaced, total })
+    (
+        out,
+        MergeStats {
+            added: total - old.len(),
+            replaced,
+            total,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -197,24 +266,68 @@ mod tests {
     fn store_load_merge_list() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        assert_eq!(cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap(), None);
+        assert_eq!(
+            cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap(),
+            None
+        );
         let a = vec![c(0, 1.0), c(300_000, 2.0), c(600_000, 3.0)];
-        let s = cache.store("binance", "ETH/BTC", Timeframe::M5, &a).unwrap();
-        assert_eq!(s, MergeStats { added: 3, replaced: 0, total: 3 });
+        let s = cache
+            .store("binance", "ETH/BTC", Timeframe::M5, &a)
+            .unwrap();
+        assert_eq!(
+            s,
+            MergeStats {
+                added: 3,
+                replaced: 0,
+                total: 3
+            }
+        );
         let b = vec![c(600_000, 30.0), c(900_000, 4.0)];
-        let s = cache.store("binance", "ETH/BTC", Timeframe::M5, &b).unwrap();
-        assert_eq!(s, MergeStats { added: 1, replaced: 1, total: 4 });
-        let got = cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap().unwrap();
-        assert_eq!(got, vec![c(0, 1.0), c(300_000, 2.0), c(600_000, 30.0), c(900_000, 4.0)]);
+        let s = cache
+            .store("binance", "ETH/BTC", Timeframe::M5, &b)
+            .unwrap();
+        assert_eq!(
+            s,
+            MergeStats {
+                added: 1,
+                replaced: 1,
+                total: 4
+            }
+        );
+        let got = cache
+            .load("binance", "ETH/BTC", Timeframe::M5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                c(0, 1.0),
+                c(300_000, 2.0),
+                c(600_000, 30.0),
+                c(900_000, 4.0)
+            ]
+        );
         let list = cache.list().unwrap();
-        assert_eq!(list, vec![CacheEntry { exchange: "binance".into(), symbol: "ETH/BTC".into(), timeframe: Timeframe::M5, first: 0, last: 900_000, count: 4 }]);
+        assert_eq!(
+            list,
+            vec![CacheEntry {
+                exchange: "binance".into(),
+                symbol: "ETH/BTC".into(),
+                timeframe: Timeframe::M5,
+                first: 0,
+                last: 900_000,
+                count: 4
+            }]
+        );
     }
 
     #[test]
     fn corrupt_files_are_reported_not_loaded() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        cache.store("x", "A/B", Timeframe::M1, &[c(0, 1.0)]).unwrap();
+        cache
+            .store("x", "A/B", Timeframe::M1, &[c(0, 1.0)])
+            .unwrap();
         let path = dir.path().join("candles/x/A_B/1m.bin");
         let mut bytes = fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);
@@ -222,6 +335,10 @@ mod tests {
         let e = cache.load("x", "A/B", Timeframe::M1).unwrap_err();
         assert!(e.to_string().contains("re-import"), "{e}");
         fs::write(&path, b"hello world, not a cache").unwrap();
-        assert!(cache.load("x", "A/B", Timeframe::M1).unwrap_err().message.contains("bad magic"));
+        assert!(cache
+            .load("x", "A/B", Timeframe::M1)
+            .unwrap_err()
+            .message
+            .contains("bad magic"));
     }
 }

@@ -12,10 +12,18 @@ pub struct DataError {
 
 impl DataError {
     pub fn new(file: impl AsRef<Path>, line: Option<usize>, message: impl Into<String>) -> Self {
-        DataError { file: file.as_ref().display().to_string(), line, message: message.into() }
+        DataError {
+            file: file.as_ref().display().to_string(),
+            line,
+            message: message.into(),
+        }
     }
     pub fn plain(message: impl Into<String>) -> Self {
-        DataError { file: String::new(), line: None, message: message.into() }
+        DataError {
+            file: String::new(),
+            line: None,
+            message: message.into(),
+        }
     }
 }
 

@@ -44,7 +44,8 @@ pub fn resample(candles: &[Candle], from: Timeframe, to: Timeframe) -> Vec<Candl
         return candles.to_vec();
     }
     let mut agg = Aggregator::new(to);
-    let mut out = Vec::with_capacity(candles.len() / (to.millis() / from.millis()).max(1) as usize + 1);
+    let mut out =
+        Vec::with_capacity(candles.len() / (to.millis() / from.millis()).max(1) as usize + 1);
     out.extend(candles.iter().filter_map(|c| agg.push(c)));
     if let (Some(last_bucket), Some(last)) = (agg.take(), candles.last()) {
         if last.ts + from.millis() >= last_bucket.ts + to.millis() {
@@ -62,10 +63,23 @@ mod tests {
     fn five_minute_to_hourly() {
         // 13 five-minute candles from 00:00 to 01:00 -> one complete hour, then an incomplete one.
         let c: Vec<Candle> = (0..13)
-            .map(|i| Candle::new(i * 300_000, 10.0 + i as f64, 20.0 + i as f64, 5.0 - i as f64 * 0.1, 11.0 + i as f64, 1.0))
+            .map(|i| {
+                Candle::new(
+                    i * 300_000,
+                    10.0 + i as f64,
+                    20.0 + i as f64,
+                    5.0 - i as f64 * 0.1,
+                    11.0 + i as f64,
+                    1.0,
+                )
+            })
             .collect();
         let h = resample(&c, Timeframe::M5, Timeframe::H1);
-        assert_eq!(h.len(), 1, "the 01:00 bucket has only one of its twelve candles");
+        assert_eq!(
+            h.len(),
+            1,
+            "the 01:00 bucket has only one of its twelve candles"
+        );
         assert_eq!(h[0], Candle::new(0, 10.0, 31.0, 5.0 - 1.1, 22.0, 12.0));
     }
 
@@ -76,14 +90,19 @@ mod tests {
             Candle::new(1_800_000, 1.5, 3.0, 1.0, 2.5, 1.0),
             Candle::new(3_300_000, 2.5, 2.6, 2.0, 2.1, 1.0),
         ];
-        assert_eq!(resample(&c, Timeframe::M5, Timeframe::H1), vec![Candle::new(0, 1.0, 3.0, 0.5, 2.1, 3.0)]);
+        assert_eq!(
+            resample(&c, Timeframe::M5, Timeframe::H1),
+            vec![Candle::new(0, 1.0, 3.0, 0.5, 2.1, 3.0)]
+        );
     }
 
     #[test]
     fn weekly_buckets_start_monday() {
         // Daily candles from Monday 2018-01-08: seven make a week.
         let monday = 1_515_369_600_000;
-        let c: Vec<Candle> = (0..8).map(|i| Candle::new(monday + i * 86_400_000, 1.0, 2.0, 0.5, 1.0 + i as f64, 1.0)).collect();
+        let c: Vec<Candle> = (0..8)
+            .map(|i| Candle::new(monday + i * 86_400_000, 1.0, 2.0, 0.5, 1.0 + i as f64, 1.0))
+            .collect();
         let w = resample(&c, Timeframe::D1, Timeframe::W1);
         assert_eq!(w.len(), 1);
         assert_eq!((w[0].ts, w[0].close, w[0].volume), (monday, 7.0, 7.0));

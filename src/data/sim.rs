@@ -58,7 +58,9 @@ fn mix(mut z: u64) -> u64 {
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A plausible starting price for well-known assets, otherwise one derived from the name (0.5 to 500).
@@ -85,7 +87,10 @@ struct Market {
 impl Market {
     fn new(symbol: &str) -> Self {
         let (base, quote) = symbol.split_once('/').unwrap_or((symbol, "USDT"));
-        Market { seed: fnv1a(symbol), log_p0: (asset_price(base) / asset_price(quote)).ln() }
+        Market {
+            seed: fnv1a(symbol),
+            log_p0: (asset_price(base) / asset_price(quote)).ln(),
+        }
     }
 
     /// Drift and volatility of the 30-day regime containing `day`.
@@ -117,7 +122,11 @@ impl Market {
         let sm = vol / (MINUTES as f64).sqrt();
         let mut r = Rng::seeded(&[self.seed, 3, day as u64]);
         // 3% of days carry a jump of about three daily sigmas at a random minute.
-        let jump_at = if r.uniform() < 0.03 { (r.next_u64() % MINUTES as u64) as usize } else { usize::MAX };
+        let jump_at = if r.uniform() < 0.03 {
+            (r.next_u64() % MINUTES as u64) as usize
+        } else {
+            usize::MAX
+        };
         let jump = 3.0 * vol * r.normal();
         let mut walk = [0f64; MINUTES + 1];
         for k in 1..=MINUTES {
@@ -134,7 +143,14 @@ impl Market {
             let wick_lo = (-sm * 0.6 * r.normal().abs()).exp();
             let ret = (close / open).ln().abs();
             let volume = 10.0 * (0.5 * r.normal()).exp() * (1.0 + 200.0 * ret);
-            out.push(Candle::new(day_ms + (k as i64 - 1) * MIN_MS, open, open.max(close) * wick_hi, open.min(close) * wick_lo, close, volume));
+            out.push(Candle::new(
+                day_ms + (k as i64 - 1) * MIN_MS,
+                open,
+                open.max(close) * wick_hi,
+                open.min(close) * wick_lo,
+                close,
+                volume,
+            ));
             prev = close;
         }
     }
@@ -196,11 +212,20 @@ mod tests {
     #[test]
     fn deterministic_and_range_independent() {
         let a = candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 10 * DAY_MS).unwrap();
-        let b = candles("BTC/USDT", Timeframe::H1, JAN_2024 + 3 * DAY_MS, JAN_2024 + 5 * DAY_MS).unwrap();
+        let b = candles(
+            "BTC/USDT",
+            Timeframe::H1,
+            JAN_2024 + 3 * DAY_MS,
+            JAN_2024 + 5 * DAY_MS,
+        )
+        .unwrap();
         assert_eq!(a.len(), 240);
         assert_eq!(b.len(), 48);
         assert_eq!(&a[72..120], &b[..]);
-        assert_eq!(a, candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 10 * DAY_MS).unwrap());
+        assert_eq!(
+            a,
+            candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 10 * DAY_MS).unwrap()
+        );
         let other = candles("ETH/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 10 * DAY_MS).unwrap();
         assert_ne!(a[0].close, other[0].close);
     }
@@ -213,7 +238,13 @@ mod tests {
         assert_eq!(r.len(), h1.len());
         for (x, y) in r.iter().zip(&h1) {
             assert_eq!(x.ts, y.ts);
-            for (p, q) in [(x.open, y.open), (x.high, y.high), (x.low, y.low), (x.close, y.close), (x.volume, y.volume)] {
+            for (p, q) in [
+                (x.open, y.open),
+                (x.high, y.high),
+                (x.low, y.low),
+                (x.close, y.close),
+                (x.volume, y.volume),
+            ] {
                 assert!((p - q).abs() <= 1e-9 * q.abs(), "{x:?} vs {y:?}");
             }
         }
@@ -232,18 +263,38 @@ mod tests {
         let mean = rets.iter().sum::<f64>() / rets.len() as f64;
         let sd = (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / rets.len() as f64).sqrt();
         assert!((0.02..0.07).contains(&sd), "daily volatility {sd}");
-        let (lo, hi) = d.iter().fold((f64::MAX, 0f64), |(l, h), c| (l.min(c.low), h.max(c.high)));
-        assert!(lo > 30_000.0 / 1000.0 && hi < 30_000.0 * 1000.0, "prices {lo}..{hi}");
+        let (lo, hi) = d
+            .iter()
+            .fold((f64::MAX, 0f64), |(l, h), c| (l.min(c.low), h.max(c.high)));
+        assert!(
+            lo > 30_000.0 / 1000.0 && hi < 30_000.0 * 1000.0,
+            "prices {lo}..{hi}"
+        );
         // Continuity at minute level: open = previous close.
-        let m = candles("BTC/USDT", Timeframe::M1, JAN_2024, JAN_2024 + DAY_MS + 10 * MIN_MS).unwrap();
+        let m = candles(
+            "BTC/USDT",
+            Timeframe::M1,
+            JAN_2024,
+            JAN_2024 + DAY_MS + 10 * MIN_MS,
+        )
+        .unwrap();
         assert_eq!(m.len(), 1450);
-        assert!(m.windows(2).all(|w| (w[1].open - w[0].close).abs() < 1e-9 * w[0].close));
+        assert!(m
+            .windows(2)
+            .all(|w| (w[1].open - w[0].close).abs() < 1e-9 * w[0].close));
     }
 
     #[test]
     fn incomplete_final_bucket_is_dropped_and_huge_ranges_refused() {
         let h = candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 90 * MIN_MS).unwrap();
         assert_eq!(h.len(), 1);
-        assert!(candles("BTC/USDT", Timeframe::D1, EPOCH_MS, EPOCH_MS + 30 * 365 * DAY_MS).unwrap_err().contains("at most"));
+        assert!(candles(
+            "BTC/USDT",
+            Timeframe::D1,
+            EPOCH_MS,
+            EPOCH_MS + 30 * 365 * DAY_MS
+        )
+        .unwrap_err()
+        .contains("at most"));
     }
 }

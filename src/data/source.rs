@@ -36,17 +36,27 @@ pub struct CandleSet {
 /// Symbols are `BASE/QUOTE`, upper-cased: `btc/usdt` is accepted as `BTC/USDT`.
 pub fn normalise_symbol(s: &str) -> Result<String, String> {
     let up = s.trim().to_ascii_uppercase();
-    let ok = |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
+    let ok =
+        |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
     match up.split_once('/') {
         Some((b, q)) if ok(b) && ok(q) => Ok(up),
-        _ => Err(format!("invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT")),
+        _ => Err(format!(
+            "invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT"
+        )),
     }
 }
 
 pub fn normalise_exchange(s: &str) -> Result<String, String> {
     let e = s.trim().to_ascii_lowercase();
-    if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(format!("invalid exchange id '{s}'; known exchanges: {}", EXCHANGES.join(", ")));
+    if e.is_empty()
+        || !e
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "invalid exchange id '{s}'; known exchanges: {}",
+            EXCHANGES.join(", ")
+        ));
     }
     Ok(e)
 }
@@ -58,7 +68,13 @@ pub fn parse_date(s: &str) -> Result<i64, String> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(d.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ] {
         if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
             return Ok(d.and_utc().timestamp_millis());
         }
@@ -68,7 +84,9 @@ pub fn parse_date(s: &str) -> Result<i64, String> {
             return Ok(dt.and_utc().timestamp_millis());
         }
     }
-    Err(format!("invalid date '{s}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z"))
+    Err(format!(
+        "invalid date '{s}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z"
+    ))
 }
 
 fn clip(c: Vec<Candle>, start: Option<i64>, end: Option<i64>) -> Vec<Candle> {
@@ -86,7 +104,11 @@ const DEFAULT_SIM_CANDLES: i64 = 2000;
 pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
     if let (Some(s), Some(e)) = (q.start, q.end) {
         if e <= s {
-            return Err(DataError::plain(format!("end {} must be after start {}", fmt_ts(e), fmt_ts(s))));
+            return Err(DataError::plain(format!(
+                "end {} must be after start {}",
+                fmt_ts(e),
+                fmt_ts(s)
+            )));
         }
     }
     if let Some(file) = &q.file {
@@ -102,24 +124,40 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
             .iter()
             .map(|s| sim::candles(s, tf, start, end).map_err(DataError::plain))
             .collect::<Result<Vec<_>, _>>()?;
-        return Ok(CandleSet { series, warnings: Vec::new() });
+        return Ok(CandleSet {
+            series,
+            warnings: Vec::new(),
+        });
     }
     let cache = Cache::new(data_dir);
     let cached = cache.list()?;
     let mut series = Vec::new();
     let mut warnings = Vec::new();
     for sym in &q.symbols {
-        let mine: Vec<_> = cached.iter().filter(|e| e.exchange == q.exchange && &e.symbol == sym).collect();
+        let mine: Vec<_> = cached
+            .iter()
+            .filter(|e| e.exchange == q.exchange && &e.symbol == sym)
+            .collect();
         let describe = || {
             if mine.is_empty() {
-                let any: Vec<String> = cached.iter().filter(|e| e.exchange == q.exchange).map(|e| e.describe()).collect();
+                let any: Vec<String> = cached
+                    .iter()
+                    .filter(|e| e.exchange == q.exchange)
+                    .map(|e| e.describe())
+                    .collect();
                 if any.is_empty() {
                     format!("nothing is cached for {}", q.exchange)
                 } else {
                     format!("cached for {}: {}", q.exchange, any.join("; "))
                 }
             } else {
-                format!("cached: {}", mine.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; "))
+                format!(
+                    "cached: {}",
+                    mine.iter()
+                        .map(|e| e.describe())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
             }
         };
         // The exact timeframe, else the coarsest cached timeframe it can be built from.
@@ -133,8 +171,14 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
                     q.exchange, sym, q.timeframe, describe(), q.exchange, sym
                 ))
             })?;
-        let (want_lo, want_hi) = (q.start.unwrap_or(base.first), q.end.unwrap_or(base.last + 1));
-        if want_lo < base.first || want_hi > base.last + base.timeframe.millis() {
+        let (want_lo, want_hi) = (
+            q.start.unwrap_or(base.first),
+            q.end.unwrap_or(base.last + 1),
+        );
+        if want_lo < base.first
+            || want_lo > base.last
+            || want_hi > base.last + base.timeframe.millis()
+        {
             return Err(DataError::plain(format!(
                 "{} {} is not cached for {}..{}; {}",
                 q.exchange,
@@ -144,11 +188,16 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
                 describe()
             )));
         }
-        let raw = cache.load(&q.exchange, sym, base.timeframe)?.unwrap_or_default();
+        let raw = cache
+            .load(&q.exchange, sym, base.timeframe)?
+            .unwrap_or_default();
         let raw = clip(raw, q.start, q.end);
         series.push(resample(&raw, base.timeframe, q.timeframe));
         if base.timeframe != q.timeframe {
-            warnings.push(format!("{sym}: built {} candles from cached {} data", q.timeframe, base.timeframe));
+            warnings.push(format!(
+                "{sym}: built {} candles from cached {} data",
+                q.timeframe, base.timeframe
+            ));
         }
     }
     Ok(CandleSet { series, warnings })
@@ -156,7 +205,10 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
 
 fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
     if q.symbols.len() != 1 {
-        return Err(DataError::plain(format!("--data backtests one symbol at a time; {} symbols were given", q.symbols.len())));
+        return Err(DataError::plain(format!(
+            "--data backtests one symbol at a time; {} symbols were given",
+            q.symbols.len()
+        )));
     }
     let loaded = load_file(file, None)?;
     let file_tf = infer_timeframe(&loaded.candles).unwrap_or(q.timeframe);
@@ -169,8 +221,15 @@ fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> 
     }
     let mut warnings = loaded.warnings;
     if file_tf != q.timeframe {
-        warnings.push(format!("{}: built {} candles from {file_tf} data", file.display(), q.timeframe));
+        warnings.push(format!(
+            "{}: built {} candles from {file_tf} data",
+            file.display(),
+            q.timeframe
+        ));
     }
     let candles = clip(loaded.candles, q.start, q.end);
-    Ok(CandleSet { series: vec![resample(&candles, file_tf, q.timeframe)], warnings })
+    Ok(CandleSet {
+        series: vec![resample(&candles, file_tf, q.timeframe)],
+        warnings,
+    })
 }

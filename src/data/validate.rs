@@ -8,21 +8,32 @@ pub type Locate<'a> = &'a dyn Fn(usize) -> (Option<usize>, String);
 
 /// One candle's own consistency: finite, positive prices inside [low, high], non-negative volume.
 pub fn check_candle(c: &Candle) -> Result<(), String> {
-    let prices = [("open", c.open), ("high", c.high), ("low", c.low), ("close", c.close)];
+    let prices = [
+        ("open", c.open),
+        ("high", c.high),
+        ("low", c.low),
+        ("close", c.close),
+    ];
     for (name, v) in prices {
         if !v.is_finite() || v <= 0.0 {
             return Err(format!("{name} must be a positive number, got {v}"));
         }
     }
     if !c.volume.is_finite() || c.volume < 0.0 {
-        return Err(format!("volume must be a non-negative number, got {}", c.volume));
+        return Err(format!(
+            "volume must be a non-negative number, got {}",
+            c.volume
+        ));
     }
     if c.high < c.low {
         return Err(format!("high {} is below low {}", c.high, c.low));
     }
     for (name, v) in [("open", c.open), ("close", c.close)] {
         if v > c.high || v < c.low {
-            return Err(format!("{name} {v} is outside the bar's range [low {}, high {}]", c.low, c.high));
+            return Err(format!(
+                "{name} {v} is outside the bar's range [low {}, high {}]",
+                c.low, c.high
+            ));
         }
     }
     Ok(())
@@ -30,7 +41,12 @@ pub fn check_candle(c: &Candle) -> Result<(), String> {
 
 /// Series checks: timestamps strictly increasing (out of order or duplicated is an error); a gap larger
 /// than the timeframe is returned as a warning.
-pub fn check_series(candles: &[Candle], tf: Option<Timeframe>, file: &str, locate: Locate<'_>) -> Result<Vec<String>, DataError> {
+pub fn check_series(
+    candles: &[Candle],
+    tf: Option<Timeframe>,
+    file: &str,
+    locate: Locate<'_>,
+) -> Result<Vec<String>, DataError> {
     let tf = tf.or_else(|| infer_timeframe(candles));
     let mut warnings = Vec::new();
     let mut gaps = 0usize;
@@ -45,14 +61,22 @@ pub fn check_series(candles: &[Candle], tf: Option<Timeframe>, file: &str, locat
         let prev = candles[i - 1].ts;
         if c.ts == prev {
             let (line, what) = locate(i);
-            return Err(DataError::new(file, line, format!("{what}duplicate timestamp {}", fmt_ts(c.ts))));
+            return Err(DataError::new(
+                file,
+                line,
+                format!("{what}duplicate timestamp {}", fmt_ts(c.ts)),
+            ));
         }
         if c.ts < prev {
             let (line, what) = locate(i);
             return Err(DataError::new(
                 file,
                 line,
-                format!("{what}timestamp {} is out of order (previous candle is {})", fmt_ts(c.ts), fmt_ts(prev)),
+                format!(
+                    "{what}timestamp {} is out of order (previous candle is {})",
+                    fmt_ts(c.ts),
+                    fmt_ts(prev)
+                ),
             ));
         }
         if let Some(tf) = tf {
@@ -79,7 +103,11 @@ pub fn check_series(candles: &[Candle], tf: Option<Timeframe>, file: &str, locat
 
 /// The timeframe candles are at, guessed from the smallest spacing between them.
 pub fn infer_timeframe(c: &[Candle]) -> Option<Timeframe> {
-    let step = c.windows(2).map(|w| w[1].ts - w[0].ts).filter(|&d| d > 0).min()?;
+    let step = c
+        .windows(2)
+        .map(|w| w[1].ts - w[0].ts)
+        .filter(|&d| d > 0)
+        .min()?;
     Timeframe::ALL.iter().copied().find(|t| t.millis() == step)
 }
 

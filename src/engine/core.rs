@@ -6,7 +6,9 @@ use super::clock::Clock;
 use super::execution::{Execution, Match};
 use super::portfolio::{Portfolio, RoundTrip};
 use super::strategy::{Ctx, Request, Sizing, Strategy};
-use super::types::{Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx};
+use super::types::{
+    Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx,
+};
 use std::collections::VecDeque;
 
 /// Observers of a run (the runner's broadcast channel, a database writer). Every method has a no-op
@@ -57,6 +59,8 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     fills: Vec<Fill>,
     equity: Vec<EquityPoint>,
     open_orders: Vec<usize>,
+    /// Ids of working orders, so reserving cash for them never scans the whole order history.
+    open_ids: Vec<OrderId>,
     first_close: Vec<f64>,
     matches: Vec<Match>,
     requests: Vec<Request>,
@@ -68,7 +72,13 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     /// `strategies` holds one instance per symbol, in the run's symbol order.
-    pub fn new(cfg: EngineConfig, clock: C, execution: X, sink: S, strategies: Vec<Box<dyn Strategy>>) -> Self {
+    pub fn new(
+        cfg: EngineConfig,
+        clock: C,
+        execution: X,
+        sink: S,
+        strategies: Vec<Box<dyn Strategy>>,
+    ) -> Self {
         let n = cfg.symbols;
         assert_eq!(strategies.len(), n, "one strategy instance per symbol");
         Engine {
@@ -82,6 +92,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             fills: Vec::new(),
             equity: Vec::new(),
             open_orders: vec![0; n],
+            open_ids: Vec::new(),
             first_close: vec![f64::NAN; n],
             matches: Vec::new(),
             requests: Vec::new(),
@@ -117,11 +128,13 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     pub fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle) {
         self.clock.observe(bar.ts);
         self.sink.candle(symbol, bar);
-        self.execution.on_candle(symbol, bar, &mut self.orders, &mut self.matches);
+        self.execution
+            .on_candle(symbol, bar, &mut self.orders, &mut self.matches);
         if !self.matches.is_empty() {
             let matches = std::mem::take(&mut self.matches);
             for m in &matches {
-                let remaining = self.orders[m.order_id as usize - 1].amount - self.orders[m.order_id as usize - 1].filled;
+                let remaining = self.orders[m.order_id as usize - 1].amount
+                    - self.orders[m.order_id as usize - 1].filled;
                 self.book_fill(m.order_id, m.price, remaining, true);
             }
             self.matches = matches;
@@ -132,11 +145,12 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if self.first_close[symbol].is_nan() {
             self.first_close[symbol] = bar.close;
         }
+        let position = pos.size;
         let mut ctx = Ctx {
             symbol,
             ts: bar.ts,
-            cash: self.portfolio.cash,
-            position: pos.size,
+            cash: self.available_cash(),
+            position,
             open_orders: self.open_orders[symbol],
             sizing: &self.cfg.sizing,
             requests: &mut self.requests,
@@ -147,10 +161,39 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 
+    /// Cash not yet promised to working buy orders (estimated at their limit, else the last close, plus
+    /// fees), so strategies on several symbols never size two entries against the same cash.
+    #[inline]
+    pub fn available_cash(&self) -> f64 {
+        if self.open_ids.is_empty() {
+            return self.portfolio.cash;
+        }
+        let reserved: f64 = self
+            .open_ids
+            .iter()
+            .map(|&id| &self.orders[id as usize - 1])
+            .filter(|o| o.side == Side::Buy)
+            .map(|o| {
+                let price = match o.kind {
+                    OrderKind::Limit { price } => price,
+                    OrderKind::StopLimit { limit, .. } => limit,
+                    OrderKind::Stop { stop } => stop,
+                    OrderKind::Market => self.portfolio.positions[o.symbol].last_price,
+                };
+                (o.amount - o.filled) * price * (1.0 + self.cfg.commission)
+            })
+            .sum();
+        (self.portfolio.cash - reserved).max(0.0)
+    }
+
     /// Ends one engine step (all candles sharing a timestamp): records the equity point.
     #[inline]
     pub fn end_step(&mut self, ts: i64) {
-        let point = EquityPoint { ts, value: self.portfolio.value(), cash: self.portfolio.cash };
+        let point = EquityPoint {
+            ts,
+            value: self.portfolio.value(),
+            cash: self.portfolio.cash,
+        };
         self.equity.push(point);
         self.sink.step(&point);
         self.step += 1;
@@ -201,7 +244,14 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         false
     }
 
-    fn create_order(&mut self, symbol: SymbolIdx, side: Side, kind: OrderKind, amount: f64, oco: Option<u64>) -> OrderId {
+    fn create_order(
+        &mut self,
+        symbol: SymbolIdx,
+        side: Side,
+        kind: OrderKind,
+        amount: f64,
+        oco: Option<u64>,
+    ) -> OrderId {
         let now = self.clock.now();
         let id = self.orders.len() as OrderId + 1;
         self.orders.push(Order {
@@ -230,7 +280,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             OrderKind::Market => true,
             OrderKind::Limit { price } => price > 0.0 && price.is_finite(),
             OrderKind::Stop { stop } => stop > 0.0 && stop.is_finite(),
-            OrderKind::StopLimit { stop, limit } => stop > 0.0 && limit > 0.0 && stop.is_finite() && limit.is_finite(),
+            OrderKind::StopLimit { stop, limit } => {
+                stop > 0.0 && limit > 0.0 && stop.is_finite() && limit.is_finite()
+            }
         };
         if !(o.amount > 0.0 && o.amount.is_finite()) {
             let reason = format!("invalid amount {}", o.amount);
@@ -243,6 +295,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         self.set_status(id, OrderStatus::Submitted);
         self.set_status(id, OrderStatus::Accepted);
         self.open_orders[symbol] += 1;
+        self.open_ids.push(id);
         self.execution.submit(&self.orders[id as usize - 1]);
     }
 
@@ -252,11 +305,15 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if o.status.is_final() {
             return;
         }
-        let was_open = matches!(o.status, OrderStatus::Accepted | OrderStatus::PartiallyFilled);
+        let was_open = matches!(
+            o.status,
+            OrderStatus::Accepted | OrderStatus::PartiallyFilled
+        );
         o.status = status;
         o.updated_at = now;
         if was_open && status.is_final() {
             self.open_orders[o.symbol] -= 1;
+            self.open_ids.retain(|&x| x != id);
         }
         self.sink.order(&self.orders[id as usize - 1]);
     }
@@ -268,7 +325,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     }
 
     pub fn cancel(&mut self, id: OrderId, reason: &str) {
-        let Some(o) = self.orders.get(id as usize - 1) else { return };
+        let Some(o) = self.orders.get(id as usize - 1) else {
+            return;
+        };
         if o.status.is_final() {
             return;
         }
@@ -281,8 +340,12 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if self.open_orders[symbol] == 0 {
             return;
         }
-        let ids: Vec<OrderId> =
-            self.orders.iter().filter(|o| o.symbol == symbol && !o.status.is_final()).map(|o| o.id).collect();
+        let ids: Vec<OrderId> = self
+            .orders
+            .iter()
+            .filter(|o| o.symbol == symbol && !o.status.is_final())
+            .map(|o| o.id)
+            .collect();
         for id in ids {
             self.cancel(id, reason);
         }
@@ -303,7 +366,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             }
         }
         let now = self.clock.now();
-        let pnl = self.portfolio.apply(symbol, side, size, price, fee, now, self.step);
+        let pnl = self
+            .portfolio
+            .apply(symbol, side, size, price, fee, now, self.step);
         let fill = Fill {
             id: self.fills.len() as u64 + 1,
             order_id: id,
@@ -320,9 +385,19 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         let o = &mut self.orders[id as usize - 1];
         let prev = o.filled;
         o.filled += size;
-        o.avg_fill_price = Some(o.avg_fill_price.map_or(price, |a| (a * prev + price * size) / o.filled));
+        o.avg_fill_price = Some(
+            o.avg_fill_price
+                .map_or(price, |a| (a * prev + price * size) / o.filled),
+        );
         let done = o.filled >= o.amount * (1.0 - 1e-12);
-        self.set_status(id, if done { OrderStatus::Filled } else { OrderStatus::PartiallyFilled });
+        self.set_status(
+            id,
+            if done {
+                OrderStatus::Filled
+            } else {
+                OrderStatus::PartiallyFilled
+            },
+        );
         if let Some(group) = oco {
             let siblings: Vec<OrderId> = self
                 .orders
@@ -349,11 +424,27 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         self.next_oco += 1;
         let group = Some(self.next_oco);
         if let Some(sl) = sl {
-            let id = self.create_order(symbol, Side::Sell, OrderKind::Stop { stop: entry * (1.0 - sl) }, size, group);
+            let id = self.create_order(
+                symbol,
+                Side::Sell,
+                OrderKind::Stop {
+                    stop: entry * (1.0 - sl),
+                },
+                size,
+                group,
+            );
             self.accept(id);
         }
         if let Some(tp) = tp {
-            let id = self.create_order(symbol, Side::Sell, OrderKind::Limit { price: entry * (1.0 + tp) }, size, group);
+            let id = self.create_order(
+                symbol,
+                Side::Sell,
+                OrderKind::Limit {
+                    price: entry * (1.0 + tp),
+                },
+                size,
+                group,
+            );
             self.accept(id);
         }
     }
@@ -366,7 +457,18 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     }
 
     pub fn finish(self) -> RunOutput {
-        let last_close = self.portfolio.positions.iter().map(|p| if p.last_price > 0.0 { p.last_price } else { f64::NAN }).collect();
+        let last_close = self
+            .portfolio
+            .positions
+            .iter()
+            .map(|p| {
+                if p.last_price > 0.0 {
+                    p.last_price
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
         RunOutput {
             orders: self.orders,
             fills: self.fills,

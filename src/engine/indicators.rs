@@ -18,7 +18,13 @@ pub struct Sma {
 impl Sma {
     pub fn new(period: usize) -> Self {
         let period = period.max(1);
-        Sma { buf: vec![0.0; period], pos: 0, len: 0, sum: 0.0, since_rebuild: 0 }
+        Sma {
+            buf: vec![0.0; period],
+            pos: 0,
+            len: 0,
+            sum: 0.0,
+            since_rebuild: 0,
+        }
     }
 
     pub fn period(&self) -> usize {
@@ -64,14 +70,24 @@ pub struct Rsi {
 
 impl Rsi {
     pub fn new(period: usize) -> Self {
-        Rsi { period: period.max(1), prev: None, count: 0, avg_gain: 0.0, avg_loss: 0.0 }
+        Rsi {
+            period: period.max(1),
+            prev: None,
+            count: 0,
+            avg_gain: 0.0,
+            avg_loss: 0.0,
+        }
     }
 
     #[inline]
     pub fn update(&mut self, close: f64) -> Option<f64> {
         let prev = self.prev.replace(close)?;
         let change = close - prev;
-        let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
+        let (gain, loss) = if change > 0.0 {
+            (change, 0.0)
+        } else {
+            (0.0, -change)
+        };
         let p = self.period as f64;
         self.count += 1;
         if self.count <= self.period {
@@ -115,7 +131,12 @@ impl RollingExtreme {
     }
     fn new(period: usize, highest: bool) -> Self {
         let period = period.max(1);
-        RollingExtreme { period, highest, seen: 0, deque: VecDeque::with_capacity(period + 1) }
+        RollingExtreme {
+            period,
+            highest,
+            seen: 0,
+            deque: VecDeque::with_capacity(period + 1),
+        }
     }
 
     /// Returns the extreme of the `period` values before `v` (None until that many exist), then adds `v`.
@@ -129,7 +150,9 @@ impl RollingExtreme {
                 break;
             }
         }
-        let out = (idx >= self.period).then(|| self.deque.front().map(|&(_, x)| x)).flatten();
+        let out = (idx >= self.period)
+            .then(|| self.deque.front().map(|&(_, x)| x))
+            .flatten();
         while let Some(&(_, x)) = self.deque.back() {
             let dominated = if self.highest { x <= v } else { x >= v };
             if dominated {
@@ -190,7 +213,9 @@ mod tests {
 
     #[test]
     fn sma_matches_naive_window_average() {
-        let xs: Vec<f64> = (0..5000).map(|i| 100.0 + ((i * 7919) % 113) as f64 * 0.37).collect();
+        let xs: Vec<f64> = (0..5000)
+            .map(|i| 100.0 + ((i * 7919) % 113) as f64 * 0.37)
+            .collect();
         let mut sma = Sma::new(30);
         for (i, &x) in xs.iter().enumerate() {
             let got = sma.update(x);
@@ -206,7 +231,10 @@ mod tests {
     fn rsi_known_values() {
         // Rising only -> 100; falling only -> 0; flat -> 50.
         let mut r = Rsi::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0].iter().map(|&x| r.update(x)).collect();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0]
+            .iter()
+            .map(|&x| r.update(x))
+            .collect();
         assert_eq!(out, vec![None, None, None, Some(100.0), Some(100.0)]);
         let mut r = Rsi::new(2);
         assert_eq!(r.update(5.0), None);
@@ -238,8 +266,14 @@ mod tests {
         let mut lo = RollingExtreme::lowest(3);
         let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
         let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
-        assert_eq!(his, vec![None, None, None, Some(8.0), Some(8.0), Some(8.0), Some(9.0)]);
-        assert_eq!(los, vec![None, None, None, Some(3.0), Some(1.0), Some(1.0), Some(1.0)]);
+        assert_eq!(
+            his,
+            vec![None, None, None, Some(8.0), Some(8.0), Some(8.0), Some(9.0)]
+        );
+        assert_eq!(
+            los,
+            vec![None, None, None, Some(3.0), Some(1.0), Some(1.0), Some(1.0)]
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let ppy = timeframe.periods_per_year();
 
     // total_return = final_value / initial_cash - 1
-    let total_return = if initial > 0.0 { final_value / initial - 1.0 } else { 0.0 };
+    let total_return = if initial > 0.0 {
+        final_value / initial - 1.0
+    } else {
+        0.0
+    };
 
     // cagr = (final / initial)^(1 / years) - 1, years = bars x timeframe / 365 days
     let years = n as f64 / ppy;
@@ -59,16 +63,26 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
             r
         })
         .collect();
-    let mean = if n > 0 { rets.iter().sum::<f64>() / n as f64 } else { 0.0 };
+    let mean = if n > 0 {
+        rets.iter().sum::<f64>() / n as f64
+    } else {
+        0.0
+    };
     // Sample standard deviation (n - 1).
-    let std = (n > 1).then(|| (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let std = (n > 1)
+        .then(|| (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     // volatility = std(r) x sqrt(bars per year)
     let volatility = std.map(|s| s * ppy.sqrt());
     // sharpe = mean(r) / std(r) x sqrt(bars per year), risk-free rate 0
-    let sharpe_ratio = std.filter(|&s| s > 0.0).and_then(|s| finite(mean / s * ppy.sqrt()));
+    let sharpe_ratio = std
+        .filter(|&s| s > 0.0)
+        .and_then(|s| finite(mean / s * ppy.sqrt()));
     // sortino = mean(r) / downside deviation x sqrt(bars per year), downside dev = sqrt(mean(min(r,0)^2))
-    let downside = (n > 0).then(|| (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n as f64).sqrt());
-    let sortino_ratio = downside.filter(|&d| d > 0.0).and_then(|d| finite(mean / d * ppy.sqrt()));
+    let downside =
+        (n > 0).then(|| (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n as f64).sqrt());
+    let sortino_ratio = downside
+        .filter(|&d| d > 0.0)
+        .and_then(|d| finite(mean / d * ppy.sqrt()));
 
     // max_drawdown = max over t of (peak_t - v_t) / peak_t, peak_t = running max including the initial
     // cash; max_drawdown_duration_bars = longest run of bars spent below a previous peak.
@@ -86,15 +100,23 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         }
     }
     // calmar = cagr / max_drawdown
-    let calmar_ratio = cagr.filter(|_| max_dd > 0.0).and_then(|c| finite(c / max_dd));
+    let calmar_ratio = cagr
+        .filter(|_| max_dd > 0.0)
+        .and_then(|c| finite(c / max_dd));
 
     // Trades are completed round trips (flat -> long -> flat); returns are pnl / cost of entry.
     let trips = &out.round_trips;
     let t = trips.len();
     let wins = trips.iter().filter(|r| r.pnl > 0.0).count();
     let gross_profit: f64 = trips.iter().filter(|r| r.pnl > 0.0).map(|r| r.pnl).sum();
-    let gross_loss: f64 = -trips.iter().filter(|r| r.pnl < 0.0).map(|r| r.pnl).sum::<f64>();
-    let avg = |f: &dyn Fn(&super::portfolio::RoundTrip) -> f64| (t > 0).then(|| trips.iter().map(f).sum::<f64>() / t as f64);
+    let gross_loss: f64 = -trips
+        .iter()
+        .filter(|r| r.pnl < 0.0)
+        .map(|r| r.pnl)
+        .sum::<f64>();
+    let avg = |f: &dyn Fn(&super::portfolio::RoundTrip) -> f64| {
+        (t > 0).then(|| trips.iter().map(f).sum::<f64>() / t as f64)
+    };
     // win_rate = winning trips / trips; profit_factor = gross profit / gross loss;
     // expectancy = mean pnl per trip (quote currency); avg_trade_return = mean trip return.
     let win_rate = (t > 0).then(|| wins as f64 / t as f64);
@@ -106,7 +128,11 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let avg_trade_duration_bars = avg(&|r| r.bars as f64);
 
     // exposure = bars ending with any position open / bars
-    let exposure = if n > 0 { out.steps_in_market as f64 / n as f64 } else { 0.0 };
+    let exposure = if n > 0 {
+        out.steps_in_market as f64 / n as f64
+    } else {
+        0.0
+    };
 
     // buy_and_hold_return = equal-weight mean over symbols of last close / first close - 1 (no fees)
     let bh: Vec<f64> = out

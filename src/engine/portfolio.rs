@@ -68,12 +68,22 @@ impl Portfolio {
     }
 
     /// Why a fill cannot happen, if it cannot: buys must be paid in full, sells cannot exceed the position.
-    pub fn check(&self, symbol: SymbolIdx, side: Side, size: f64, price: f64, fee: f64) -> Result<(), String> {
+    pub fn check(
+        &self,
+        symbol: SymbolIdx,
+        side: Side,
+        size: f64,
+        price: f64,
+        fee: f64,
+    ) -> Result<(), String> {
         match side {
             Side::Buy => {
                 let need = size * price + fee;
                 if need > self.cash * (1.0 + 1e-12) {
-                    return Err(format!("insufficient cash: order needs {need:.8}, cash is {:.8}", self.cash));
+                    return Err(format!(
+                        "insufficient cash: order needs {need:.8}, cash is {:.8}",
+                        self.cash
+                    ));
                 }
             }
             Side::Sell => {
@@ -89,7 +99,16 @@ impl Portfolio {
     }
 
     /// Books a fill; returns realized pnl for sells. `step` counts engine steps for trade durations.
-    pub fn apply(&mut self, symbol: SymbolIdx, side: Side, size: f64, price: f64, fee: f64, ts: i64, step: u64) -> Option<f64> {
+    pub fn apply(
+        &mut self,
+        symbol: SymbolIdx,
+        side: Side,
+        size: f64,
+        price: f64,
+        fee: f64,
+        ts: i64,
+        step: u64,
+    ) -> Option<f64> {
         self.total_commission += fee;
         let pos = &mut self.positions[symbol];
         match side {
@@ -98,7 +117,12 @@ impl Portfolio {
                 self.cash -= cost;
                 pos.size += size;
                 pos.cost += cost;
-                let trip = pos.trip.get_or_insert(OpenTrip { entry_ts: ts, entry_step: step, cost: 0.0, pnl: 0.0 });
+                let trip = pos.trip.get_or_insert(OpenTrip {
+                    entry_ts: ts,
+                    entry_step: step,
+                    cost: 0.0,
+                    pnl: 0.0,
+                });
                 trip.cost += cost;
                 None
             }
@@ -135,7 +159,12 @@ impl Portfolio {
     /// Cash plus every position marked at its last price.
     #[inline]
     pub fn value(&self) -> f64 {
-        self.cash + self.positions.iter().map(|p| p.size * p.last_price).sum::<f64>()
+        self.cash
+            + self
+                .positions
+                .iter()
+                .map(|p| p.size * p.last_price)
+                .sum::<f64>()
     }
 
     pub fn in_market(&self) -> bool {
@@ -180,9 +209,15 @@ mod tests {
     #[test]
     fn checks_cash_and_long_only() {
         let mut p = Portfolio::new(100.0, 1);
-        assert!(p.check(0, Side::Buy, 1.0, 100.0, 0.1).unwrap_err().contains("insufficient cash"));
+        assert!(p
+            .check(0, Side::Buy, 1.0, 100.0, 0.1)
+            .unwrap_err()
+            .contains("insufficient cash"));
         assert!(p.check(0, Side::Buy, 1.0, 99.0, 0.1).is_ok());
-        assert!(p.check(0, Side::Sell, 0.5, 10.0, 0.0).unwrap_err().contains("long-only"));
+        assert!(p
+            .check(0, Side::Sell, 0.5, 10.0, 0.0)
+            .unwrap_err()
+            .contains("long-only"));
         p.apply(0, Side::Buy, 1.0, 50.0, 0.0, 0, 0);
         assert!(p.check(0, Side::Sell, 1.0, 10.0, 0.0).is_ok());
         assert!(p.check(0, Side::Sell, 1.01, 10.0, 0.0).is_err());

@@ -44,7 +44,12 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
     let mut done = 0usize;
     let mut steps = 0usize;
     loop {
-        let Some(ts) = series.iter().zip(&pos).filter_map(|(s, &p)| s.get(p).map(|c| c.ts)).min() else {
+        let Some(ts) = series
+            .iter()
+            .zip(&pos)
+            .filter_map(|(s, &p)| s.get(p).map(|c| c.ts))
+            .min()
+        else {
             break;
         };
         for (sym, s) in series.iter().enumerate() {

@@ -101,7 +101,11 @@ impl Timeframe {
     /// Open time of the candle containing `ts` (weeks start Monday 00:00 UTC like Binance's).
     pub fn floor(self, ts: i64) -> i64 {
         let ms = self.millis();
-        let off = if self == Timeframe::W1 { WEEK_OFFSET } else { 0 };
+        let off = if self == Timeframe::W1 {
+            WEEK_OFFSET
+        } else {
+            0
+        };
         (ts - off).div_euclid(ms) * ms + off
     }
 
@@ -121,7 +125,11 @@ impl Timeframe {
     }
 
     pub fn accepted_list() -> String {
-        Timeframe::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        Timeframe::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -145,7 +153,10 @@ impl FromStr for Timeframe {
             .iter()
             .copied()
             .find(|t| t.as_str() == s.trim())
-            .ok_or_else(|| TimeframeError { given: s.to_string(), accepted: Timeframe::accepted_list() })
+            .ok_or_else(|| TimeframeError {
+                given: s.to_string(),
+                accepted: Timeframe::accepted_list(),
+            })
     }
 }
 

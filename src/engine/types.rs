@@ -6,7 +6,17 @@ use serde::{Deserialize, Serialize};
 ///
 /// `repr(C)` + `Pod` so the binary cache can read a file straight into a `Vec<Candle>`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Default,
+    Serialize,
+    Deserialize,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
 pub struct Candle {
     pub ts: i64,
     pub open: f64,
@@ -18,7 +28,14 @@ pub struct Candle {
 
 impl Candle {
     pub fn new(ts: i64, open: f64, high: f64, low: f64, close: f64, volume: f64) -> Self {
-        Candle { ts, open, high, low, close, volume }
+        Candle {
+            ts,
+            open,
+            high,
+            low,
+            close,
+            volume,
+        }
     }
 }
 
@@ -83,7 +100,10 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     pub fn is_final(self) -> bool {
-        matches!(self, OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected)
+        matches!(
+            self,
+            OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected
+        )
     }
     pub fn as_str(self) -> &'static str {
         match self {

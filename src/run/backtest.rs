@@ -18,7 +18,9 @@ pub const MAX_ORDERS_PER_SEC: u32 = 10;
 pub fn run_id() -> String {
     let now = chrono::Utc::now();
     let nanos = now.timestamp_nanos_opt().unwrap_or_default() as u64;
-    let tag = (nanos ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48;
+    let tag = (nanos ^ (std::process::id() as u64).rotate_left(32))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        >> 48;
     format!("run-{}-{:04x}", now.format("%Y%m%d-%H%M%S"), tag)
 }
 
@@ -39,19 +41,33 @@ pub fn query(config: &RunConfig) -> CandleQuery {
 
 /// Loads the run's candles; a run with no candles at all is an error, not an empty result.
 pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleSet, RunError> {
-    let set = data::load(data_dir, &query(config)).map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
+    let set = data::load(data_dir, &query(config))
+        .map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
     for (sym, s) in config.symbols.iter().zip(&set.series) {
         if s.is_empty() {
-            return Err(RunError::new(ErrorCode::NoData, format!("no {} candles for {sym} in the requested range", config.timeframe)));
+            return Err(RunError::new(
+                ErrorCode::NoData,
+                format!(
+                    "no {} candles for {sym} in the requested range",
+                    config.timeframe
+                ),
+            ));
         }
     }
     Ok(set)
 }
 
 /// Builds the engine for `config` with simulated execution and the historical clock.
-pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClock, SimulatedExecution, S> {
+pub fn engine<S: EventSink>(
+    config: &RunConfig,
+    sink: S,
+) -> Engine<HistoricalClock, SimulatedExecution, S> {
     let spec = config.spec();
-    let strategies = config.symbols.iter().map(|_| (spec.build)(&config.params)).collect();
+    let strategies = config
+        .symbols
+        .iter()
+        .map(|_| (spec.build)(&config.params))
+        .collect();
     let cfg = EngineConfig {
         initial_cash: config.initial_cash,
         commission: config.commission,
@@ -59,7 +75,13 @@ pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClo
         sizing: config.sizing(),
         max_orders_per_sec: MAX_ORDERS_PER_SEC,
     };
-    Engine::new(cfg, HistoricalClock::default(), SimulatedExecution::new(config.symbols.len(), config.slippage_bps), sink, strategies)
+    Engine::new(
+        cfg,
+        HistoricalClock::default(),
+        SimulatedExecution::new(config.symbols.len(), config.slippage_bps),
+        sink,
+        strategies,
+    )
 }
 
 /// Replays `series` and returns results. Used by the CLI directly and by the runner task.
@@ -84,11 +106,28 @@ pub fn run_on<S: EventSink>(
         }
     };
     let out = eng.finish();
-    results::build(run_id, config, status, start_time, Some(now_iso()), &out, None, warnings)
+    results::build(
+        run_id,
+        config,
+        status,
+        start_time,
+        Some(now_iso()),
+        &out,
+        None,
+        warnings,
+    )
 }
 
 /// The CLI's backtest: load, run, results.
 pub fn run(data_dir: &Path, config: RunConfig) -> Result<ResultsResponse, RunError> {
     let set = load_candles(data_dir, &config)?;
-    Ok(run_on(&run_id(), config, &set.series, set.warnings, NoEvents, None, |_, _| {}))
+    Ok(run_on(
+        &run_id(),
+        config,
+        &set.series,
+        set.warnings,
+        NoEvents,
+        None,
+        |_, _| {},
+    ))
 }

@@ -92,13 +92,20 @@ pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunErro
     let mut m = Map::new();
     for p in pairs {
         let (k, v) = p.split_once('=').ok_or_else(|| {
-            RunError::new(ErrorCode::InvalidParams, format!("parameter '{p}' must be KEY=VALUE, e.g. fast_period=10"))
+            RunError::new(
+                ErrorCode::InvalidParams,
+                format!("parameter '{p}' must be KEY=VALUE, e.g. fast_period=10"),
+            )
         })?;
         let v = v.trim();
         let value = v
             .parse::<i64>()
             .map(Value::from)
-            .or_else(|_| v.parse::<f64>().map_err(|_| ()).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number).ok_or(())))
+            .or_else(|_| {
+                v.parse::<f64>()
+                    .map_err(|_| ())
+                    .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number).ok_or(()))
+            })
             .unwrap_or_else(|_| Value::String(v.to_string()));
         m.insert(k.trim().to_string(), value);
     }
@@ -118,36 +125,63 @@ fn param_schema(spec: &StrategySpec) -> Value {
 pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfig, RunError> {
     let spec = strategy::find(&req.strategy_name).ok_or_else(|| {
         let names: Vec<&str> = strategy::registry().iter().map(|s| s.name).collect();
-        RunError::new(ErrorCode::UnknownStrategy, format!("unknown strategy '{}'; available: {}", req.strategy_name, names.join(", ")))
-            .with_details(json!({ "available_strategies": names }))
+        RunError::new(
+            ErrorCode::UnknownStrategy,
+            format!(
+                "unknown strategy '{}'; available: {}",
+                req.strategy_name,
+                names.join(", ")
+            ),
+        )
+        .with_details(json!({ "available_strategies": names }))
     })?;
     let params = spec.resolve_json(&req.strategy_params).map_err(|e| {
-        RunError::new(ErrorCode::InvalidParams, format!("{}: {e}", spec.name)).with_details(json!({ "accepted_params": param_schema(spec) }))
+        RunError::new(ErrorCode::InvalidParams, format!("{}: {e}", spec.name))
+            .with_details(json!({ "accepted_params": param_schema(spec) }))
     })?;
 
-    let exchange = normalise_exchange(&req.exchange).map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
+    let exchange = normalise_exchange(&req.exchange)
+        .map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
     if !known_exchanges.iter().any(|e| e == &exchange) {
         return Err(RunError::new(
             ErrorCode::UnknownExchange,
-            format!("unknown exchange '{}'; available: {}", req.exchange, known_exchanges.join(", ")),
+            format!(
+                "unknown exchange '{}'; available: {}",
+                req.exchange,
+                known_exchanges.join(", ")
+            ),
         )
         .with_details(json!({ "available_exchanges": known_exchanges })));
     }
 
     if req.symbols.is_empty() {
-        return Err(RunError::new(ErrorCode::InvalidSymbol, "at least one symbol is required, e.g. BTC/USDT")
-            .with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] })));
+        return Err(RunError::new(
+            ErrorCode::InvalidSymbol,
+            "at least one symbol is required, e.g. BTC/USDT",
+        )
+        .with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] })));
     }
     if req.symbols.len() > MAX_SYMBOLS {
-        return Err(RunError::field("symbols", format!("at most {MAX_SYMBOLS} symbols per run; {} given", req.symbols.len())));
+        return Err(RunError::field(
+            "symbols",
+            format!(
+                "at most {MAX_SYMBOLS} symbols per run; {} given",
+                req.symbols.len()
+            ),
+        ));
     }
     let mut symbols = Vec::with_capacity(req.symbols.len());
     for s in &req.symbols {
         let n = normalise_symbol(s).map_err(|m| {
-            RunError::new(ErrorCode::InvalidSymbol, m).with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }))
+            RunError::new(ErrorCode::InvalidSymbol, m).with_details(
+                json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }),
+            )
         })?;
         if symbols.contains(&n) {
-            return Err(RunError::new(ErrorCode::InvalidSymbol, format!("symbol {n} is listed twice")));
+            return Err(RunError::new(
+                ErrorCode::InvalidSymbol,
+                format!("symbol {n} is listed twice"),
+            ));
         }
         symbols.push(n);
     }
@@ -166,23 +200,45 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
     let (start_ms, end_ms) = (date(&req.start_date)?, date(&req.end_date)?);
     if let (Some(s), Some(e)) = (start_ms, end_ms) {
         if e <= s {
-            return Err(RunError::new(ErrorCode::InvalidDateRange, format!("end_date {} must be after start_date {}", fmt_ts(e), fmt_ts(s))));
+            return Err(RunError::new(
+                ErrorCode::InvalidDateRange,
+                format!(
+                    "end_date {} must be after start_date {}",
+                    fmt_ts(e),
+                    fmt_ts(s)
+                ),
+            ));
         }
     }
 
     if !(req.initial_cash.is_finite() && req.initial_cash > 0.0 && req.initial_cash <= 1e15) {
-        return Err(RunError::field("initial_cash", format!("initial_cash must be a positive amount up to 1e15, got {}", req.initial_cash)));
+        return Err(RunError::field(
+            "initial_cash",
+            format!(
+                "initial_cash must be a positive amount up to 1e15, got {}",
+                req.initial_cash
+            ),
+        ));
     }
     let commission = req.commission.unwrap_or(DEFAULT_COMMISSION);
     if !(0.0..=0.1).contains(&commission) {
-        return Err(RunError::field("commission", format!("commission is a fee rate from 0 to 0.1 (0.001 = 0.1%), got {commission}")));
+        return Err(RunError::field(
+            "commission",
+            format!("commission is a fee rate from 0 to 0.1 (0.001 = 0.1%), got {commission}"),
+        ));
     }
     let slippage_bps = req.slippage_bps.unwrap_or(0.0);
     if !(0.0..=1000.0).contains(&slippage_bps) {
-        return Err(RunError::field("slippage_bps", format!("slippage_bps must be from 0 to 1000, got {slippage_bps}")));
+        return Err(RunError::field(
+            "slippage_bps",
+            format!("slippage_bps must be from 0 to 1000, got {slippage_bps}"),
+        ));
     }
     if req.data_file.is_some() && symbols.len() != 1 {
-        return Err(RunError::field("symbols", "a backtest from a data file takes exactly one symbol"));
+        return Err(RunError::field(
+            "symbols",
+            "a backtest from a data file takes exactly one symbol",
+        ));
     }
 
     Ok(RunConfig {
@@ -248,17 +304,39 @@ mod tests {
             assert_eq!(e.code, code, "{e}");
             e
         };
-        let e = check(&|r| r.strategy_name = "Nope".into(), ErrorCode::UnknownStrategy);
+        let e = check(
+            &|r| r.strategy_name = "Nope".into(),
+            ErrorCode::UnknownStrategy,
+        );
         assert!(e.message.contains("MovingAverageCross"));
-        let e = check(&|r| r.strategy_params = params_from_pairs(&["fast=3".into()]).unwrap(), ErrorCode::InvalidParams);
-        assert!(e.details["accepted_params"].as_array().unwrap().iter().any(|p| p["name"] == "fast_period"));
-        check(&|r| r.strategy_params = params_from_pairs(&["fast_period=abc".into()]).unwrap(), ErrorCode::InvalidParams);
-        let e = check(&|r| r.symbols = vec!["BTCUSDT".into()], ErrorCode::InvalidSymbol);
+        let e = check(
+            &|r| r.strategy_params = params_from_pairs(&["fast=3".into()]).unwrap(),
+            ErrorCode::InvalidParams,
+        );
+        assert!(e.details["accepted_params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fast_period"));
+        check(
+            &|r| r.strategy_params = params_from_pairs(&["fast_period=abc".into()]).unwrap(),
+            ErrorCode::InvalidParams,
+        );
+        let e = check(
+            &|r| r.symbols = vec!["BTCUSDT".into()],
+            ErrorCode::InvalidSymbol,
+        );
         assert!(e.details["supported_symbols"].is_array());
         check(&|r| r.symbols = vec![], ErrorCode::InvalidSymbol);
         check(&|r| r.timeframe = "7m".into(), ErrorCode::InvalidTimeframe);
-        check(&|r| r.exchange = "kraken".into(), ErrorCode::UnknownExchange);
-        check(&|r| r.start_date = Some("yesterday".into()), ErrorCode::InvalidDateRange);
+        check(
+            &|r| r.exchange = "kraken".into(),
+            ErrorCode::UnknownExchange,
+        );
+        check(
+            &|r| r.start_date = Some("yesterday".into()),
+            ErrorCode::InvalidDateRange,
+        );
         check(
             &|r| {
                 r.start_date = Some("2024-02-01".into());

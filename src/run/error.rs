@@ -54,7 +54,11 @@ pub struct RunError {
 
 impl RunError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        RunError { code, message: message.into(), details: json!({}) }
+        RunError {
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = details;

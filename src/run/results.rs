@@ -149,7 +149,12 @@ pub fn trade_record(f: &Fill, symbols: &[String]) -> TradeRecord {
 }
 
 pub fn equity_record(p: &EquityPoint, initial: f64) -> EquityRecord {
-    EquityRecord { timestamp: fmt_ts(p.ts), value: p.value, cash: p.cash, pnl: p.value - initial }
+    EquityRecord {
+        timestamp: fmt_ts(p.ts),
+        value: p.value,
+        cash: p.cash,
+        pnl: p.value - initial,
+    }
 }
 
 /// Indices of at most `max` evenly spaced points of `n`, always keeping the first and the last.
@@ -199,7 +204,11 @@ pub fn build(
         status,
         start_time,
         end_time,
-        orders: out.orders.iter().map(|o| order_record(o, symbols)).collect(),
+        orders: out
+            .orders
+            .iter()
+            .map(|o| order_record(o, symbols))
+            .collect(),
         trades: out.fills.iter().map(|f| trade_record(f, symbols)).collect(),
         positions,
         equity_curve,

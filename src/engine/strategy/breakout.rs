@@ -24,7 +24,9 @@ impl Strategy for Breakout {
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
         let hi = self.highest.update(bar.high);
         let lo = self.lowest.update(bar.low);
-        let (Some(hi), Some(lo)) = (hi, lo) else { return };
+        let (Some(hi), Some(lo)) = (hi, lo) else {
+            return;
+        };
         if bar.close > hi {
             ctx.enter_long(bar.close);
         } else if bar.close < lo {

@@ -17,14 +17,23 @@ pub struct Sizing {
 
 impl Default for Sizing {
     fn default() -> Self {
-        Sizing { size: None, stake_pct: 0.95, stop_loss: None, take_profit: None }
+        Sizing {
+            size: None,
+            stake_pct: 0.95,
+            stop_loss: None,
+            take_profit: None,
+        }
     }
 }
 
 /// An order request from a strategy; the engine validates and books it after `on_bar` returns.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Request {
-    Submit { side: Side, kind: OrderKind, amount: f64 },
+    Submit {
+        side: Side,
+        kind: OrderKind,
+        amount: f64,
+    },
     CancelAll,
 }
 
@@ -60,7 +69,10 @@ impl Ctx<'_> {
         if !self.is_flat() || self.open_orders > 0 || price <= 0.0 {
             return;
         }
-        let amount = self.sizing.size.unwrap_or(self.sizing.stake_pct * self.cash / price);
+        let amount = self
+            .sizing
+            .size
+            .unwrap_or(self.sizing.stake_pct * self.cash / price);
         if amount > 0.0 && amount.is_finite() {
             self.submit(Side::Buy, OrderKind::Market, amount);
         }

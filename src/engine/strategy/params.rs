@@ -24,8 +24,21 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    pub const fn int(name: &'static str, default: Option<f64>, min: f64, max: f64, description: &'static str) -> Self {
-        ParamSpec { name, ty: ParamType::Int, default, min: Some(min), max: Some(max), description }
+    pub const fn int(
+        name: &'static str,
+        default: Option<f64>,
+        min: f64,
+        max: f64,
+        description: &'static str,
+    ) -> Self {
+        ParamSpec {
+            name,
+            ty: ParamType::Int,
+            default,
+            min: Some(min),
+            max: Some(max),
+            description,
+        }
     }
     pub const fn float(
         name: &'static str,
@@ -34,7 +47,14 @@ impl ParamSpec {
         max: f64,
         description: &'static str,
     ) -> Self {
-        ParamSpec { name, ty: ParamType::Float, default, min: Some(min), max: Some(max), description }
+        ParamSpec {
+            name,
+            ty: ParamType::Float,
+            default,
+            min: Some(min),
+            max: Some(max),
+            description,
+        }
     }
 
     /// Checks one value against type and range.
@@ -59,7 +79,11 @@ impl ParamSpec {
     }
 
     fn type_error(&self, got: &str) -> ParamError {
-        ParamError::WrongType { name: self.name.to_string(), expected: self.ty, got: got.to_string() }
+        ParamError::WrongType {
+            name: self.name.to_string(),
+            expected: self.ty,
+            got: got.to_string(),
+        }
     }
 
     /// Parses a command-line string (`--param fast_period=12`).
@@ -76,7 +100,10 @@ impl ParamSpec {
     pub fn parse_json(&self, v: &serde_json::Value) -> Result<Option<f64>, ParamError> {
         match v {
             serde_json::Value::Null if self.default.is_none() => Ok(None),
-            serde_json::Value::Number(n) => n.as_f64().map(|x| self.check(x).map(Some)).unwrap_or_else(|| Err(self.type_error(&n.to_string()))),
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map(|x| self.check(x).map(Some))
+                .unwrap_or_else(|| Err(self.type_error(&n.to_string()))),
             other => Err(self.type_error(&other.to_string())),
         }
     }
@@ -87,9 +114,18 @@ pub enum ParamError {
     #[error("unknown parameter '{name}'; accepted: {}", accepted.join(", "))]
     Unknown { name: String, accepted: Vec<String> },
     #[error("parameter '{name}' must be {} (got {got})", type_phrase(*expected))]
-    WrongType { name: String, expected: ParamType, got: String },
+    WrongType {
+        name: String,
+        expected: ParamType,
+        got: String,
+    },
     #[error("parameter '{name}' = {value} is out of range; accepted: {}", range_phrase(*min, *max))]
-    OutOfRange { name: String, value: f64, min: Option<f64>, max: Option<f64> },
+    OutOfRange {
+        name: String,
+        value: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -137,13 +173,19 @@ impl Params {
         given: impl IntoIterator<Item = (&'v str, &'v V)>,
         parse: impl Fn(&ParamSpec, &V) -> Result<Option<f64>, ParamError>,
     ) -> Result<Params, ParamError> {
-        let mut values: BTreeMap<String, f64> =
-            specs.iter().filter_map(|s| s.default.map(|d| (s.name.to_string(), d))).collect();
+        let mut values: BTreeMap<String, f64> = specs
+            .iter()
+            .filter_map(|s| s.default.map(|d| (s.name.to_string(), d)))
+            .collect();
         for (name, raw) in given {
-            let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| ParamError::Unknown {
-                name: name.to_string(),
-                accepted: specs.iter().map(|s| s.name.to_string()).collect(),
-            })?;
+            let spec =
+                specs
+                    .iter()
+                    .find(|s| s.name == name)
+                    .ok_or_else(|| ParamError::Unknown {
+                        name: name.to_string(),
+                        accepted: specs.iter().map(|s| s.name.to_string()).collect(),
+                    })?;
             match parse(spec, raw)? {
                 Some(v) => values.insert(name.to_string(), v),
                 None => values.remove(name),
@@ -169,7 +211,10 @@ mod tests {
     #[test]
     fn defaults_then_overrides() {
         let given = [("threshold", "0.02")];
-        let p = Params::resolve(&specs(), given.iter().map(|(k, v)| (*k, v)), |s, v| s.parse_str(v).map(Some)).unwrap();
+        let p = Params::resolve(&specs(), given.iter().map(|(k, v)| (*k, v)), |s, v| {
+            s.parse_str(v).map(Some)
+        })
+        .unwrap();
         assert_eq!(p.get("period"), Some(20.0));
         assert_eq!(p.get("threshold"), Some(0.02));
     }
@@ -177,8 +222,14 @@ mod tests {
     #[test]
     fn errors_name_what_is_accepted() {
         let bad = [("perod", "3")];
-        let e = Params::resolve(&specs(), bad.iter().map(|(k, v)| (*k, v)), |s, v| s.parse_str(v).map(Some)).unwrap_err();
-        assert!(e.to_string().contains("perod") && e.to_string().contains("period, threshold"), "{e}");
+        let e = Params::resolve(&specs(), bad.iter().map(|(k, v)| (*k, v)), |s, v| {
+            s.parse_str(v).map(Some)
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("perod") && e.to_string().contains("period, threshold"),
+            "{e}"
+        );
         let e = SPECS[0].parse_str("2.5").unwrap_err();
         assert!(e.to_string().contains("whole number"), "{e}");
         let e = SPECS[0].parse_str("1").unwrap_err();
@@ -193,7 +244,10 @@ mod tests {
         assert_eq!(SPECS[0].parse_json(&json!(20)).unwrap(), Some(20.0));
         assert_eq!(SPECS[0].parse_json(&json!(20.0)).unwrap(), Some(20.0));
         assert!(SPECS[0].parse_json(&json!("20")).is_err());
-        assert!(SPECS[0].parse_json(&json!(null)).is_err(), "required-with-default param cannot be nulled");
+        assert!(
+            SPECS[0].parse_json(&json!(null)).is_err(),
+            "required-with-default param cannot be nulled"
+        );
         assert_eq!(SPECS[1].parse_json(&json!(null)).unwrap(), None);
     }
 }

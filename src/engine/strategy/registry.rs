@@ -22,10 +22,34 @@ static REGISTRY: &[StrategySpec] = &[
 ];
 
 const COMMON: [ParamSpec; 4] = [
-    ParamSpec::float("size", None, 1e-12, 1e15, "Fixed base-asset amount per entry (overrides stake_pct)"),
-    ParamSpec::float("stake_pct", Some(0.95), 0.0001, 1.0, "Fraction of available cash per entry"),
-    ParamSpec::float("stop_loss", None, 0.0001, 0.9999, "Stop-loss below the entry price, as a fraction"),
-    ParamSpec::float("take_profit", None, 0.0001, 100.0, "Take-profit above the entry price, as a fraction"),
+    ParamSpec::float(
+        "size",
+        None,
+        1e-12,
+        1e15,
+        "Fixed base-asset amount per entry (overrides stake_pct)",
+    ),
+    ParamSpec::float(
+        "stake_pct",
+        Some(0.95),
+        0.0001,
+        1.0,
+        "Fraction of available cash per entry",
+    ),
+    ParamSpec::float(
+        "stop_loss",
+        None,
+        0.0001,
+        0.9999,
+        "Stop-loss below the entry price, as a fraction",
+    ),
+    ParamSpec::float(
+        "take_profit",
+        None,
+        0.0001,
+        100.0,
+        "Take-profit above the entry price, as a fraction",
+    ),
 ];
 
 pub fn registry() -> &'static [StrategySpec] {
@@ -34,7 +58,9 @@ pub fn registry() -> &'static [StrategySpec] {
 
 /// Case-insensitive lookup, so `movingaveragecross` finds `MovingAverageCross`.
 pub fn find(name: &str) -> Option<&'static StrategySpec> {
-    REGISTRY.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    REGISTRY
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
 }
 
 pub fn names() -> Vec<&'static str> {
@@ -60,12 +86,20 @@ impl StrategySpec {
         Ok(p)
     }
 
-    pub fn resolve_strs<'a>(&self, given: impl IntoIterator<Item = (&'a str, &'a String)>) -> Result<Params, ParamError> {
+    pub fn resolve_strs<'a>(
+        &self,
+        given: impl IntoIterator<Item = (&'a str, &'a String)>,
+    ) -> Result<Params, ParamError> {
         self.resolve(given, |spec, v: &String| spec.parse_str(v).map(Some))
     }
 
-    pub fn resolve_json(&self, given: &serde_json::Map<String, serde_json::Value>) -> Result<Params, ParamError> {
-        self.resolve(given.iter().map(|(k, v)| (k.as_str(), v)), |spec, v| spec.parse_json(v))
+    pub fn resolve_json(
+        &self,
+        given: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Params, ParamError> {
+        self.resolve(given.iter().map(|(k, v)| (k.as_str(), v)), |spec, v| {
+            spec.parse_json(v)
+        })
     }
 
     pub fn sizing(params: &Params) -> Sizing {
@@ -88,7 +122,10 @@ mod tests {
         let t = find("TestStrategy").unwrap();
         let a = json!({"period": 20, "threshold": 0.02});
         let p = t.resolve_json(a.as_object().unwrap()).unwrap();
-        assert_eq!((p.get("period"), p.get("threshold"), p.get("slow")), (Some(20.0), Some(0.02), None));
+        assert_eq!(
+            (p.get("period"), p.get("threshold"), p.get("slow")),
+            (Some(20.0), Some(0.02), None)
+        );
         let b = json!({"period": 10, "slow": 30});
         let p = t.resolve_json(b.as_object().unwrap()).unwrap();
         assert_eq!(p.get("slow"), Some(30.0));
@@ -101,7 +138,10 @@ mod tests {
         let e = ma.resolve_json(bad.as_object().unwrap()).unwrap_err();
         assert!(e.to_string().contains("fast_period"), "{e}");
         let unknown = json!({"fast": 3});
-        let e = ma.resolve_json(unknown.as_object().unwrap()).unwrap_err().to_string();
+        let e = ma
+            .resolve_json(unknown.as_object().unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("fast_period") && e.contains("stake_pct"), "{e}");
         assert_eq!(names().len(), 5);
         let mut seen = std::collections::HashSet::new();

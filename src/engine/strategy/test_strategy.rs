@@ -40,7 +40,9 @@ impl Strategy for TestStrategy {
         let fast = self.sma.update(bar.close);
         if let Some(slow) = self.slow.as_mut() {
             let s = slow.update(bar.close);
-            let (Some(f), Some(s)) = (fast, s) else { return };
+            let (Some(f), Some(s)) = (fast, s) else {
+                return;
+            };
             match self.cross.update(f, s) {
                 Cross::Up => ctx.enter_long(bar.close),
                 Cross::Down => ctx.exit_long(),

@@ -1,0 +1,110 @@
+//! `cracktrader-tui backtest`: one backtest, printed as a summary or as the API's results JSON.
+
+use super::summary;
+use clap::Args;
+use cracktrader::data::source::EXCHANGES;
+use cracktrader::data::Cache;
+use cracktrader::run::backtest;
+use cracktrader::run::config::{self, params_from_pairs, Mode, RunRequest};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Strategy name (see `strategies`)
+    #[arg(long)]
+    strategy: String,
+    /// Strategy parameter, repeatable: --param fast_period=12
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Symbol as BASE/QUOTE, repeatable for multi-symbol runs
+    #[arg(long = "symbol", required = true, value_name = "SYM")]
+    symbols: Vec<String>,
+    /// Candle timeframe: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w
+    #[arg(long)]
+    timeframe: String,
+    /// Exchange whose data to use (`sim` is synthetic and offline)
+    #[arg(long, default_value = "sim")]
+    exchange: String,
+    /// First candle to include (ISO 8601)
+    #[arg(long, value_name = "ISO8601")]
+    start: Option<String>,
+    /// Include candles opening before this time (ISO 8601)
+    #[arg(long, value_name = "ISO8601")]
+    end: Option<String>,
+    /// Starting cash in the quote currency
+    #[arg(long, default_value_t = config::DEFAULT_CASH)]
+    cash: f64,
+    /// Fee rate per fill (0.001 = 0.1%)
+    #[arg(long, default_value_t = config::DEFAULT_COMMISSION)]
+    commission: f64,
+    /// Slippage on market and stop fills, in basis points
+    #[arg(long, default_value_t = 0.0)]
+    slippage_bps: f64,
+    /// Backtest straight from a candle file (CCXT JSON, Binance kline CSV or OHLCV CSV; one symbol)
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Print the results as one JSON object (the Web API's ResultsResponse)
+    #[arg(long)]
+    json: bool,
+}
+
+/// Every exchange a run may name: the built-in ones plus any with cached candles.
+pub fn known_exchanges(data_dir: &Path) -> Vec<String> {
+    let mut ex: Vec<String> = EXCHANGES.iter().map(|s| s.to_string()).collect();
+    for e in Cache::new(data_dir).list().unwrap_or_default() {
+        if !ex.contains(&e.exchange) {
+            ex.push(e.exchange);
+        }
+    }
+    ex
+}
+
+pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
+    let req = RunRequest {
+        strategy_name: a.strategy,
+        strategy_params: params_from_pairs(&a.params)?,
+        symbols: a.symbols,
+        timeframe: a.timeframe,
+        start_date: a.start,
+        end_date: a.end,
+        initial_cash: a.cash,
+        exchange: a.exchange,
+        commission: Some(a.commission),
+        slippage_bps: Some(a.slippage_bps),
+        mode: Mode::Backtest,
+        data_file: a.data,
+    };
+    let cfg = config::validate(&req, &known_exchanges(data_dir))?;
+    let results = backtest::run(data_dir, cfg)?;
+    if a.json {
+        for w in &results.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("{}", serde_json::to_string(&results)?);
+    } else {
+        print!("{}", summary::render(&results));
+    }
+    Ok(())
+}
+
+/// What `cargo run --release` shows on a fresh machine: a moving-average backtest on the sim market.
+pub fn demo(data_dir: &Path) -> anyhow::Result<()> {
+    eprintln!("No command given: running a demo backtest on the offline `sim` market (see --help for commands).\n");
+    run(
+        data_dir,
+        BacktestArgs {
+            strategy: "MovingAverageCross".into(),
+            params: vec![],
+            symbols: vec!["BTC/USDT".into()],
+            timeframe: "1h".into(),
+            exchange: "sim".into(),
+            start: Some("2024-01-01".into()),
+            end: Some("2024-07-01".into()),
+            cash: config::DEFAULT_CASH,
+            commission: config::DEFAULT_COMMISSION,
+            slippage_bps: 0.0,
+            data: None,
+            json: false,
+        },
+    )
+}

@@ -1,0 +1,130 @@
+//! The human-readable backtest summary.
+
+use cracktrader::run::ResultsResponse;
+use std::fmt::Write;
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:+.2}%", x * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+fn frac(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.2}%", x * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into())
+}
+
+pub fn render(r: &ResultsResponse) -> String {
+    let c = &r.config;
+    let m = &r.performance_metrics;
+    let mut s = String::new();
+    let first = r
+        .equity_curve
+        .first()
+        .map(|e| e.timestamp.as_str())
+        .unwrap_or("-");
+    let last = r
+        .equity_curve
+        .last()
+        .map(|e| e.timestamp.as_str())
+        .unwrap_or("-");
+    let params: Vec<String> = c
+        .strategy_params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let _ = writeln!(s, "Backtest {}  [{}]", r.run_id, r.status.as_str());
+    let _ = writeln!(
+        s,
+        "  strategy    {} ({})",
+        c.strategy_name,
+        params.join(", ")
+    );
+    let source = match &c.data_file {
+        Some(f) => format!("from {f}"),
+        None => format!("on {}", c.exchange),
+    };
+    let _ = writeln!(
+        s,
+        "  market      {} {} {source}",
+        c.symbols.join(", "),
+        c.timeframe
+    );
+    let _ = writeln!(
+        s,
+        "  period      {first} .. {last} ({} bars)",
+        r.equity_points_total
+    );
+    let _ = writeln!(
+        s,
+        "  costs       commission {:.4}%, slippage {} bps",
+        c.commission * 100.0,
+        c.slippage_bps
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  initial cash        {:>16.2}", c.initial_cash);
+    let _ = writeln!(s, "  final value         {:>16.2}", r.final_value);
+    let _ = writeln!(s, "  total return        {:>16}", pct(Some(m.total_return)));
+    let _ = writeln!(
+        s,
+        "  buy & hold return   {:>16}",
+        pct(m.buy_and_hold_return)
+    );
+    let _ = writeln!(s, "  CAGR                {:>16}", pct(m.cagr));
+    let _ = writeln!(
+        s,
+        "  max drawdown        {:>16}",
+        pct(Some(-m.max_drawdown))
+    );
+    let _ = writeln!(
+        s,
+        "  sharpe / sortino    {:>16}",
+        format!("{} / {}", num(m.sharpe_ratio), num(m.sortino_ratio))
+    );
+    let _ = writeln!(s, "  calmar              {:>16}", num(m.calmar_ratio));
+    let _ = writeln!(s, "  volatility (ann.)   {:>16}", frac(m.volatility));
+    let _ = writeln!(s, "  exposure            {:>16}", frac(Some(m.exposure)));
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  round trips         {:>16}", m.total_trades);
+    let _ = writeln!(s, "  win rate            {:>16}", frac(m.win_rate));
+    let _ = writeln!(s, "  profit factor       {:>16}", num(m.profit_factor));
+    let _ = writeln!(
+        s,
+        "  avg / best / worst  {:>16}",
+        format!(
+            "{} / {} / {}",
+            pct(m.avg_trade_return),
+            pct(m.best_trade),
+            pct(m.worst_trade)
+        )
+    );
+    let _ = writeln!(s, "  fills               {:>16}", r.trades.len());
+    let _ = writeln!(s, "  commission paid     {:>16.4}", m.total_commission);
+    let rejected = r.orders.iter().filter(|o| o.status == "rejected").count();
+    if rejected > 0 {
+        let _ = writeln!(s, "  rejected orders     {:>16}", rejected);
+    }
+    for p in &r.positions {
+        let _ = writeln!(
+            s,
+            "  open position       {} {} @ {:.8} (unrealized {:+.4})",
+            p.size, p.symbol, p.avg_price, p.unrealized_pnl
+        );
+    }
+    if !r.trades.is_empty() {
+        let _ = writeln!(s, "\n  last fills:");
+        for t in r.trades.iter().rev().take(5).rev() {
+            let pnl = t.pnl.map(|p| format!("{p:+.4}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "    {}  {:<4} {:>14.6} {} @ {:<14.8} {}",
+                t.timestamp, t.side, t.size, t.symbol, t.price, pnl
+            );
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "\n  warning: {w}");
+    }
+    s
+}

@@ -1,0 +1,691 @@
+//! The CLI run on the real Binance candles in ../shared/data, checked against an independent
+//! reference simulation in tests/common (not values read back from the engine).
+
+mod common;
+use common::*;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn ma_cross_on_binance_kline_csv_matches_reference() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "5m",
+            "--data",
+            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
+        ],
+    );
+    let bars = read_bars("ETH_BTC-5m.binance.csv");
+    let (fills, final_value) = reference(
+        &bars,
+        10_000.0,
+        0.001,
+        0.95,
+        0.0,
+        &mut ma_cross_signal(10, 30),
+    );
+    assert!(
+        fills.len() > 50,
+        "the data should produce many trades, got {}",
+        fills.len()
+    );
+    assert_fills(&r, &fills);
+    assert!(
+        close(r["final_value"].as_f64().unwrap(), final_value),
+        "{} vs {final_value}",
+        r["final_value"]
+    );
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["equity_points_total"], 5760);
+    for key in [
+        "run_id",
+        "config",
+        "start_time",
+        "end_time",
+        "orders",
+        "positions",
+        "equity_curve",
+        "performance_metrics",
+        "error",
+    ] {
+        assert!(r.get(key).is_some(), "results lack {key}");
+    }
+}
+
+#[test]
+fn ma_cross_on_ccxt_json_with_other_params_matches_reference() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--param",
+            "fast_period=5",
+            "--param",
+            "slow_period=20",
+            "--param",
+            "stake_pct=0.5",
+            "--commission",
+            "0.002",
+            "--cash",
+            "3",
+            "--symbol",
+            "LTC/BTC",
+            "--timeframe",
+            "5m",
+            "--data",
+            shared("LTC_BTC-5m.ccxt.json").to_str().unwrap(),
+        ],
+    );
+    let bars = read_bars("LTC_BTC-5m.ccxt.json");
+    let (fills, final_value) = reference(&bars, 3.0, 0.002, 0.5, 0.0, &mut ma_cross_signal(5, 20));
+    assert_fills(&r, &fills);
+    assert!(close(r["final_value"].as_f64().unwrap(), final_value));
+    // Commission is 0.2% of every fill's notional.
+    let total: f64 = r["trades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["commission"].as_f64().unwrap())
+        .sum();
+    let expected: f64 = fills.iter().map(|f| f.size * f.price * 0.002).sum();
+    assert!(close(total, expected));
+}
+
+#[test]
+fn slippage_moves_fills_against_the_trader() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--slippage-bps",
+            "25",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "5m",
+            "--data",
+            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
+        ],
+    );
+    let bars = read_bars("ETH_BTC-5m.binance.csv");
+    let (fills, final_value) = reference(
+        &bars,
+        10_000.0,
+        0.001,
+        0.95,
+        25.0,
+        &mut ma_cross_signal(10, 30),
+    );
+    assert_fills(&r, &fills);
+    assert!(close(r["final_value"].as_f64().unwrap(), final_value));
+}
+
+#[test]
+fn hourly_run_from_five_minute_file_is_resampled() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--param",
+            "fast_period=3",
+            "--param",
+            "slow_period=8",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "1h",
+            "--data",
+            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
+        ],
+    );
+    let bars = hourly(&read_bars("ETH_BTC-5m.binance.csv"));
+    assert_eq!(
+        r["equity_points_total"].as_u64().unwrap() as usize,
+        bars.len()
+    );
+    let (fills, final_value) = reference(
+        &bars,
+        10_000.0,
+        0.001,
+        0.95,
+        0.0,
+        &mut ma_cross_signal(3, 8),
+    );
+    assert_fills(&r, &fills);
+    assert!(close(r["final_value"].as_f64().unwrap(), final_value));
+}
+
+#[test]
+fn test_strategy_band_on_one_minute_json_matches_reference() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "TestStrategy",
+            "--param",
+            "period=20",
+            "--param",
+            "threshold=0.002",
+            "--symbol",
+            "XRP/ETH",
+            "--timeframe",
+            "1m",
+            "--data",
+            shared("XRP_ETH-1m.ccxt.json").to_str().unwrap(),
+        ],
+    );
+    let bars = read_bars("XRP_ETH-1m.ccxt.json");
+    let mut sig = |i: usize, b: &[Bar]| {
+        let m = mean_close(b, i, 20)?;
+        if b[i].c > m * 1.002 {
+            Some(true)
+        } else if b[i].c < m * 0.998 {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut sig);
+    assert!(!fills.is_empty());
+    assert_fills(&r, &fills);
+    assert!(close(r["final_value"].as_f64().unwrap(), final_value));
+}
+
+#[test]
+fn buy_and_hold_on_plain_csv_with_gaps() {
+    let d = tmp();
+    let r = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "BuyAndHold",
+            "--symbol",
+            "ADA/BTC",
+            "--timeframe",
+            "5m",
+            "--cash",
+            "1",
+            "--data",
+            shared("ADA_BTC-5m.ohlcv.csv").to_str().unwrap(),
+        ],
+    );
+    let bars = read_bars("ADA_BTC-5m.ohlcv.csv");
+    // Closed form: buy 0.95 x cash / close0 at open1 with 0.1% fee, hold to the last close.
+    let size = 0.95 * 1.0 / bars[0].c;
+    let cash = 1.0 - size * bars[1].o * 1.001;
+    let expected = cash + size * bars.last().unwrap().c;
+    assert!(
+        close(r["final_value"].as_f64().unwrap(), expected),
+        "{} vs {expected}",
+        r["final_value"]
+    );
+    assert_eq!(r["positions"][0]["symbol"], "ADA/BTC");
+    assert!(close(r["positions"][0]["size"].as_f64().unwrap(), size));
+    let bh = r["performance_metrics"]["buy_and_hold_return"]
+        .as_f64()
+        .unwrap();
+    assert!(close(bh, bars.last().unwrap().c / bars[0].c - 1.0));
+    assert_eq!(r["equity_points_total"], 5720, "gaps are not filled in");
+}
+
+#[test]
+fn import_list_and_backtest_from_cache() {
+    let d = tmp();
+    for (file, sym, tf) in [
+        ("ETH_BTC-5m.binance.csv", "ETH/BTC", "5m"),
+        ("LTC_BTC-5m.ccxt.json", "LTC/BTC", "5m"),
+        ("ADA_BTC-5m.ohlcv.csv", "ADA/BTC", "5m"),
+        ("XRP_ETH-1m.ccxt.json", "XRP/ETH", "1m"),
+    ] {
+        let r = run(
+            d.path(),
+            &[
+                "data",
+                "import",
+                shared(file).to_str().unwrap(),
+                "--exchange",
+                "binance",
+                "--symbol",
+                sym,
+                "--timeframe",
+                tf,
+            ],
+        );
+        assert!(r.ok, "{file}: {}", r.stderr);
+    }
+    let list = run(d.path(), &["data", "list"]).stdout;
+    for (sym, n) in [
+        ("ETH/BTC", "5760"),
+        ("LTC/BTC", "5760"),
+        ("ADA/BTC", "5720"),
+        ("XRP/ETH", "2469"),
+    ] {
+        let line = list
+            .lines()
+            .find(|l| l.contains(sym))
+            .unwrap_or_else(|| panic!("{sym} missing from:\n{list}"));
+        assert!(line.contains(n) && line.contains("binance"), "{line}");
+    }
+    assert!(list.contains("2018-01-10T04:55:00Z"));
+    // Re-importing merges: nothing new, everything replaced.
+    let again = run(
+        d.path(),
+        &[
+            "data",
+            "import",
+            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
+            "--exchange",
+            "binance",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "5m",
+        ],
+    );
+    assert!(
+        again.stdout.contains("0 new, 5760 replaced, 5760 cached"),
+        "{}",
+        again.stdout
+    );
+
+    // The cache gives the same backtest as the file, and two symbols run together in time order.
+    let cached = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "5m",
+            "--exchange",
+            "binance",
+        ],
+    );
+    let bars = read_bars("ETH_BTC-5m.binance.csv");
+    let (fills, _) = reference(
+        &bars,
+        10_000.0,
+        0.001,
+        0.95,
+        0.0,
+        &mut ma_cross_signal(10, 30),
+    );
+    assert_fills(&cached, &fills);
+    let both = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "BuyAndHold",
+            "--symbol",
+            "ETH/BTC",
+            "--symbol",
+            "LTC/BTC",
+            "--timeframe",
+            "1h",
+            "--exchange",
+            "binance",
+            "--start",
+            "2018-01-12",
+            "--end",
+            "2018-01-20",
+        ],
+    );
+    assert_eq!(both["equity_points_total"], 8 * 24);
+    let syms: Vec<&str> = both["trades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(syms, vec!["ETH/BTC", "LTC/BTC"]);
+    assert_eq!(both["equity_curve"][0]["timestamp"], "2018-01-12T00:00:00Z");
+
+    // A range that is not cached names what is.
+    let miss = run(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "BuyAndHold",
+            "--symbol",
+            "ETH/BTC",
+            "--timeframe",
+            "5m",
+            "--exchange",
+            "binance",
+            "--start",
+            "2019-01-01",
+        ],
+    );
+    assert!(!miss.ok);
+    assert!(
+        miss.stderr.contains("not cached") && miss.stderr.contains("2018-01-30T04:50:00Z"),
+        "{}",
+        miss.stderr
+    );
+    let none = run(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "BuyAndHold",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "5m",
+            "--exchange",
+            "binance",
+        ],
+    );
+    assert!(
+        !none.ok && none.stderr.contains("ETH/BTC"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
+    let d = tmp();
+    let src = std::fs::read_to_string(shared("ADA_BTC-5m.ohlcv.csv")).unwrap();
+    let mut lines: Vec<String> = src.lines().map(String::from).collect();
+    lines[100] = lines[100].replacen(",0.0000", ",x0.0000", 1);
+    let bad = d.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let r = run(
+        d.path(),
+        &[
+            "data",
+            "import",
+            bad.to_str().unwrap(),
+            "--exchange",
+            "binance",
+            "--symbol",
+            "ADA/BTC",
+            "--timeframe",
+            "5m",
+        ],
+    );
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("bad.csv:101:") && r.stderr.contains("is not a number"),
+        "{}",
+        r.stderr
+    );
+    assert!(run(d.path(), &["data", "list"])
+        .stdout
+        .contains("no cached candles"));
+
+    let mut swapped = src.lines().map(String::from).collect::<Vec<_>>();
+    swapped.swap(10, 11);
+    std::fs::write(&bad, swapped.join("\n")).unwrap();
+    let r = run(
+        d.path(),
+        &[
+            "data",
+            "import",
+            bad.to_str().unwrap(),
+            "--exchange",
+            "binance",
+            "--symbol",
+            "ADA/BTC",
+            "--timeframe",
+            "5m",
+        ],
+    );
+    assert!(
+        r.stderr.contains("bad.csv:12:") && r.stderr.contains("out of order"),
+        "{}",
+        r.stderr
+    );
+
+    let wrong_tf = run(
+        d.path(),
+        &[
+            "data",
+            "import",
+            shared("XRP_ETH-1m.ccxt.json").to_str().unwrap(),
+            "--exchange",
+            "binance",
+            "--symbol",
+            "XRP/ETH",
+            "--timeframe",
+            "5m",
+        ],
+    );
+    assert!(
+        !wrong_tf.ok && wrong_tf.stderr.contains("holds 1m candles"),
+        "{}",
+        wrong_tf.stderr
+    );
+    let gaps = run(
+        d.path(),
+        &[
+            "data",
+            "import",
+            shared("ADA_BTC-5m.ohlcv.csv").to_str().unwrap(),
+            "--exchange",
+            "binance",
+            "--symbol",
+            "ADA/BTC",
+            "--timeframe",
+            "5m",
+        ],
+    );
+    assert!(
+        gaps.ok && gaps.stderr.contains("warning") && gaps.stderr.contains("gap"),
+        "{}",
+        gaps.stderr
+    );
+}
+
+#[test]
+fn clear_errors_for_bad_arguments() {
+    let d = tmp();
+    let eth = shared("ETH_BTC-5m.binance.csv");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "Nope",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "1h",
+            ],
+            "MovingAverageCross",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--param",
+                "fast=2",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "1h",
+            ],
+            "fast_period",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--param",
+                "fast_period=2.5",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "1h",
+            ],
+            "whole number",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "2m",
+            ],
+            "1m, 3m, 5m",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "BTCUSDT",
+                "--timeframe",
+                "1h",
+            ],
+            "BASE/QUOTE",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "1h",
+                "--start",
+                "2024-13-01",
+            ],
+            "ISO 8601",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "BTC/USDT",
+                "--timeframe",
+                "1m",
+                "--data",
+                "/nonexistent.csv",
+            ],
+            "cannot read file",
+        ),
+        (
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "ETH/BTC",
+                "--timeframe",
+                "1m",
+                "--data",
+                eth.to_str().unwrap(),
+            ],
+            "cannot be turned into 1m",
+        ),
+    ];
+    for (args, needle) in cases {
+        let r = run(d.path(), args);
+        assert!(!r.ok, "{args:?} should fail");
+        assert!(
+            r.stderr.starts_with("error: ") && r.stderr.contains(needle),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn strategies_help_and_demo() {
+    let d = tmp();
+    let s = run(d.path(), &["strategies"]);
+    for name in [
+        "MovingAverageCross",
+        "TestStrategy",
+        "RsiMeanReversion",
+        "Breakout",
+        "BuyAndHold",
+        "fast_period",
+        "stake_pct",
+        "lookback",
+    ] {
+        assert!(s.stdout.contains(name), "{name} missing");
+    }
+    let h = run(d.path(), &["--help"]);
+    assert!(h.ok && h.stdout.contains("backtest") && h.stdout.contains("--data-dir"));
+    let demo = run(d.path(), &[]);
+    assert!(
+        demo.ok && demo.stdout.contains("final value") && demo.stdout.contains("sim"),
+        "{}",
+        demo.stderr
+    );
+    // sim is deterministic: the same run twice gives the same numbers.
+    let a = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "RsiMeanReversion",
+            "--symbol",
+            "ETH/USDT",
+            "--timeframe",
+            "15m",
+            "--start",
+            "2023-03-01",
+            "--end",
+            "2023-04-01",
+        ],
+    );
+    let b = run_json(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "RsiMeanReversion",
+            "--symbol",
+            "ETH/USDT",
+            "--timeframe",
+            "15m",
+            "--start",
+            "2023-03-01",
+            "--end",
+            "2023-04-01",
+        ],
+    );
+    assert_eq!(a["final_value"], b["final_value"]);
+    assert_eq!(a["trades"], b["trades"]);
+    assert_eq!(a["equity_points_total"], 31 * 96);
+}
