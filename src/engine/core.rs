@@ -124,7 +124,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     }
 
     /// A closed candle of `symbol`: fill what it fills, mark the position, then let the strategy act.
-    #[inline]
+    #[inline(always)]
     pub fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle) {
         self.clock.observe(bar.ts);
         self.sink.candle(symbol, bar);
@@ -187,7 +187,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     }
 
     /// Ends one engine step (all candles sharing a timestamp): records the equity point.
-    #[inline]
+    #[inline(always)]
     pub fn end_step(&mut self, ts: i64) {
         let point = EquityPoint {
             ts,
@@ -481,3 +481,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

@@ -4,15 +4,14 @@ use std::collections::VecDeque;
 
 /// Simple moving average over the last `period` values.
 ///
-/// Keeps a running sum; the sum is rebuilt from the window every `period * 64` updates so float drift
-/// can never accumulate over million-candle runs.
+/// Keeps a running sum over a ring buffer (zero-initialised, so the first pass needs no special case).
 #[derive(Debug, Clone)]
 pub struct Sma {
     buf: Vec<f64>,
     pos: usize,
     len: usize,
     sum: f64,
-    since_rebuild: usize,
+    wraps: usize,
 }
 
 impl Sma {
@@ -23,7 +22,7 @@ impl Sma {
             pos: 0,
             len: 0,
             sum: 0.0,
-            since_rebuild: 0,
+            wraps: 0,
         }
     }
 
@@ -35,20 +34,17 @@ impl Sma {
     #[inline]
     pub fn update(&mut self, v: f64) -> Option<f64> {
         let n = self.buf.len();
-        let old = self.buf[self.pos];
-        self.buf[self.pos] = v;
+        let slot = &mut self.buf[self.pos];
+        let old = std::mem::replace(slot, v);
+        self.sum += v - old;
         self.pos += 1;
         if self.pos == n {
             self.pos = 0;
-        }
-        if self.len < n {
-            self.len += 1;
-            self.sum += v;
-        } else {
-            self.sum += v - old;
-            self.since_rebuild += 1;
-            if self.since_rebuild >= n * 64 {
-                self.since_rebuild = 0;
+            self.len = n;
+            // Every 64 trips round the window, rebuild the sum so float drift never accumulates.
+            self.wraps += 1;
+            if self.wraps == 64 {
+                self.wraps = 0;
                 self.sum = self.buf.iter().sum();
             }
         }

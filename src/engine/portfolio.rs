@@ -54,6 +54,8 @@ pub struct Portfolio {
     pub positions: Vec<Position>,
     pub total_commission: f64,
     pub round_trips: Vec<RoundTrip>,
+    /// Symbols with a non-zero position, kept so `in_market` is O(1) in the per-bar path.
+    held: usize,
 }
 
 impl Portfolio {
@@ -64,6 +66,7 @@ impl Portfolio {
             positions: vec![Position::default(); symbols],
             total_commission: 0.0,
             round_trips: Vec::new(),
+            held: 0,
         }
     }
 
@@ -115,6 +118,9 @@ impl Portfolio {
             Side::Buy => {
                 let cost = size * price + fee;
                 self.cash -= cost;
+                if pos.size == 0.0 && size > 0.0 {
+                    self.held += 1;
+                }
                 pos.size += size;
                 pos.cost += cost;
                 let trip = pos.trip.get_or_insert(OpenTrip {
@@ -140,6 +146,7 @@ impl Portfolio {
                 if pos.size <= DUST * size.max(1.0) {
                     pos.size = 0.0;
                     pos.cost = 0.0;
+                    self.held -= 1;
                     if let Some(t) = pos.trip.take() {
                         self.round_trips.push(RoundTrip {
                             symbol,
@@ -167,8 +174,9 @@ impl Portfolio {
                 .sum::<f64>()
     }
 
+    #[inline]
     pub fn in_market(&self) -> bool {
-        self.positions.iter().any(|p| p.size > 0.0)
+        self.held > 0
     }
 }
 

@@ -1,0 +1,362 @@
+//! Scripted strategies driving the engine bar by bar, with every expected fill worked out by hand.
+
+use super::*;
+use crate::engine::clock::HistoricalClock;
+use crate::engine::execution::SimulatedExecution;
+use crate::engine::metrics;
+use crate::engine::timeframe::Timeframe;
+
+/// Submits the scripted requests on the given bar indices.
+struct Script {
+    bar: usize,
+    plan: Vec<(usize, Side, OrderKind, f64)>,
+    enter_on: Vec<usize>,
+}
+
+impl Strategy for Script {
+    fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
+        for &(i, side, kind, amount) in &self.plan {
+            if i == self.bar {
+                ctx.submit(side, kind, amount);
+            }
+        }
+        if self.enter_on.contains(&self.bar) {
+            ctx.enter_long(bar.close);
+        }
+        self.bar += 1;
+    }
+}
+
+fn engine(
+    sizing: Sizing,
+    commission: f64,
+    plan: Vec<(usize, Side, OrderKind, f64)>,
+    enter_on: Vec<usize>,
+) -> Engine<HistoricalClock, SimulatedExecution, NoEvents> {
+    let cfg = EngineConfig {
+        initial_cash: 1000.0,
+        commission,
+        symbols: 1,
+        sizing,
+        max_orders_per_sec: 10,
+    };
+    Engine::new(
+        cfg,
+        HistoricalClock::default(),
+        SimulatedExecution::new(1, 0.0),
+        NoEvents,
+        vec![Box::new(Script {
+            bar: 0,
+            plan,
+            enter_on,
+        })],
+    )
+}
+
+fn bar(i: i64, o: f64, h: f64, l: f64, c: f64) -> Candle {
+    Candle::new(i * 60_000, o, h, l, c, 1.0)
+}
+
+fn feed(e: &mut Engine<HistoricalClock, SimulatedExecution, NoEvents>, bars: &[Candle]) {
+    for b in bars {
+        e.on_candle(0, b);
+        e.end_step(b.ts);
+    }
+}
+
+#[test]
+fn stop_loss_fires_and_cancels_take_profit() {
+    let sizing = Sizing {
+        size: Some(2.0),
+        stake_pct: 0.95,
+        stop_loss: Some(0.1),
+        take_profit: Some(0.2),
+    };
+    let mut e = engine(sizing, 0.0, vec![], vec![0]);
+    feed(
+        &mut e,
+        &[
+            bar(0, 100.0, 101.0, 99.0, 100.0),
+            bar(1, 100.0, 105.0, 95.0, 100.0),
+            bar(2, 98.0, 99.0, 85.0, 88.0),
+            bar(3, 88.0, 130.0, 88.0, 125.0),
+        ],
+    );
+    let out = e.finish();
+    // Entry at bar 1 open (100); stop at 90 placed then, filled on bar 2 (low 85 touches it) at 90.
+    assert_eq!(out.fills.len(), 2);
+    assert_eq!((out.fills[0].price, out.fills[0].ts), (100.0, 60_000));
+    assert_eq!(
+        (out.fills[1].price, out.fills[1].ts, out.fills[1].side),
+        (90.0, 120_000, Side::Sell)
+    );
+    let tp = out
+        .orders
+        .iter()
+        .find(|o| matches!(o.kind, OrderKind::Limit { .. }))
+        .unwrap();
+    assert_eq!(
+        tp.status,
+        OrderStatus::Cancelled,
+        "take-profit must not fill on bar 3 after the stop closed the trade"
+    );
+    assert!((out.portfolio.cash - (1000.0 - 200.0 + 180.0)).abs() < 1e-9);
+}
+
+#[test]
+fn take_profit_fires_when_reached() {
+    let sizing = Sizing {
+        size: Some(1.0),
+        stake_pct: 0.95,
+        stop_loss: Some(0.1),
+        take_profit: Some(0.05),
+    };
+    let mut e = engine(sizing, 0.0, vec![], vec![0]);
+    // Entry at 100; take-profit limit at 105: bar 2 gaps open at 107, so it fills at the open.
+    feed(
+        &mut e,
+        &[
+            bar(0, 100.0, 100.0, 100.0, 100.0),
+            bar(1, 100.0, 102.0, 99.0, 101.0),
+            bar(2, 107.0, 108.0, 106.0, 107.0),
+        ],
+    );
+    let out = e.finish();
+    assert_eq!(out.fills.len(), 2);
+    assert_eq!(out.fills[1].price, 107.0);
+    assert_eq!(out.round_trips.len(), 1);
+    assert!((out.round_trips[0].pnl - 7.0).abs() < 1e-9);
+}
+
+#[test]
+fn unaffordable_orders_are_rejected_not_shrunk() {
+    let plan = vec![
+        (0, Side::Buy, OrderKind::Market, 9.0),
+        (1, Side::Buy, OrderKind::Market, 1.0),
+    ];
+    let mut e = engine(Sizing::default(), 0.001, plan, vec![]);
+    // Bar 1 opens at 120: 9 x 120 = 1080 > 1000 cash. Bar 2: 1 x 100 + fee fits.
+    feed(
+        &mut e,
+        &[
+            bar(0, 100.0, 100.0, 100.0, 100.0),
+            bar(1, 120.0, 121.0, 119.0, 120.0),
+            bar(2, 100.0, 100.0, 100.0, 100.0),
+        ],
+    );
+    let out = e.finish();
+    assert_eq!(out.orders[0].status, OrderStatus::Rejected);
+    assert!(out.orders[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("insufficient cash"));
+    assert_eq!(out.orders[0].filled, 0.0);
+    assert_eq!(out.orders[1].status, OrderStatus::Filled);
+    assert_eq!(out.fills.len(), 1);
+    assert!((out.portfolio.cash - (1000.0 - 100.0 - 0.1)).abs() < 1e-9);
+}
+
+#[test]
+fn selling_more_than_held_is_rejected() {
+    let plan = vec![
+        (0, Side::Buy, OrderKind::Market, 1.0),
+        (1, Side::Sell, OrderKind::Market, 2.0),
+    ];
+    let mut e = engine(Sizing::default(), 0.0, plan, vec![]);
+    feed(
+        &mut e,
+        &[
+            bar(0, 10.0, 10.0, 10.0, 10.0),
+            bar(1, 10.0, 10.0, 10.0, 10.0),
+            bar(2, 10.0, 10.0, 10.0, 10.0),
+        ],
+    );
+    let out = e.finish();
+    assert_eq!(out.orders[1].status, OrderStatus::Rejected);
+    assert!(out.orders[1]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("long-only"));
+}
+
+#[test]
+fn limit_and_stop_orders_wait_for_their_price() {
+    let plan = vec![
+        (0, Side::Buy, OrderKind::Limit { price: 95.0 }, 1.0),
+        (0, Side::Buy, OrderKind::Stop { stop: 110.0 }, 1.0),
+    ];
+    let mut e = engine(Sizing::default(), 0.0, plan, vec![]);
+    feed(
+        &mut e,
+        &[
+            bar(0, 100.0, 101.0, 99.0, 100.0),
+            bar(1, 100.0, 104.0, 96.0, 100.0),
+            bar(2, 100.0, 112.0, 94.0, 100.0),
+            bar(3, 100.0, 100.0, 100.0, 100.0),
+        ],
+    );
+    let out = e.finish();
+    // Neither fills on bar 1; both on bar 2: the limit at 95, the stop at 110.
+    let prices: Vec<(f64, i64)> = out.fills.iter().map(|f| (f.price, f.ts)).collect();
+    assert_eq!(prices, vec![(95.0, 120_000), (110.0, 120_000)]);
+}
+
+#[test]
+fn rate_limit_rejects_excess_orders_with_reason() {
+    let plan: Vec<_> = (0..12)
+        .map(|_| (0, Side::Buy, OrderKind::Limit { price: 1.0 }, 1.0))
+        .collect();
+    let mut e = engine(Sizing::default(), 0.0, plan, vec![]);
+    feed(&mut e, &[bar(0, 100.0, 100.0, 100.0, 100.0)]);
+    let out = e.finish();
+    let limited = out
+        .orders
+        .iter()
+        .filter(|o| o.reason.as_deref() == Some("rate_limited"))
+        .count();
+    assert_eq!(limited, 2);
+    assert!(out.orders[10..]
+        .iter()
+        .all(|o| o.status == OrderStatus::Rejected));
+}
+
+#[test]
+fn strategy_exit_cancels_protection_and_sells_everything() {
+    struct EnterThenExit(usize);
+    impl Strategy for EnterThenExit {
+        fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
+            match self.0 {
+                0 => ctx.enter_long(bar.close),
+                2 => ctx.exit_long(),
+                _ => {}
+            }
+            self.0 += 1;
+        }
+    }
+    let sizing = Sizing {
+        size: None,
+        stake_pct: 0.5,
+        stop_loss: Some(0.5),
+        take_profit: None,
+    };
+    let cfg = EngineConfig {
+        initial_cash: 1000.0,
+        commission: 0.0,
+        symbols: 1,
+        sizing,
+        max_orders_per_sec: 0,
+    };
+    let mut e = Engine::new(
+        cfg,
+        HistoricalClock::default(),
+        SimulatedExecution::new(1, 0.0),
+        NoEvents,
+        vec![Box::new(EnterThenExit(0))],
+    );
+    feed(
+        &mut e,
+        &[
+            bar(0, 10.0, 10.0, 10.0, 10.0),
+            bar(1, 10.0, 10.0, 10.0, 10.0),
+            bar(2, 12.0, 12.0, 12.0, 12.0),
+            bar(3, 11.0, 11.0, 11.0, 11.0),
+        ],
+    );
+    let out = e.finish();
+    assert_eq!(out.fills.len(), 2);
+    assert_eq!(out.fills[0].size, 50.0, "0.5 x 1000 cash / close 10");
+    assert_eq!((out.fills[1].size, out.fills[1].price), (50.0, 11.0));
+    assert_eq!(
+        out.orders[1].status,
+        OrderStatus::Cancelled,
+        "the stop-loss is cancelled by the exit"
+    );
+    assert!((out.portfolio.cash - 1050.0).abs() < 1e-9);
+}
+
+#[test]
+fn metrics_by_hand() {
+    // Equity path 1000 -> 1100 -> 990 -> 1089 with one winning and one losing round trip.
+    let mut e = engine(Sizing::default(), 0.0, vec![], vec![]);
+    feed(
+        &mut e,
+        &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 2.0)],
+    );
+    let mut out = e.finish();
+    out.equity = [1100.0, 990.0, 1089.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| EquityPoint {
+            ts: i as i64,
+            value: v,
+            cash: v,
+        })
+        .collect();
+    out.portfolio.cash = 1089.0;
+    out.portfolio.total_commission = 3.0;
+    out.steps_in_market = 2;
+    out.round_trips = vec![
+        RoundTrip {
+            symbol: 0,
+            entry_ts: 0,
+            exit_ts: 1,
+            bars: 2,
+            pnl: 100.0,
+            ret: 0.1,
+        },
+        RoundTrip {
+            symbol: 0,
+            entry_ts: 1,
+            exit_ts: 2,
+            bars: 4,
+            pnl: -50.0,
+            ret: -0.05,
+        },
+    ];
+    let m = metrics::compute(&out, Timeframe::D1);
+    let r = [0.1, -0.1, 0.1];
+    let mean = 0.1 / 3.0;
+    let sd = (r.iter().map(|x: &f64| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let ann = 365f64.sqrt();
+    let eq = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    assert!(eq(m.total_return, 0.089));
+    assert!(eq(m.max_drawdown, 0.1), "peak 1100 -> 990");
+    assert_eq!(m.max_drawdown_duration_bars, 2);
+    assert!(eq(m.sharpe_ratio.unwrap(), mean / sd * ann));
+    assert!(eq(
+        m.sortino_ratio.unwrap(),
+        mean / (0.01f64 / 3.0).sqrt() * ann
+    ));
+    assert!(eq(m.volatility.unwrap(), sd * ann));
+    assert!(eq(m.cagr.unwrap(), 1.089f64.powf(365.0 / 3.0) - 1.0));
+    assert!(eq(m.calmar_ratio.unwrap(), m.cagr.unwrap() / 0.1));
+    assert_eq!(m.total_trades, 2);
+    assert!(eq(m.win_rate.unwrap(), 0.5));
+    assert!(eq(m.profit_factor.unwrap(), 2.0));
+    assert!(eq(m.expectancy.unwrap(), 25.0));
+    assert!(eq(m.avg_trade_return.unwrap(), 0.025));
+    assert_eq!((m.best_trade, m.worst_trade), (Some(0.1), Some(-0.05)));
+    assert!(eq(m.avg_trade_duration_bars.unwrap(), 3.0));
+    assert!(eq(m.exposure, 2.0 / 3.0));
+    assert!(eq(m.total_commission, 3.0));
+    assert!(eq(m.buy_and_hold_return.unwrap(), 1.0), "close 1 -> 2");
+}
+
+#[test]
+fn metrics_of_a_flat_run_are_null_not_nan() {
+    let mut e = engine(Sizing::default(), 0.0, vec![], vec![]);
+    feed(
+        &mut e,
+        &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 1.0)],
+    );
+    let m = metrics::compute(&e.finish(), Timeframe::H1);
+    assert_eq!(
+        (m.sharpe_ratio, m.sortino_ratio, m.profit_factor, m.win_rate),
+        (None, None, None, None)
+    );
+    assert_eq!(m.max_drawdown, 0.0);
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(!json.contains("NaN") && json.contains("\"sharpe_ratio\":null"));
+}
