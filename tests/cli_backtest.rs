@@ -26,14 +26,7 @@ fn ma_cross_on_binance_kline_csv_matches_reference() {
         ],
     );
     let bars = read_bars("ETH_BTC-5m.binance.csv");
-    let (fills, final_value) = reference(
-        &bars,
-        10_000.0,
-        0.001,
-        0.95,
-        0.0,
-        &mut ma_cross_signal(10, 30),
-    );
+    let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(10, 30));
     assert!(
         fills.len() > 50,
         "the data should produce many trades, got {}",
@@ -124,14 +117,7 @@ fn slippage_moves_fills_against_the_trader() {
         ],
     );
     let bars = read_bars("ETH_BTC-5m.binance.csv");
-    let (fills, final_value) = reference(
-        &bars,
-        10_000.0,
-        0.001,
-        0.95,
-        25.0,
-        &mut ma_cross_signal(10, 30),
-    );
+    let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 25.0, &mut ma_cross_signal(10, 30));
     assert_fills(&r, &fills);
     assert!(close(r["final_value"].as_f64().unwrap(), final_value));
 }
@@ -158,18 +144,8 @@ fn hourly_run_from_five_minute_file_is_resampled() {
         ],
     );
     let bars = hourly(&read_bars("ETH_BTC-5m.binance.csv"));
-    assert_eq!(
-        r["equity_points_total"].as_u64().unwrap() as usize,
-        bars.len()
-    );
-    let (fills, final_value) = reference(
-        &bars,
-        10_000.0,
-        0.001,
-        0.95,
-        0.0,
-        &mut ma_cross_signal(3, 8),
-    );
+    assert_eq!(r["equity_points_total"].as_u64().unwrap() as usize, bars.len());
+    let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(3, 8));
     assert_fills(&r, &fills);
     assert!(close(r["final_value"].as_f64().unwrap(), final_value));
 }
@@ -243,9 +219,7 @@ fn buy_and_hold_on_plain_csv_with_gaps() {
     );
     assert_eq!(r["positions"][0]["symbol"], "ADA/BTC");
     assert!(close(r["positions"][0]["size"].as_f64().unwrap(), size));
-    let bh = r["performance_metrics"]["buy_and_hold_return"]
-        .as_f64()
-        .unwrap();
+    let bh = r["performance_metrics"]["buy_and_hold_return"].as_f64().unwrap();
     assert!(close(bh, bars.last().unwrap().c / bars[0].c - 1.0));
     assert_eq!(r["equity_points_total"], 5720, "gaps are not filled in");
 }
@@ -326,14 +300,7 @@ fn import_list_and_backtest_from_cache() {
         ],
     );
     let bars = read_bars("ETH_BTC-5m.binance.csv");
-    let (fills, _) = reference(
-        &bars,
-        10_000.0,
-        0.001,
-        0.95,
-        0.0,
-        &mut ma_cross_signal(10, 30),
-    );
+    let (fills, _) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(10, 30));
     assert_fills(&cached, &fills);
     let both = run_json(
         d.path(),
@@ -402,11 +369,7 @@ fn import_list_and_backtest_from_cache() {
             "binance",
         ],
     );
-    assert!(
-        !none.ok && none.stderr.contains("ETH/BTC"),
-        "{}",
-        none.stderr
-    );
+    assert!(!none.ok && none.stderr.contains("ETH/BTC"), "{}", none.stderr);
 }
 
 #[test]
@@ -437,9 +400,7 @@ fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
         "{}",
         r.stderr
     );
-    assert!(run(d.path(), &["data", "list"])
-        .stdout
-        .contains("no cached candles"));
+    assert!(run(d.path(), &["data", "list"]).stdout.contains("no cached candles"));
 
     let mut swapped = src.lines().map(String::from).collect::<Vec<_>>();
     swapped.swap(10, 11);

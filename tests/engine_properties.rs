@@ -101,20 +101,13 @@ fn accounting_identities_hold_across_random_runs() {
             mode: Mode::Backtest,
             data_file: None,
         };
-        let cfg = config::validate(&req, &["sim".to_string()])
-            .unwrap_or_else(|e| panic!("case {case}: {e}"));
-        let series: Vec<Vec<Candle>> = syms
-            .iter()
-            .map(|s| sim::candles(s, tf, start, end).unwrap())
-            .collect();
+        let cfg = config::validate(&req, &["sim".to_string()]).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let series: Vec<Vec<Candle>> = syms.iter().map(|s| sim::candles(s, tf, start, end).unwrap()).collect();
         let mut eng = backtest::engine(&cfg, NoEvents);
         let slices: Vec<&[Candle]> = series.iter().map(|s| s.as_slice()).collect();
         replay(&mut eng, &slices, None, |_, _| {});
         let out = eng.finish();
-        let ctx = format!(
-            "case {case}: {strategy} {:?} {syms:?} {tf}",
-            cfg.strategy_params
-        );
+        let ctx = format!("case {case}: {strategy} {:?} {syms:?} {tf}", cfg.strategy_params);
 
         // Rebuild cash and positions from the fills alone, then check every equity point against
         // cash + positions marked at the closes of the candles seen up to that point.
@@ -146,16 +139,10 @@ fn accounting_identities_hold_across_random_runs() {
                         pos[f.symbol] -= f.size;
                     }
                 }
-                assert!(
-                    pos[f.symbol] >= -1e-9 * f.size,
-                    "{ctx}: position went negative"
-                );
+                assert!(pos[f.symbol] >= -1e-9 * f.size, "{ctx}: position went negative");
                 fi += 1;
             }
-            assert!(
-                cash >= -1e-6 * cfg.initial_cash,
-                "{ctx}: cash went negative ({cash})"
-            );
+            assert!(cash >= -1e-6 * cfg.initial_cash, "{ctx}: cash went negative ({cash})");
             let marked: f64 = (0..nsym)
                 .filter(|&s| pos[s] != 0.0)
                 .map(|s| pos[s] * last_close[s])
@@ -166,31 +153,15 @@ fn accounting_identities_hold_across_random_runs() {
                 "{ctx}: equity {} != cash + marked positions {value}",
                 p.value
             );
-            assert!(
-                (p.cash - cash).abs() <= 1e-7 * cash.abs().max(1.0),
-                "{ctx}: cash"
-            );
+            assert!((p.cash - cash).abs() <= 1e-7 * cash.abs().max(1.0), "{ctx}: cash");
             peak = peak.max(p.value);
         }
-        assert_eq!(
-            fi,
-            out.fills.len(),
-            "{ctx}: fills after the last equity point"
-        );
+        assert_eq!(fi, out.fills.len(), "{ctx}: fills after the last equity point");
 
         // Orders: fills never exceed the order, filled amounts add up, statuses agree.
         for o in &out.orders {
-            let filled: f64 = out
-                .fills
-                .iter()
-                .filter(|f| f.order_id == o.id)
-                .map(|f| f.size)
-                .sum();
-            assert!(
-                filled <= o.amount * (1.0 + 1e-9),
-                "{ctx}: order {} overfilled",
-                o.id
-            );
+            let filled: f64 = out.fills.iter().filter(|f| f.order_id == o.id).map(|f| f.size).sum();
+            assert!(filled <= o.amount * (1.0 + 1e-9), "{ctx}: order {} overfilled", o.id);
             assert!(
                 (filled - o.filled).abs() <= 1e-9 * o.amount,
                 "{ctx}: order {} filled mismatch",
@@ -220,8 +191,7 @@ fn accounting_identities_hold_across_random_runs() {
                 "{ctx}: trip pnl vs fill pnl"
             );
             assert!(
-                ((cfg.initial_cash + realized) - out.portfolio.cash).abs()
-                    <= 1e-6 * cfg.initial_cash,
+                ((cfg.initial_cash + realized) - out.portfolio.cash).abs() <= 1e-6 * cfg.initial_cash,
                 "{ctx}: realized pnl vs cash"
             );
         }

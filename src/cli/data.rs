@@ -43,7 +43,10 @@ pub fn run(data_dir: &Path, cmd: DataCommand) -> anyhow::Result<()> {
             let loaded = load_file(&file, Some(tf))?;
             if let Some(found) = infer_timeframe(&loaded.candles) {
                 if found != tf {
-                    bail!("{}: the file holds {found} candles but --timeframe is {tf}; import it as {found}", file.display());
+                    bail!(
+                        "{}: the file holds {found} candles but --timeframe is {tf}; import it as {found}",
+                        file.display()
+                    );
                 }
             }
             for w in &loaded.warnings {

@@ -36,10 +36,8 @@ pub enum Command {
 
 /// The data dir from the flag/env, else `ProjectDirs::from("", "", "cracktrader")`, else `./cracktrader-data`.
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| {
-        directories::ProjectDirs::from("", "", "cracktrader").map(|d| d.data_dir().to_path_buf())
-    })
-    .unwrap_or_else(|| PathBuf::from("cracktrader-data"))
+    flag.or_else(|| directories::ProjectDirs::from("", "", "cracktrader").map(|d| d.data_dir().to_path_buf()))
+        .unwrap_or_else(|| PathBuf::from("cracktrader-data"))
 }
 
 /// Runs the CLI; the returned error is printed as `error: ...` with exit code 1.

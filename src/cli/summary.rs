@@ -4,12 +4,10 @@ use cracktrader::run::ResultsResponse;
 use std::fmt::Write;
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:+.2}%", x * 100.0))
-        .unwrap_or_else(|| "n/a".into())
+    v.map(|x| format!("{:+.2}%", x * 100.0)).unwrap_or_else(|| "n/a".into())
 }
 fn frac(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.2}%", x * 100.0))
-        .unwrap_or_else(|| "n/a".into())
+    v.map(|x| format!("{:.2}%", x * 100.0)).unwrap_or_else(|| "n/a".into())
 }
 fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into())
@@ -19,43 +17,17 @@ pub fn render(r: &ResultsResponse) -> String {
     let c = &r.config;
     let m = &r.performance_metrics;
     let mut s = String::new();
-    let first = r
-        .equity_curve
-        .first()
-        .map(|e| e.timestamp.as_str())
-        .unwrap_or("-");
-    let last = r
-        .equity_curve
-        .last()
-        .map(|e| e.timestamp.as_str())
-        .unwrap_or("-");
-    let params: Vec<String> = c
-        .strategy_params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let first = r.equity_curve.first().map(|e| e.timestamp.as_str()).unwrap_or("-");
+    let last = r.equity_curve.last().map(|e| e.timestamp.as_str()).unwrap_or("-");
+    let params: Vec<String> = c.strategy_params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(s, "Backtest {}  [{}]", r.run_id, r.status.as_str());
-    let _ = writeln!(
-        s,
-        "  strategy    {} ({})",
-        c.strategy_name,
-        params.join(", ")
-    );
+    let _ = writeln!(s, "  strategy    {} ({})", c.strategy_name, params.join(", "));
     let source = match &c.data_file {
         Some(f) => format!("from {f}"),
         None => format!("on {}", c.exchange),
     };
-    let _ = writeln!(
-        s,
-        "  market      {} {} {source}",
-        c.symbols.join(", "),
-        c.timeframe
-    );
-    let _ = writeln!(
-        s,
-        "  period      {first} .. {last} ({} bars)",
-        r.equity_points_total
-    );
+    let _ = writeln!(s, "  market      {} {} {source}", c.symbols.join(", "), c.timeframe);
+    let _ = writeln!(s, "  period      {first} .. {last} ({} bars)", r.equity_points_total);
     let _ = writeln!(
         s,
         "  costs       commission {:.4}%, slippage {} bps",
@@ -66,17 +38,9 @@ pub fn render(r: &ResultsResponse) -> String {
     let _ = writeln!(s, "  initial cash        {:>16.2}", c.initial_cash);
     let _ = writeln!(s, "  final value         {:>16.2}", r.final_value);
     let _ = writeln!(s, "  total return        {:>16}", pct(Some(m.total_return)));
-    let _ = writeln!(
-        s,
-        "  buy & hold return   {:>16}",
-        pct(m.buy_and_hold_return)
-    );
+    let _ = writeln!(s, "  buy & hold return   {:>16}", pct(m.buy_and_hold_return));
     let _ = writeln!(s, "  CAGR                {:>16}", pct(m.cagr));
-    let _ = writeln!(
-        s,
-        "  max drawdown        {:>16}",
-        pct(Some(-m.max_drawdown))
-    );
+    let _ = writeln!(s, "  max drawdown        {:>16}", pct(Some(-m.max_drawdown)));
     let _ = writeln!(
         s,
         "  sharpe / sortino    {:>16}",

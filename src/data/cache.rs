@@ -1,9 +1,11 @@
 //! The candle cache: one binary file per (exchange, symbol, timeframe) under `<data dir>/candles/`.
 //!
 //! Layout: 8-byte magic `CTCNDL01`, u64 LE candle count, then the candles as `repr(C)` records
-//! (i64 ts + five f64, little-endian). Loading is one `read_exact` into a `Vec<Candle>`: no text parsing.
+//! (i64 ts + five f64, little-endian). Loading maps the file and views it as `&[Candle]`: no parsing,
+//! no copy.
 
 use super::error::DataError;
+use super::series::Series;
 use super::validate::fmt_ts;
 use crate::engine::{Candle, Timeframe};
 use std::fs;
@@ -69,52 +71,46 @@ impl Cache {
             .join(format!("{tf}.bin"))
     }
 
-    pub fn load(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        tf: Timeframe,
-    ) -> Result<Option<Vec<Candle>>, DataError> {
+    /// The cached series, memory-mapped (no copy, no parsing). `None` when nothing is cached.
+    pub fn map(&self, exchange: &str, symbol: &str, tf: Timeframe) -> Result<Option<Series>, DataError> {
         let path = self.path(exchange, symbol, tf);
         let mut f = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(DataError::new(
-                    &path,
-                    None,
-                    format!("cannot open cache file: {e}"),
-                ))
-            }
+            Err(e) => return Err(DataError::new(&path, None, format!("cannot open cache file: {e}"))),
         };
         let count = read_header(&mut f, &path)?;
-        let mut candles = vec![Candle::default(); count as usize];
-        f.read_exact(bytemuck::cast_slice_mut(&mut candles))
-            .map_err(|e| {
-                DataError::new(
-                    &path,
-                    None,
-                    format!("cache file is truncated or unreadable ({e}); re-import the data"),
-                )
-            })?;
-        Ok(Some(candles))
+        if count == 0 {
+            return Ok(Some(Series::from(Vec::new())));
+        }
+        // SAFETY: the map is read-only and only ever viewed as `Candle`s, for which every bit pattern
+        // is valid. This program never modifies a cache file in place (`store` writes a new file and
+        // renames it over the old one), so a live mapping keeps seeing the file it opened.
+        let map = unsafe { memmap2::Mmap::map(&f) }
+            .map_err(|e| DataError::new(&path, None, format!("cannot map cache file: {e}")))?;
+        if map.len() < HEADER + count as usize * RECORD {
+            return Err(DataError::new(
+                &path,
+                None,
+                "cache file changed while loading; try again",
+            ));
+        }
+        Ok(Some(Series::mapped(map, HEADER, count as usize)))
+    }
+
+    /// The cached series as an owned vector.
+    pub fn load(&self, exchange: &str, symbol: &str, tf: Timeframe) -> Result<Option<Vec<Candle>>, DataError> {
+        Ok(self.map(exchange, symbol, tf)?.map(|s| s.to_vec()))
     }
 
     /// Merges `new` into the cached series by timestamp (new values win) and writes it atomically.
-    pub fn store(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        tf: Timeframe,
-        new: &[Candle],
-    ) -> Result<MergeStats, DataError> {
+    pub fn store(&self, exchange: &str, symbol: &str, tf: Timeframe, new: &[Candle]) -> Result<MergeStats, DataError> {
         let existing = self.load(exchange, symbol, tf)?.unwrap_or_default();
         let (merged, stats) = merge(&existing, new);
         let path = self.path(exchange, symbol, tf);
         let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(|e| {
-            DataError::new(dir, None, format!("cannot create cache directory: {e}"))
-        })?;
+        fs::create_dir_all(dir)
+            .map_err(|e| DataError::new(dir, None, format!("cannot create cache directory: {e}")))?;
         let tmp = path.with_extension("bin.tmp");
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
@@ -167,22 +163,15 @@ impl Cache {
                 }
             }
         }
-        out.sort_by(|a, b| {
-            (&a.exchange, &a.symbol, a.timeframe).cmp(&(&b.exchange, &b.symbol, b.timeframe))
-        });
+        out.sort_by(|a, b| (&a.exchange, &a.symbol, a.timeframe).cmp(&(&b.exchange, &b.symbol, b.timeframe)));
         Ok(out)
     }
 }
 
 fn read_header(f: &mut fs::File, path: &Path) -> Result<u64, DataError> {
     let mut h = [0u8; HEADER];
-    f.read_exact(&mut h).map_err(|_| {
-        DataError::new(
-            path,
-            None,
-            "not a candle cache file (too short); re-import the data",
-        )
-    })?;
+    f.read_exact(&mut h)
+        .map_err(|_| DataError::new(path, None, "not a candle cache file (too short); re-import the data"))?;
     if &h[..8] != MAGIC {
         return Err(DataError::new(
             path,
@@ -203,8 +192,7 @@ fn read_header(f: &mut fs::File, path: &Path) -> Result<u64, DataError> {
 }
 
 fn read_ends(path: &Path) -> Result<Option<(i64, i64, u64)>, DataError> {
-    let mut f = fs::File::open(path)
-        .map_err(|e| DataError::new(path, None, format!("cannot open cache file: {e}")))?;
+    let mut f = fs::File::open(path).map_err(|e| DataError::new(path, None, format!("cannot open cache file: {e}")))?;
     let count = read_header(&mut f, path)?;
     if count == 0 {
         return Ok(None);
@@ -266,14 +254,9 @@ mod tests {
     fn store_load_merge_list() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        assert_eq!(
-            cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap(),
-            None
-        );
+        assert_eq!(cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap(), None);
         let a = vec![c(0, 1.0), c(300_000, 2.0), c(600_000, 3.0)];
-        let s = cache
-            .store("binance", "ETH/BTC", Timeframe::M5, &a)
-            .unwrap();
+        let s = cache.store("binance", "ETH/BTC", Timeframe::M5, &a).unwrap();
         assert_eq!(
             s,
             MergeStats {
@@ -283,9 +266,7 @@ mod tests {
             }
         );
         let b = vec![c(600_000, 30.0), c(900_000, 4.0)];
-        let s = cache
-            .store("binance", "ETH/BTC", Timeframe::M5, &b)
-            .unwrap();
+        let s = cache.store("binance", "ETH/BTC", Timeframe::M5, &b).unwrap();
         assert_eq!(
             s,
             MergeStats {
@@ -294,19 +275,8 @@ mod tests {
                 total: 4
             }
         );
-        let got = cache
-            .load("binance", "ETH/BTC", Timeframe::M5)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            got,
-            vec![
-                c(0, 1.0),
-                c(300_000, 2.0),
-                c(600_000, 30.0),
-                c(900_000, 4.0)
-            ]
-        );
+        let got = cache.load("binance", "ETH/BTC", Timeframe::M5).unwrap().unwrap();
+        assert_eq!(got, vec![c(0, 1.0), c(300_000, 2.0), c(600_000, 30.0), c(900_000, 4.0)]);
         let list = cache.list().unwrap();
         assert_eq!(
             list,
@@ -325,9 +295,7 @@ mod tests {
     fn corrupt_files_are_reported_not_loaded() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        cache
-            .store("x", "A/B", Timeframe::M1, &[c(0, 1.0)])
-            .unwrap();
+        cache.store("x", "A/B", Timeframe::M1, &[c(0, 1.0)]).unwrap();
         let path = dir.path().join("candles/x/A_B/1m.bin");
         let mut bytes = fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);

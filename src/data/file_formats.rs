@@ -4,6 +4,7 @@
 use super::error::DataError;
 use super::validate::{check_series, Locate};
 use crate::engine::{Candle, Timeframe};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,43 +32,55 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-const ACCEPTED: &str =
-    "accepted formats: CCXT OHLCV JSON ([[ms, open, high, low, close, volume], ...]), \
+const ACCEPTED: &str = "accepted formats: CCXT OHLCV JSON ([[ms, open, high, low, close, volume], ...]), \
 Binance kline CSV (12 columns), or CSV with header timestamp,open,high,low,close,volume";
 
 /// Reads and validates a candle file. `tf`, when known, turns gaps into warnings.
 pub fn load_file(path: &Path, tf: Option<Timeframe>) -> Result<Loaded, DataError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| DataError::new(path, None, format!("cannot read file: {e}")))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| DataError::new(path, None, format!("not UTF-8 text: {e}")))?;
-    parse(text, &path.display().to_string(), tf)
+    let file = std::fs::File::open(path).map_err(|e| DataError::new(path, None, format!("cannot read file: {e}")))?;
+    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let name = path.display().to_string();
+    if first_byte(&mut reader, &name)? == Some(b'[') {
+        let mut text = String::with_capacity(size);
+        reader
+            .read_to_string(&mut text)
+            .map_err(|e| DataError::new(path, None, format!("cannot read file as UTF-8 text: {e}")))?;
+        return parse_ccxt_json(&text, &name, tf);
+    }
+    parse_csv(reader, size, &name, tf)
 }
 
+/// Parses candle file contents already in memory (same detection as `load_file`).
 pub fn parse(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Loaded, DataError> {
-    let body = text.trim_start_matches('\u{feff}').trim_start();
-    if body.is_empty() {
-        return Err(DataError::new(
-            file,
-            None,
-            format!("file is empty; {ACCEPTED}"),
-        ));
-    }
-    if body.starts_with('[') {
+    let mut reader = text.as_bytes();
+    if first_byte(&mut reader, file)? == Some(b'[') {
         return parse_ccxt_json(text, file, tf);
     }
-    parse_csv(text, file, tf)
+    parse_csv(reader, text.len(), file, tf)
+}
+
+/// The first byte that is not whitespace or a UTF-8 byte-order mark, without consuming it.
+fn first_byte(r: &mut impl BufRead, file: &str) -> Result<Option<u8>, DataError> {
+    let buf = r
+        .fill_buf()
+        .map_err(|e| DataError::new(file, None, format!("cannot read file: {e}")))?;
+    let body = buf.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(buf);
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if first.is_none() && buf.len() < 1 << 20 {
+        return Err(DataError::new(file, None, format!("file is empty; {ACCEPTED}")));
+    }
+    Ok(first)
 }
 
 fn parse_ccxt_json(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Loaded, DataError> {
-    let rows: Vec<Vec<serde_json::Value>> =
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
-            DataError::new(
-                file,
-                Some(e.line()),
-                format!("invalid CCXT OHLCV JSON ({e}); {ACCEPTED}"),
-            )
-        })?;
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        DataError::new(
+            file,
+            Some(e.line()),
+            format!("invalid CCXT OHLCV JSON ({e}); {ACCEPTED}"),
+        )
+    })?;
     let mut candles = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let at = || format!("candle #{i} ");
@@ -84,9 +97,9 @@ fn parse_ccxt_json(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Load
         }
         let num = |k: usize, name: &str| -> Result<f64, DataError> {
             match &row[k] {
-                serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| {
-                    DataError::new(file, None, format!("{}{name} is not a number", at()))
-                }),
+                serde_json::Value::Number(n) => n
+                    .as_f64()
+                    .ok_or_else(|| DataError::new(file, None, format!("{}{name} is not a number", at()))),
                 // CCXT leaves volume null when an exchange does not report it.
                 serde_json::Value::Null if k == 5 => Ok(0.0),
                 other => Err(DataError::new(
@@ -129,6 +142,9 @@ fn normalise_epoch(v: f64) -> i64 {
 }
 
 fn parse_timestamp(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(normalise_epoch(n as f64));
+    }
     let s = s.trim().trim_matches('"');
     if let Ok(n) = s.parse::<i64>() {
         return Some(normalise_epoch(n as f64));
@@ -153,23 +169,52 @@ fn parse_timestamp(s: &str) -> Option<i64> {
         .map(|d| d.and_utc().timestamp_millis())
 }
 
-fn parse_csv(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Loaded, DataError> {
-    let mut lines = text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((first_no, first)) = lines.next() else {
-        return Err(DataError::new(
-            file,
-            None,
-            format!("file is empty; {ACCEPTED}"),
-        ));
+/// Splits a CSV line on commas in one pass; returns the field count (fields past `out.len()` are
+/// counted, not stored).
+#[inline]
+fn split_fields<'a>(line: &'a str, out: &mut [&'a str; MAX_FIELDS]) -> usize {
+    let mut n = 0;
+    let mut start = 0;
+    for (i, b) in line.bytes().enumerate() {
+        if b == b',' {
+            if n < MAX_FIELDS {
+                out[n] = &line[start..i];
+            }
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n < MAX_FIELDS {
+        out[n] = &line[start..];
+    }
+    n + 1
+}
+
+const MAX_FIELDS: usize = 16;
+
+fn parse_csv(
+    mut reader: impl BufRead,
+    size_hint: usize,
+    file: &str,
+    tf: Option<Timeframe>,
+) -> Result<Loaded, DataError> {
+    let mut line = String::with_capacity(256);
+    let mut line_no = 0usize;
+    let io_err = |no: usize, e: std::io::Error| DataError::new(file, Some(no), format!("cannot read line: {e}"));
+    // Header or first row: the first non-blank line.
+    let first = loop {
+        line.clear();
+        line_no += 1;
+        if reader.read_line(&mut line).map_err(|e| io_err(line_no, e))? == 0 {
+            return Err(DataError::new(file, None, format!("file is empty; {ACCEPTED}")));
+        }
+        let l = line.trim_start_matches('\u{feff}').trim();
+        if !l.is_empty() {
+            break l.to_string();
+        }
     };
-    let fields: Vec<&str> = first
-        .split(',')
-        .map(|f| f.trim().trim_matches('"'))
-        .collect();
+    let first_no = line_no;
+    let fields: Vec<&str> = first.split(',').map(|f| f.trim().trim_matches('"')).collect();
     let has_header = fields
         .first()
         .is_some_and(|f| parse_timestamp(f).is_none() && f.parse::<f64>().is_err());
@@ -196,7 +241,11 @@ fn parse_csv(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Loaded, Da
             ])
         })();
         let Some(cols) = cols else {
-            return Err(DataError::new(file, Some(first_no + 1), format!("header '{first}' lacks one of timestamp, open, high, low, close, volume; {ACCEPTED}")));
+            return Err(DataError::new(
+                file,
+                Some(first_no),
+                format!("header '{first}' lacks one of timestamp, open, high, low, close, volume; {ACCEPTED}"),
+            ));
         };
         let fmt = if names.len() == 12 && names[0].contains("open") {
             FileFormat::BinanceCsv
@@ -211,57 +260,77 @@ fn parse_csv(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Loaded, Da
             n => {
                 return Err(DataError::new(
                     file,
-                    Some(first_no + 1),
+                    Some(first_no),
                     format!("{n} columns and no header; {ACCEPTED}"),
-                ));
+                ))
             }
         }
     };
-    let data_lines: Box<dyn Iterator<Item = (usize, &str)>> = if has_header {
-        Box::new(lines)
-    } else {
-        Box::new(std::iter::once((first_no, first)).chain(lines))
-    };
-    let mut candles = Vec::with_capacity(text.len() / 60);
-    let mut line_of = Vec::with_capacity(text.len() / 60);
+    if cols.iter().any(|&c| c >= MAX_FIELDS) {
+        return Err(DataError::new(
+            file,
+            Some(first_no),
+            format!("timestamp and OHLCV must be among the first {MAX_FIELDS} columns"),
+        ));
+    }
     const NAMES: [&str; 6] = ["timestamp", "open", "high", "low", "close", "volume"];
-    let mut row: Vec<&str> = Vec::with_capacity(ncols);
-    for (no, line) in data_lines {
-        row.clear();
-        row.extend(line.split(','));
-        if row.len() != ncols {
-            return Err(DataError::new(
-                file,
-                Some(no + 1),
-                format!("{} columns, expected {ncols}", row.len()),
-            ));
+    let mut candles = Vec::with_capacity(size_hint / 40 + 1);
+    // Line numbers are derived, not stored: data lines are consecutive except for blank lines, which
+    // are recorded as (candles before them, lines skipped).
+    let first_data_line = if has_header { first_no + 1 } else { first_no };
+    let mut skips: Vec<(usize, usize)> = Vec::new();
+    let parse_row = |no: usize, text: &str| -> Result<Candle, DataError> {
+        let mut row: [&str; MAX_FIELDS] = [""; MAX_FIELDS];
+        let n = split_fields(text, &mut row);
+        if n != ncols {
+            return Err(DataError::new(file, Some(no), format!("{n} columns, expected {ncols}")));
         }
         let mut v = [0f64; 5];
         for k in 1..6 {
-            let raw = row[cols[k]].trim();
-            v[k - 1] = raw.trim_matches('"').parse::<f64>().map_err(|_| {
-                DataError::new(
-                    file,
-                    Some(no + 1),
-                    format!("{} '{raw}' is not a number", NAMES[k]),
-                )
-            })?;
+            let raw = row[cols[k]];
+            v[k - 1] = raw
+                .parse::<f64>()
+                .or_else(|_| raw.trim().trim_matches('"').parse::<f64>())
+                .map_err(|_| {
+                    DataError::new(file, Some(no), format!("{} '{}' is not a number", NAMES[k], raw.trim()))
+                })?;
         }
         let raw_ts = row[cols[0]];
         let ts = parse_timestamp(raw_ts).ok_or_else(|| {
             DataError::new(
                 file,
-                Some(no + 1),
-                format!(
-                    "timestamp '{}' is neither epoch ms nor ISO 8601",
-                    raw_ts.trim()
-                ),
+                Some(no),
+                format!("timestamp '{}' is neither epoch ms nor ISO 8601", raw_ts.trim()),
             )
         })?;
-        candles.push(Candle::new(ts, v[0], v[1], v[2], v[3], v[4]));
-        line_of.push(no + 1);
+        Ok(Candle::new(ts, v[0], v[1], v[2], v[3], v[4]))
+    };
+    if !has_header {
+        candles.push(parse_row(first_no, &first)?);
     }
-    let locate: Locate<'_> = &|i| (line_of.get(i).copied(), String::new());
+    loop {
+        line.clear();
+        line_no += 1;
+        if reader.read_line(&mut line).map_err(|e| io_err(line_no, e))? == 0 {
+            break;
+        }
+        let text = line.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            skips.push((candles.len(), 1));
+            continue;
+        }
+        candles.push(parse_row(line_no, text)?);
+    }
+    let line_of = |i: usize| {
+        first_data_line
+            + i
+            + skips
+                .iter()
+                .take_while(|(at, _)| *at <= i)
+                .map(|(_, n)| n)
+                .sum::<usize>()
+    };
+    let locate: Locate<'_> = &|i| (Some(line_of(i)), String::new());
     let warnings = check_series(&candles, tf, file, locate)?;
     Ok(Loaded {
         format,
@@ -278,16 +347,8 @@ mod tests {
     fn detects_each_format() {
         let j = parse("[[1515560100000, 1, 2, 0.5, 1.5, 10]]", "a.json", None).unwrap();
         assert_eq!(j.format, FileFormat::CcxtJson);
-        assert_eq!(
-            j.candles[0],
-            Candle::new(1515560100000, 1.0, 2.0, 0.5, 1.5, 10.0)
-        );
-        let b = parse(
-            "1515560100000,1,2,0.5,1.5,10,1515560399999,0,0,0,0,0\n",
-            "b.csv",
-            None,
-        )
-        .unwrap();
+        assert_eq!(j.candles[0], Candle::new(1515560100000, 1.0, 2.0, 0.5, 1.5, 10.0));
+        let b = parse("1515560100000,1,2,0.5,1.5,10,1515560399999,0,0,0,0,0\n", "b.csv", None).unwrap();
         assert_eq!(b.format, FileFormat::BinanceCsv);
         // Binance's 2025+ spot files use microseconds.
         let b = parse(
@@ -318,7 +379,12 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_problem() {
-        let e = parse("timestamp,open,high,low,close,volume\n1515560100000,1,2,0.5,1.5,10\n1515560400000,1,abc,0.5,1.5,10\n", "p.csv", None).unwrap_err();
+        let e = parse(
+            "timestamp,open,high,low,close,volume\n1515560100000,1,2,0.5,1.5,10\n1515560400000,1,abc,0.5,1.5,10\n",
+            "p.csv",
+            None,
+        )
+        .unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("p.csv", Some(3)));
         assert!(e.message.contains("high 'abc' is not a number"), "{e}");
         let e = parse(
@@ -327,16 +393,23 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(
-            e.to_string().contains("p.csv:2: high 0.4 is below low 0.5"),
-            "{e}"
-        );
-        let e = parse("timestamp,open,high,low,close,volume\n1515560400000,1,2,0.5,1.5,10\n1515560100000,1,2,0.5,1.5,10\n", "p.csv", None).unwrap_err();
+        assert!(e.to_string().contains("p.csv:2: high 0.4 is below low 0.5"), "{e}");
+        let e = parse(
+            "timestamp,open,high,low,close,volume\n1515560400000,1,2,0.5,1.5,10\n1515560100000,1,2,0.5,1.5,10\n",
+            "p.csv",
+            None,
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("p.csv:3:") && e.message.contains("out of order"),
             "{e}"
         );
-        let e = parse("timestamp,open,high,low,close,volume\n1515560100000,1,2,0.5,1.5,10\n\n1515560100000,1,2,0.5,1.5,10\n", "p.csv", None).unwrap_err();
+        let e = parse(
+            "timestamp,open,high,low,close,volume\n1515560100000,1,2,0.5,1.5,10\n\n1515560100000,1,2,0.5,1.5,10\n",
+            "p.csv",
+            None,
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("p.csv:4:") && e.message.contains("duplicate"),
             "{e}"
@@ -347,10 +420,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(
-            e.message.contains("candle #1") && e.message.contains("close"),
-            "{e}"
-        );
+        assert!(e.message.contains("candle #1") && e.message.contains("close"), "{e}");
         let e = parse("[[1515560100000, 1, 2, 0.5", "c.json", None).unwrap_err();
         assert!(e.message.contains("invalid CCXT"), "{e}");
         let e = parse("a;b;c\n1;2;3\n", "x.csv", None).unwrap_err();

@@ -44,8 +44,7 @@ pub fn resample(candles: &[Candle], from: Timeframe, to: Timeframe) -> Vec<Candl
         return candles.to_vec();
     }
     let mut agg = Aggregator::new(to);
-    let mut out =
-        Vec::with_capacity(candles.len() / (to.millis() / from.millis()).max(1) as usize + 1);
+    let mut out = Vec::with_capacity(candles.len() / (to.millis() / from.millis()).max(1) as usize + 1);
     out.extend(candles.iter().filter_map(|c| agg.push(c)));
     if let (Some(last_bucket), Some(last)) = (agg.take(), candles.last()) {
         if last.ts + from.millis() >= last_bucket.ts + to.millis() {
@@ -75,11 +74,7 @@ mod tests {
             })
             .collect();
         let h = resample(&c, Timeframe::M5, Timeframe::H1);
-        assert_eq!(
-            h.len(),
-            1,
-            "the 01:00 bucket has only one of its twelve candles"
-        );
+        assert_eq!(h.len(), 1, "the 01:00 bucket has only one of its twelve candles");
         assert_eq!(h[0], Candle::new(0, 10.0, 31.0, 5.0 - 1.1, 22.0, 12.0));
     }
 

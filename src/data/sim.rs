@@ -129,15 +129,17 @@ impl Market {
         };
         let jump = 3.0 * vol * r.normal();
         let mut walk = [0f64; MINUTES + 1];
-        for k in 1..=MINUTES {
-            walk[k] = walk[k - 1] + sm * r.normal() + if k == jump_at { jump } else { 0.0 };
+        let mut acc = 0.0;
+        for (k, w) in walk.iter_mut().enumerate().skip(1) {
+            acc += sm * r.normal() + if k == jump_at { jump } else { 0.0 };
+            *w = acc;
         }
         let target = lp_end - lp_start;
         let err = walk[MINUTES] - target;
         let day_ms = day * DAY_MS;
         let mut prev = lp_start.exp();
-        for k in 1..=MINUTES {
-            let close = (lp_start + walk[k] - err * k as f64 / MINUTES as f64).exp();
+        for (k, &w) in walk.iter().enumerate().skip(1) {
+            let close = (lp_start + w - err * k as f64 / MINUTES as f64).exp();
             let open = prev;
             let wick_hi = (sm * 0.6 * r.normal().abs()).exp();
             let wick_lo = (-sm * 0.6 * r.normal().abs()).exp();
@@ -212,13 +214,7 @@ mod tests {
     #[test]
     fn deterministic_and_range_independent() {
         let a = candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 10 * DAY_MS).unwrap();
-        let b = candles(
-            "BTC/USDT",
-            Timeframe::H1,
-            JAN_2024 + 3 * DAY_MS,
-            JAN_2024 + 5 * DAY_MS,
-        )
-        .unwrap();
+        let b = candles("BTC/USDT", Timeframe::H1, JAN_2024 + 3 * DAY_MS, JAN_2024 + 5 * DAY_MS).unwrap();
         assert_eq!(a.len(), 240);
         assert_eq!(b.len(), 48);
         assert_eq!(&a[72..120], &b[..]);
@@ -266,35 +262,21 @@ mod tests {
         let (lo, hi) = d
             .iter()
             .fold((f64::MAX, 0f64), |(l, h), c| (l.min(c.low), h.max(c.high)));
-        assert!(
-            lo > 30_000.0 / 1000.0 && hi < 30_000.0 * 1000.0,
-            "prices {lo}..{hi}"
-        );
+        assert!(lo > 30_000.0 / 1000.0 && hi < 30_000.0 * 1000.0, "prices {lo}..{hi}");
         // Continuity at minute level: open = previous close.
-        let m = candles(
-            "BTC/USDT",
-            Timeframe::M1,
-            JAN_2024,
-            JAN_2024 + DAY_MS + 10 * MIN_MS,
-        )
-        .unwrap();
+        let m = candles("BTC/USDT", Timeframe::M1, JAN_2024, JAN_2024 + DAY_MS + 10 * MIN_MS).unwrap();
         assert_eq!(m.len(), 1450);
-        assert!(m
-            .windows(2)
-            .all(|w| (w[1].open - w[0].close).abs() < 1e-9 * w[0].close));
+        assert!(m.windows(2).all(|w| (w[1].open - w[0].close).abs() < 1e-9 * w[0].close));
     }
 
     #[test]
     fn incomplete_final_bucket_is_dropped_and_huge_ranges_refused() {
         let h = candles("BTC/USDT", Timeframe::H1, JAN_2024, JAN_2024 + 90 * MIN_MS).unwrap();
         assert_eq!(h.len(), 1);
-        assert!(candles(
-            "BTC/USDT",
-            Timeframe::D1,
-            EPOCH_MS,
-            EPOCH_MS + 30 * 365 * DAY_MS
-        )
-        .unwrap_err()
-        .contains("at most"));
+        assert!(
+            candles("BTC/USDT", Timeframe::D1, EPOCH_MS, EPOCH_MS + 30 * 365 * DAY_MS)
+                .unwrap_err()
+                .contains("at most")
+        );
     }
 }

@@ -4,9 +4,10 @@ use super::cache::Cache;
 use super::error::DataError;
 use super::file_formats::load_file;
 use super::resample::resample;
+use super::series::Series;
 use super::sim;
 use super::validate::{fmt_ts, infer_timeframe};
-use crate::engine::{Candle, Timeframe};
+use crate::engine::Timeframe;
 use std::path::{Path, PathBuf};
 
 /// Exchanges the program knows. `sim` is offline and synthetic; others are served from the cache
@@ -29,30 +30,23 @@ pub struct CandleQuery {
 #[derive(Debug, Clone)]
 pub struct CandleSet {
     /// One series per symbol, in the query's symbol order.
-    pub series: Vec<Vec<Candle>>,
+    pub series: Vec<Series>,
     pub warnings: Vec<String>,
 }
 
 /// Symbols are `BASE/QUOTE`, upper-cased: `btc/usdt` is accepted as `BTC/USDT`.
 pub fn normalise_symbol(s: &str) -> Result<String, String> {
     let up = s.trim().to_ascii_uppercase();
-    let ok =
-        |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
+    let ok = |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
     match up.split_once('/') {
         Some((b, q)) if ok(b) && ok(q) => Ok(up),
-        _ => Err(format!(
-            "invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT"
-        )),
+        _ => Err(format!("invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT")),
     }
 }
 
 pub fn normalise_exchange(s: &str) -> Result<String, String> {
     let e = s.trim().to_ascii_lowercase();
-    if e.is_empty()
-        || !e
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(format!(
             "invalid exchange id '{s}'; known exchanges: {}",
             EXCHANGES.join(", ")
@@ -89,13 +83,19 @@ pub fn parse_date(s: &str) -> Result<i64, String> {
     ))
 }
 
-fn clip(c: Vec<Candle>, start: Option<i64>, end: Option<i64>) -> Vec<Candle> {
+fn clip(c: Series, start: Option<i64>, end: Option<i64>) -> Series {
     let lo = start.map_or(0, |s| c.partition_point(|x| x.ts < s));
     let hi = end.map_or(c.len(), |e| c.partition_point(|x| x.ts < e));
-    if lo == 0 && hi == c.len() {
-        return c;
+    c.slice(lo, hi)
+}
+
+/// Resamples unless the series is already at the wanted timeframe (then a mapped series stays mapped).
+fn at_timeframe(c: Series, from: Timeframe, to: Timeframe) -> Series {
+    if from == to {
+        c
+    } else {
+        Series::from(resample(&c, from, to))
     }
-    c[lo..hi.max(lo)].to_vec()
 }
 
 /// Default sim range when none is given: the last 2000 closed candles.
@@ -122,7 +122,11 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
         let series = q
             .symbols
             .iter()
-            .map(|s| sim::candles(s, tf, start, end).map_err(DataError::plain))
+            .map(|s| {
+                sim::candles(s, tf, start, end)
+                    .map(Series::from)
+                    .map_err(DataError::plain)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(CandleSet {
             series,
@@ -153,10 +157,7 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
             } else {
                 format!(
                     "cached: {}",
-                    mine.iter()
-                        .map(|e| e.describe())
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    mine.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; ")
                 )
             }
         };
@@ -171,14 +172,8 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
                     q.exchange, sym, q.timeframe, describe(), q.exchange, sym
                 ))
             })?;
-        let (want_lo, want_hi) = (
-            q.start.unwrap_or(base.first),
-            q.end.unwrap_or(base.last + 1),
-        );
-        if want_lo < base.first
-            || want_lo > base.last
-            || want_hi > base.last + base.timeframe.millis()
-        {
+        let (want_lo, want_hi) = (q.start.unwrap_or(base.first), q.end.unwrap_or(base.last + 1));
+        if want_lo < base.first || want_lo > base.last || want_hi > base.last + base.timeframe.millis() {
             return Err(DataError::plain(format!(
                 "{} {} is not cached for {}..{}; {}",
                 q.exchange,
@@ -189,10 +184,9 @@ pub fn load(data_dir: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> {
             )));
         }
         let raw = cache
-            .load(&q.exchange, sym, base.timeframe)?
-            .unwrap_or_default();
-        let raw = clip(raw, q.start, q.end);
-        series.push(resample(&raw, base.timeframe, q.timeframe));
+            .map(&q.exchange, sym, base.timeframe)?
+            .unwrap_or_else(|| Series::from(Vec::new()));
+        series.push(at_timeframe(clip(raw, q.start, q.end), base.timeframe, q.timeframe));
         if base.timeframe != q.timeframe {
             warnings.push(format!(
                 "{sym}: built {} candles from cached {} data",
@@ -216,7 +210,10 @@ fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> 
         return Err(DataError::new(
             file,
             None,
-            format!("holds {file_tf} candles, which cannot be turned into {} candles; use {file_tf} or a multiple of it", q.timeframe),
+            format!(
+                "holds {file_tf} candles, which cannot be turned into {} candles; use {file_tf} or a multiple of it",
+                q.timeframe
+            ),
         ));
     }
     let mut warnings = loaded.warnings;
@@ -227,9 +224,9 @@ fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> 
             q.timeframe
         ));
     }
-    let candles = clip(loaded.candles, q.start, q.end);
+    let candles = clip(Series::from(loaded.candles), q.start, q.end);
     Ok(CandleSet {
-        series: vec![resample(&candles, file_tf, q.timeframe)],
+        series: vec![at_timeframe(candles, file_tf, q.timeframe)],
         warnings,
     })
 }

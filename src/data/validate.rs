@@ -8,22 +8,14 @@ pub type Locate<'a> = &'a dyn Fn(usize) -> (Option<usize>, String);
 
 /// One candle's own consistency: finite, positive prices inside [low, high], non-negative volume.
 pub fn check_candle(c: &Candle) -> Result<(), String> {
-    let prices = [
-        ("open", c.open),
-        ("high", c.high),
-        ("low", c.low),
-        ("close", c.close),
-    ];
+    let prices = [("open", c.open), ("high", c.high), ("low", c.low), ("close", c.close)];
     for (name, v) in prices {
         if !v.is_finite() || v <= 0.0 {
             return Err(format!("{name} must be a positive number, got {v}"));
         }
     }
     if !c.volume.is_finite() || c.volume < 0.0 {
-        return Err(format!(
-            "volume must be a non-negative number, got {}",
-            c.volume
-        ));
+        return Err(format!("volume must be a non-negative number, got {}", c.volume));
     }
     if c.high < c.low {
         return Err(format!("high {} is below low {}", c.high, c.low));
@@ -103,11 +95,7 @@ pub fn check_series(
 
 /// The timeframe candles are at, guessed from the smallest spacing between them.
 pub fn infer_timeframe(c: &[Candle]) -> Option<Timeframe> {
-    let step = c
-        .windows(2)
-        .map(|w| w[1].ts - w[0].ts)
-        .filter(|&d| d > 0)
-        .min()?;
+    let step = c.windows(2).map(|w| w[1].ts - w[0].ts).filter(|&d| d > 0).min()?;
     Timeframe::ALL.iter().copied().find(|t| t.millis() == step)
 }
 

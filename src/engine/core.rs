@@ -4,11 +4,9 @@
 
 use super::clock::Clock;
 use super::execution::{Execution, Match};
-use super::portfolio::{Portfolio, RoundTrip};
+use super::portfolio::{Booking, Portfolio, RoundTrip};
 use super::strategy::{Ctx, Request, Sizing, Strategy};
-use super::types::{
-    Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx,
-};
+use super::types::{Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx};
 use std::collections::VecDeque;
 
 /// Observers of a run (the runner's broadcast channel, a database writer). Every method has a no-op
@@ -72,13 +70,7 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     /// `strategies` holds one instance per symbol, in the run's symbol order.
-    pub fn new(
-        cfg: EngineConfig,
-        clock: C,
-        execution: X,
-        sink: S,
-        strategies: Vec<Box<dyn Strategy>>,
-    ) -> Self {
+    pub fn new(cfg: EngineConfig, clock: C, execution: X, sink: S, strategies: Vec<Box<dyn Strategy>>) -> Self {
         let n = cfg.symbols;
         assert_eq!(strategies.len(), n, "one strategy instance per symbol");
         Engine {
@@ -133,8 +125,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if !self.matches.is_empty() {
             let matches = std::mem::take(&mut self.matches);
             for m in &matches {
-                let remaining = self.orders[m.order_id as usize - 1].amount
-                    - self.orders[m.order_id as usize - 1].filled;
+                let remaining =
+                    self.orders[m.order_id as usize - 1].amount - self.orders[m.order_id as usize - 1].filled;
                 self.book_fill(m.order_id, m.price, remaining, true);
             }
             self.matches = matches;
@@ -280,9 +272,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             OrderKind::Market => true,
             OrderKind::Limit { price } => price > 0.0 && price.is_finite(),
             OrderKind::Stop { stop } => stop > 0.0 && stop.is_finite(),
-            OrderKind::StopLimit { stop, limit } => {
-                stop > 0.0 && limit > 0.0 && stop.is_finite() && limit.is_finite()
-            }
+            OrderKind::StopLimit { stop, limit } => stop > 0.0 && limit > 0.0 && stop.is_finite() && limit.is_finite(),
         };
         if !(o.amount > 0.0 && o.amount.is_finite()) {
             let reason = format!("invalid amount {}", o.amount);
@@ -305,10 +295,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if o.status.is_final() {
             return;
         }
-        let was_open = matches!(
-            o.status,
-            OrderStatus::Accepted | OrderStatus::PartiallyFilled
-        );
+        let was_open = matches!(o.status, OrderStatus::Accepted | OrderStatus::PartiallyFilled);
         o.status = status;
         o.updated_at = now;
         if was_open && status.is_final() {
@@ -360,15 +347,20 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
         let (symbol, side, oco) = (o.symbol, o.side, o.oco_group);
         let fee = size * price * self.cfg.commission;
+        let booking = Booking {
+            symbol,
+            side,
+            size,
+            price,
+            fee,
+        };
         if check_funds {
-            if let Err(reason) = self.portfolio.check(symbol, side, size, price, fee) {
+            if let Err(reason) = self.portfolio.check(&booking) {
                 return self.reject(id, reason);
             }
         }
         let now = self.clock.now();
-        let pnl = self
-            .portfolio
-            .apply(symbol, side, size, price, fee, now, self.step);
+        let pnl = self.portfolio.apply(&booking, now, self.step);
         let fill = Fill {
             id: self.fills.len() as u64 + 1,
             order_id: id,
@@ -385,10 +377,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         let o = &mut self.orders[id as usize - 1];
         let prev = o.filled;
         o.filled += size;
-        o.avg_fill_price = Some(
-            o.avg_fill_price
-                .map_or(price, |a| (a * prev + price * size) / o.filled),
-        );
+        o.avg_fill_price = Some(o.avg_fill_price.map_or(price, |a| (a * prev + price * size) / o.filled));
         let done = o.filled >= o.amount * (1.0 - 1e-12);
         self.set_status(
             id,
@@ -461,13 +450,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             .portfolio
             .positions
             .iter()
-            .map(|p| {
-                if p.last_price > 0.0 {
-                    p.last_price
-                } else {
-                    f64::NAN
-                }
-            })
+            .map(|p| if p.last_price > 0.0 { p.last_price } else { f64::NAN })
             .collect();
         RunOutput {
             orders: self.orders,

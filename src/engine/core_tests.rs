@@ -45,11 +45,7 @@ fn engine(
         HistoricalClock::default(),
         SimulatedExecution::new(1, 0.0),
         NoEvents,
-        vec![Box::new(Script {
-            bar: 0,
-            plan,
-            enter_on,
-        })],
+        vec![Box::new(Script { bar: 0, plan, enter_on })],
     )
 }
 
@@ -146,11 +142,7 @@ fn unaffordable_orders_are_rejected_not_shrunk() {
     );
     let out = e.finish();
     assert_eq!(out.orders[0].status, OrderStatus::Rejected);
-    assert!(out.orders[0]
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("insufficient cash"));
+    assert!(out.orders[0].reason.as_deref().unwrap().contains("insufficient cash"));
     assert_eq!(out.orders[0].filled, 0.0);
     assert_eq!(out.orders[1].status, OrderStatus::Filled);
     assert_eq!(out.fills.len(), 1);
@@ -174,11 +166,7 @@ fn selling_more_than_held_is_rejected() {
     );
     let out = e.finish();
     assert_eq!(out.orders[1].status, OrderStatus::Rejected);
-    assert!(out.orders[1]
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("long-only"));
+    assert!(out.orders[1].reason.as_deref().unwrap().contains("long-only"));
 }
 
 #[test]
@@ -217,9 +205,7 @@ fn rate_limit_rejects_excess_orders_with_reason() {
         .filter(|o| o.reason.as_deref() == Some("rate_limited"))
         .count();
     assert_eq!(limited, 2);
-    assert!(out.orders[10..]
-        .iter()
-        .all(|o| o.status == OrderStatus::Rejected));
+    assert!(out.orders[10..].iter().all(|o| o.status == OrderStatus::Rejected));
 }
 
 #[test]
@@ -280,10 +266,7 @@ fn strategy_exit_cancels_protection_and_sells_everything() {
 fn metrics_by_hand() {
     // Equity path 1000 -> 1100 -> 990 -> 1089 with one winning and one losing round trip.
     let mut e = engine(Sizing::default(), 0.0, vec![], vec![]);
-    feed(
-        &mut e,
-        &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 2.0)],
-    );
+    feed(&mut e, &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 2.0)]);
     let mut out = e.finish();
     out.equity = [1100.0, 990.0, 1089.0]
         .iter()
@@ -325,10 +308,7 @@ fn metrics_by_hand() {
     assert!(eq(m.max_drawdown, 0.1), "peak 1100 -> 990");
     assert_eq!(m.max_drawdown_duration_bars, 2);
     assert!(eq(m.sharpe_ratio.unwrap(), mean / sd * ann));
-    assert!(eq(
-        m.sortino_ratio.unwrap(),
-        mean / (0.01f64 / 3.0).sqrt() * ann
-    ));
+    assert!(eq(m.sortino_ratio.unwrap(), mean / (0.01f64 / 3.0).sqrt() * ann));
     assert!(eq(m.volatility.unwrap(), sd * ann));
     assert!(eq(m.cagr.unwrap(), 1.089f64.powf(365.0 / 3.0) - 1.0));
     assert!(eq(m.calmar_ratio.unwrap(), m.cagr.unwrap() / 0.1));
@@ -347,10 +327,7 @@ fn metrics_by_hand() {
 #[test]
 fn metrics_of_a_flat_run_are_null_not_nan() {
     let mut e = engine(Sizing::default(), 0.0, vec![], vec![]);
-    feed(
-        &mut e,
-        &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 1.0)],
-    );
+    feed(&mut e, &[bar(0, 1.0, 1.0, 1.0, 1.0), bar(1, 1.0, 1.0, 1.0, 1.0)]);
     let m = metrics::compute(&e.finish(), Timeframe::H1);
     assert_eq!(
         (m.sharpe_ratio, m.sortino_ratio, m.profit_factor, m.win_rate),

@@ -17,13 +17,7 @@ pub trait Execution {
     fn cancel(&mut self, order: &Order);
     /// A candle of `symbol` closed. Simulated execution matches its book against it, pushing fills to
     /// `out` and setting `triggered` on stop-limits; an exchange reports fills on its own and does nothing.
-    fn on_candle(
-        &mut self,
-        symbol: SymbolIdx,
-        bar: &Candle,
-        orders: &mut [Order],
-        out: &mut Vec<Match>,
-    );
+    fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle, orders: &mut [Order], out: &mut Vec<Match>);
 }
 
 /// Backtrader's bar-based fill rules (bbroker.py), against the bar after the order was placed.
@@ -54,13 +48,7 @@ impl Execution for SimulatedExecution {
     }
 
     #[inline]
-    fn on_candle(
-        &mut self,
-        symbol: SymbolIdx,
-        bar: &Candle,
-        orders: &mut [Order],
-        out: &mut Vec<Match>,
-    ) {
+    fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle, orders: &mut [Order], out: &mut Vec<Match>) {
         let book = &mut self.book[symbol];
         if book.is_empty() {
             return;
@@ -77,10 +65,7 @@ impl Execution for SimulatedExecution {
             order.triggered |= triggered;
             match price {
                 Some(price) => {
-                    out.push(Match {
-                        order_id: id,
-                        price,
-                    });
+                    out.push(Match { order_id: id, price });
                     false
                 }
                 None => true,
@@ -98,19 +83,9 @@ impl Execution for SimulatedExecution {
 /// - stop-limit: a gap through the stop makes it a limit on the same bar; an intrabar touch fills at the
 ///   stop when the limit is at or beyond the stop, at the limit when the close is through the limit after
 ///   a move against the order, else it stays working as a triggered limit.
-pub fn fill_price(
-    kind: OrderKind,
-    side: Side,
-    triggered: bool,
-    bar: &Candle,
-    slip: f64,
-) -> (Option<f64>, bool) {
+pub fn fill_price(kind: OrderKind, side: Side, triggered: bool, bar: &Candle, slip: f64) -> (Option<f64>, bool) {
     let Candle {
-        open,
-        high,
-        low,
-        close,
-        ..
+        open, high, low, close, ..
     } = *bar;
     let slip_buy = |p: f64| (p * (1.0 + slip)).min(high).max(p.min(high));
     let slip_sell = |p: f64| (p * (1.0 - slip)).max(low).min(p.max(low));
@@ -218,25 +193,12 @@ mod tests {
             "traded through: limit"
         );
         assert_eq!(fp(OrderKind::Limit { price: 89.0 }, Side::Buy), None);
-        assert_eq!(
-            fp(OrderKind::Limit { price: 99.0 }, Side::Sell),
-            Some(100.0)
-        );
-        assert_eq!(
-            fp(OrderKind::Limit { price: 108.0 }, Side::Sell),
-            Some(108.0)
-        );
+        assert_eq!(fp(OrderKind::Limit { price: 99.0 }, Side::Sell), Some(100.0));
+        assert_eq!(fp(OrderKind::Limit { price: 108.0 }, Side::Sell), Some(108.0));
         assert_eq!(fp(OrderKind::Limit { price: 111.0 }, Side::Sell), None);
         // Limit fills never slip.
         assert_eq!(
-            fill_price(
-                OrderKind::Limit { price: 95.0 },
-                Side::Buy,
-                false,
-                &BAR,
-                0.01
-            )
-            .0,
+            fill_price(OrderKind::Limit { price: 95.0 }, Side::Buy, false, &BAR, 0.01).0,
             Some(95.0)
         );
     }
@@ -257,13 +219,7 @@ mod tests {
         );
         assert_eq!(fp(OrderKind::Stop { stop: 92.0 }, Side::Sell), Some(92.0));
         assert_eq!(fp(OrderKind::Stop { stop: 89.0 }, Side::Sell), None);
-        let (p, _) = fill_price(
-            OrderKind::Stop { stop: 92.0 },
-            Side::Sell,
-            false,
-            &BAR,
-            0.001,
-        );
+        let (p, _) = fill_price(OrderKind::Stop { stop: 92.0 }, Side::Sell, false, &BAR, 0.001);
         assert!((p.unwrap() - 92.0 * 0.999).abs() < 1e-12);
     }
 

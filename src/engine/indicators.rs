@@ -79,11 +79,7 @@ impl Rsi {
     pub fn update(&mut self, close: f64) -> Option<f64> {
         let prev = self.prev.replace(close)?;
         let change = close - prev;
-        let (gain, loss) = if change > 0.0 {
-            (change, 0.0)
-        } else {
-            (0.0, -change)
-        };
+        let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
         let p = self.period as f64;
         self.count += 1;
         if self.count <= self.period {
@@ -209,9 +205,7 @@ mod tests {
 
     #[test]
     fn sma_matches_naive_window_average() {
-        let xs: Vec<f64> = (0..5000)
-            .map(|i| 100.0 + ((i * 7919) % 113) as f64 * 0.37)
-            .collect();
+        let xs: Vec<f64> = (0..5000).map(|i| 100.0 + ((i * 7919) % 113) as f64 * 0.37).collect();
         let mut sma = Sma::new(30);
         for (i, &x) in xs.iter().enumerate() {
             let got = sma.update(x);
@@ -227,10 +221,7 @@ mod tests {
     fn rsi_known_values() {
         // Rising only -> 100; falling only -> 0; flat -> 50.
         let mut r = Rsi::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0]
-            .iter()
-            .map(|&x| r.update(x))
-            .collect();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0].iter().map(|&x| r.update(x)).collect();
         assert_eq!(out, vec![None, None, None, Some(100.0), Some(100.0)]);
         let mut r = Rsi::new(2);
         assert_eq!(r.update(5.0), None);
@@ -262,14 +253,8 @@ mod tests {
         let mut lo = RollingExtreme::lowest(3);
         let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
         let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
-        assert_eq!(
-            his,
-            vec![None, None, None, Some(8.0), Some(8.0), Some(8.0), Some(9.0)]
-        );
-        assert_eq!(
-            los,
-            vec![None, None, None, Some(3.0), Some(1.0), Some(1.0), Some(1.0)]
-        );
+        assert_eq!(his, vec![None, None, None, Some(8.0), Some(8.0), Some(8.0), Some(9.0)]);
+        assert_eq!(los, vec![None, None, None, Some(3.0), Some(1.0), Some(1.0), Some(1.0)]);
     }
 
     #[test]

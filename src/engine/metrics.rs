@@ -69,17 +69,13 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         0.0
     };
     // Sample standard deviation (n - 1).
-    let std = (n > 1)
-        .then(|| (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let std = (n > 1).then(|| (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     // volatility = std(r) x sqrt(bars per year)
     let volatility = std.map(|s| s * ppy.sqrt());
     // sharpe = mean(r) / std(r) x sqrt(bars per year), risk-free rate 0
-    let sharpe_ratio = std
-        .filter(|&s| s > 0.0)
-        .and_then(|s| finite(mean / s * ppy.sqrt()));
+    let sharpe_ratio = std.filter(|&s| s > 0.0).and_then(|s| finite(mean / s * ppy.sqrt()));
     // sortino = mean(r) / downside deviation x sqrt(bars per year), downside dev = sqrt(mean(min(r,0)^2))
-    let downside =
-        (n > 0).then(|| (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n as f64).sqrt());
+    let downside = (n > 0).then(|| (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n as f64).sqrt());
     let sortino_ratio = downside
         .filter(|&d| d > 0.0)
         .and_then(|d| finite(mean / d * ppy.sqrt()));
@@ -100,23 +96,16 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         }
     }
     // calmar = cagr / max_drawdown
-    let calmar_ratio = cagr
-        .filter(|_| max_dd > 0.0)
-        .and_then(|c| finite(c / max_dd));
+    let calmar_ratio = cagr.filter(|_| max_dd > 0.0).and_then(|c| finite(c / max_dd));
 
     // Trades are completed round trips (flat -> long -> flat); returns are pnl / cost of entry.
     let trips = &out.round_trips;
     let t = trips.len();
     let wins = trips.iter().filter(|r| r.pnl > 0.0).count();
     let gross_profit: f64 = trips.iter().filter(|r| r.pnl > 0.0).map(|r| r.pnl).sum();
-    let gross_loss: f64 = -trips
-        .iter()
-        .filter(|r| r.pnl < 0.0)
-        .map(|r| r.pnl)
-        .sum::<f64>();
-    let avg = |f: &dyn Fn(&super::portfolio::RoundTrip) -> f64| {
-        (t > 0).then(|| trips.iter().map(f).sum::<f64>() / t as f64)
-    };
+    let gross_loss: f64 = -trips.iter().filter(|r| r.pnl < 0.0).map(|r| r.pnl).sum::<f64>();
+    let avg =
+        |f: &dyn Fn(&super::portfolio::RoundTrip) -> f64| (t > 0).then(|| trips.iter().map(f).sum::<f64>() / t as f64);
     // win_rate = winning trips / trips; profit_factor = gross profit / gross loss;
     // expectancy = mean pnl per trip (quote currency); avg_trade_return = mean trip return.
     let win_rate = (t > 0).then(|| wins as f64 / t as f64);

@@ -47,6 +47,16 @@ pub struct RoundTrip {
     pub ret: f64,
 }
 
+/// One fill as the portfolio books it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Booking {
+    pub symbol: SymbolIdx,
+    pub side: Side,
+    pub size: f64,
+    pub price: f64,
+    pub fee: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Portfolio {
     pub initial_cash: f64,
@@ -71,14 +81,14 @@ impl Portfolio {
     }
 
     /// Why a fill cannot happen, if it cannot: buys must be paid in full, sells cannot exceed the position.
-    pub fn check(
-        &self,
-        symbol: SymbolIdx,
-        side: Side,
-        size: f64,
-        price: f64,
-        fee: f64,
-    ) -> Result<(), String> {
+    pub fn check(&self, b: &Booking) -> Result<(), String> {
+        let Booking {
+            symbol,
+            side,
+            size,
+            price,
+            fee,
+        } = *b;
         match side {
             Side::Buy => {
                 let need = size * price + fee;
@@ -102,16 +112,14 @@ impl Portfolio {
     }
 
     /// Books a fill; returns realized pnl for sells. `step` counts engine steps for trade durations.
-    pub fn apply(
-        &mut self,
-        symbol: SymbolIdx,
-        side: Side,
-        size: f64,
-        price: f64,
-        fee: f64,
-        ts: i64,
-        step: u64,
-    ) -> Option<f64> {
+    pub fn apply(&mut self, b: &Booking, ts: i64, step: u64) -> Option<f64> {
+        let Booking {
+            symbol,
+            side,
+            size,
+            price,
+            fee,
+        } = *b;
         self.total_commission += fee;
         let pos = &mut self.positions[symbol];
         match side {
@@ -166,12 +174,7 @@ impl Portfolio {
     /// Cash plus every position marked at its last price.
     #[inline]
     pub fn value(&self) -> f64 {
-        self.cash
-            + self
-                .positions
-                .iter()
-                .map(|p| p.size * p.last_price)
-                .sum::<f64>()
+        self.cash + self.positions.iter().map(|p| p.size * p.last_price).sum::<f64>()
     }
 
     #[inline]
@@ -184,14 +187,24 @@ impl Portfolio {
 mod tests {
     use super::*;
 
+    fn bk(side: Side, size: f64, price: f64, fee: f64) -> Booking {
+        Booking {
+            symbol: 0,
+            side,
+            size,
+            price,
+            fee,
+        }
+    }
+
     #[test]
     fn round_trip_pnl_is_net_of_both_fees() {
         let mut p = Portfolio::new(1000.0, 1);
-        p.apply(0, Side::Buy, 2.0, 100.0, 0.2, 0, 0);
+        p.apply(&bk(Side::Buy, 2.0, 100.0, 0.2), 0, 0);
         assert!((p.cash - 799.8).abs() < 1e-9);
         p.positions[0].last_price = 110.0;
         assert!((p.value() - (799.8 + 220.0)).abs() < 1e-9);
-        let pnl = p.apply(0, Side::Sell, 2.0, 110.0, 0.22, 5, 3).unwrap();
+        let pnl = p.apply(&bk(Side::Sell, 2.0, 110.0, 0.22), 5, 3).unwrap();
         assert!((pnl - (220.0 - 0.22 - 200.2)).abs() < 1e-9);
         assert!((p.cash - (1000.0 + pnl)).abs() < 1e-9);
         let t = p.round_trips[0];
@@ -203,12 +216,12 @@ mod tests {
     #[test]
     fn partial_closes_keep_average_cost() {
         let mut p = Portfolio::new(1000.0, 1);
-        p.apply(0, Side::Buy, 1.0, 100.0, 0.0, 0, 0);
-        p.apply(0, Side::Buy, 1.0, 200.0, 0.0, 1, 1);
-        let pnl = p.apply(0, Side::Sell, 1.0, 150.0, 0.0, 2, 2).unwrap();
+        p.apply(&bk(Side::Buy, 1.0, 100.0, 0.0), 0, 0);
+        p.apply(&bk(Side::Buy, 1.0, 200.0, 0.0), 1, 1);
+        let pnl = p.apply(&bk(Side::Sell, 1.0, 150.0, 0.0), 2, 2).unwrap();
         assert!(pnl.abs() < 1e-9);
         assert!(p.round_trips.is_empty());
-        let pnl2 = p.apply(0, Side::Sell, 1.0, 250.0, 0.0, 3, 3).unwrap();
+        let pnl2 = p.apply(&bk(Side::Sell, 1.0, 250.0, 0.0), 3, 3).unwrap();
         assert!((pnl2 - 100.0).abs() < 1e-9);
         assert_eq!(p.round_trips.len(), 1);
         assert!((p.round_trips[0].pnl - 100.0).abs() < 1e-9);
@@ -218,16 +231,16 @@ mod tests {
     fn checks_cash_and_long_only() {
         let mut p = Portfolio::new(100.0, 1);
         assert!(p
-            .check(0, Side::Buy, 1.0, 100.0, 0.1)
+            .check(&bk(Side::Buy, 1.0, 100.0, 0.1))
             .unwrap_err()
             .contains("insufficient cash"));
-        assert!(p.check(0, Side::Buy, 1.0, 99.0, 0.1).is_ok());
+        assert!(p.check(&bk(Side::Buy, 1.0, 99.0, 0.1)).is_ok());
         assert!(p
-            .check(0, Side::Sell, 0.5, 10.0, 0.0)
+            .check(&bk(Side::Sell, 0.5, 10.0, 0.0))
             .unwrap_err()
             .contains("long-only"));
-        p.apply(0, Side::Buy, 1.0, 50.0, 0.0, 0, 0);
-        assert!(p.check(0, Side::Sell, 1.0, 10.0, 0.0).is_ok());
-        assert!(p.check(0, Side::Sell, 1.01, 10.0, 0.0).is_err());
+        p.apply(&bk(Side::Buy, 1.0, 50.0, 0.0), 0, 0);
+        assert!(p.check(&bk(Side::Sell, 1.0, 10.0, 0.0)).is_ok());
+        assert!(p.check(&bk(Side::Sell, 1.01, 10.0, 0.0)).is_err());
     }
 }

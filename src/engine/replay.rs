@@ -43,15 +43,12 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
     let mut pos = vec![0usize; series.len()];
     let mut done = 0usize;
     let mut steps = 0usize;
-    loop {
-        let Some(ts) = series
-            .iter()
-            .zip(&pos)
-            .filter_map(|(s, &p)| s.get(p).map(|c| c.ts))
-            .min()
-        else {
-            break;
-        };
+    while let Some(ts) = series
+        .iter()
+        .zip(&pos)
+        .filter_map(|(s, &p)| s.get(p).map(|c| c.ts))
+        .min()
+    {
         for (sym, s) in series.iter().enumerate() {
             if let Some(bar) = s.get(pos[sym]).filter(|c| c.ts == ts) {
                 engine.on_candle(sym, bar);
@@ -61,7 +58,7 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
         }
         engine.end_step(ts);
         steps += 1;
-        if steps % CHECK_EVERY == 0 {
+        if steps.is_multiple_of(CHECK_EVERY) {
             progress(done, total);
             if stopped() {
                 return ReplayEnd::Stopped;

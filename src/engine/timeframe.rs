@@ -101,11 +101,7 @@ impl Timeframe {
     /// Open time of the candle containing `ts` (weeks start Monday 00:00 UTC like Binance's).
     pub fn floor(self, ts: i64) -> i64 {
         let ms = self.millis();
-        let off = if self == Timeframe::W1 {
-            WEEK_OFFSET
-        } else {
-            0
-        };
+        let off = if self == Timeframe::W1 { WEEK_OFFSET } else { 0 };
         (ts - off).div_euclid(ms) * ms + off
     }
 
@@ -125,11 +121,7 @@ impl Timeframe {
     }
 
     pub fn accepted_list() -> String {
-        Timeframe::ALL
-            .iter()
-            .map(|t| t.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Timeframe::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -6,17 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// `repr(C)` + `Pod` so the binary cache can read a file straight into a `Vec<Candle>`.
 #[repr(C)]
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Default,
-    Serialize,
-    Deserialize,
-    bytemuck::Pod,
-    bytemuck::Zeroable,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Candle {
     pub ts: i64,
     pub open: f64,

@@ -3,7 +3,7 @@
 use super::config::RunConfig;
 use super::error::{ErrorCode, RunError};
 use super::results::{self, ResultsResponse, RunStatus};
-use crate::data::{self, CandleQuery};
+use crate::data::{self, CandleQuery, Series};
 use crate::engine::clock::HistoricalClock;
 use crate::engine::core::{Engine, EngineConfig, EventSink, NoEvents};
 use crate::engine::execution::SimulatedExecution;
@@ -18,9 +18,7 @@ pub const MAX_ORDERS_PER_SEC: u32 = 10;
 pub fn run_id() -> String {
     let now = chrono::Utc::now();
     let nanos = now.timestamp_nanos_opt().unwrap_or_default() as u64;
-    let tag = (nanos ^ (std::process::id() as u64).rotate_left(32))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        >> 48;
+    let tag = (nanos ^ (std::process::id() as u64).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48;
     format!("run-{}-{:04x}", now.format("%Y%m%d-%H%M%S"), tag)
 }
 
@@ -41,16 +39,12 @@ pub fn query(config: &RunConfig) -> CandleQuery {
 
 /// Loads the run's candles; a run with no candles at all is an error, not an empty result.
 pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleSet, RunError> {
-    let set = data::load(data_dir, &query(config))
-        .map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
+    let set = data::load(data_dir, &query(config)).map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
     for (sym, s) in config.symbols.iter().zip(&set.series) {
         if s.is_empty() {
             return Err(RunError::new(
                 ErrorCode::NoData,
-                format!(
-                    "no {} candles for {sym} in the requested range",
-                    config.timeframe
-                ),
+                format!("no {} candles for {sym} in the requested range", config.timeframe),
             ));
         }
     }
@@ -58,16 +52,9 @@ pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleS
 }
 
 /// Builds the engine for `config` with simulated execution and the historical clock.
-pub fn engine<S: EventSink>(
-    config: &RunConfig,
-    sink: S,
-) -> Engine<HistoricalClock, SimulatedExecution, S> {
+pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClock, SimulatedExecution, S> {
     let spec = config.spec();
-    let strategies = config
-        .symbols
-        .iter()
-        .map(|_| (spec.build)(&config.params))
-        .collect();
+    let strategies = config.symbols.iter().map(|_| (spec.build)(&config.params)).collect();
     let cfg = EngineConfig {
         initial_cash: config.initial_cash,
         commission: config.commission,
@@ -88,7 +75,7 @@ pub fn engine<S: EventSink>(
 pub fn run_on<S: EventSink>(
     run_id: &str,
     config: RunConfig,
-    series: &[Vec<Candle>],
+    series: &[Series],
     warnings: Vec<String>,
     sink: S,
     stop: Option<&AtomicBool>,
@@ -96,7 +83,7 @@ pub fn run_on<S: EventSink>(
 ) -> ResultsResponse {
     let start_time = now_iso();
     let mut eng = engine(&config, sink);
-    let slices: Vec<&[Candle]> = series.iter().map(|s| s.as_slice()).collect();
+    let slices: Vec<&[Candle]> = series.iter().map(|s| &s[..]).collect();
     let end = replay(&mut eng, &slices, stop, progress);
     let status = match end {
         ReplayEnd::Completed => RunStatus::Completed,
@@ -106,16 +93,15 @@ pub fn run_on<S: EventSink>(
         }
     };
     let out = eng.finish();
-    results::build(
-        run_id,
-        config,
+    let info = results::RunInfo {
+        run_id: run_id.to_string(),
         status,
         start_time,
-        Some(now_iso()),
-        &out,
-        None,
+        end_time: Some(now_iso()),
+        error: None,
         warnings,
-    )
+    };
+    results::build(info, config, &out)
 }
 
 /// The CLI's backtest: load, run, results.

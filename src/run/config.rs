@@ -140,8 +140,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
             .with_details(json!({ "accepted_params": param_schema(spec) }))
     })?;
 
-    let exchange = normalise_exchange(&req.exchange)
-        .map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
+    let exchange = normalise_exchange(&req.exchange).map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
     if !known_exchanges.iter().any(|e| e == &exchange) {
         return Err(RunError::new(
             ErrorCode::UnknownExchange,
@@ -164,18 +163,14 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
     if req.symbols.len() > MAX_SYMBOLS {
         return Err(RunError::field(
             "symbols",
-            format!(
-                "at most {MAX_SYMBOLS} symbols per run; {} given",
-                req.symbols.len()
-            ),
+            format!("at most {MAX_SYMBOLS} symbols per run; {} given", req.symbols.len()),
         ));
     }
     let mut symbols = Vec::with_capacity(req.symbols.len());
     for s in &req.symbols {
         let n = normalise_symbol(s).map_err(|m| {
-            RunError::new(ErrorCode::InvalidSymbol, m).with_details(
-                json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }),
-            )
+            RunError::new(ErrorCode::InvalidSymbol, m)
+                .with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }))
         })?;
         if symbols.contains(&n) {
             return Err(RunError::new(
@@ -186,10 +181,13 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         symbols.push(n);
     }
 
-    let timeframe: Timeframe = req.timeframe.parse().map_err(|e: crate::engine::timeframe::TimeframeError| {
-        RunError::new(ErrorCode::InvalidTimeframe, e.to_string())
-            .with_details(json!({ "accepted": Timeframe::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>() }))
-    })?;
+    let timeframe: Timeframe = req
+        .timeframe
+        .parse()
+        .map_err(|e: crate::engine::timeframe::TimeframeError| {
+            RunError::new(ErrorCode::InvalidTimeframe, e.to_string())
+                .with_details(json!({ "accepted": Timeframe::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>() }))
+        })?;
 
     let date = |s: &Option<String>| -> Result<Option<i64>, RunError> {
         s.as_deref()
@@ -202,11 +200,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         if e <= s {
             return Err(RunError::new(
                 ErrorCode::InvalidDateRange,
-                format!(
-                    "end_date {} must be after start_date {}",
-                    fmt_ts(e),
-                    fmt_ts(s)
-                ),
+                format!("end_date {} must be after start_date {}", fmt_ts(e), fmt_ts(s)),
             ));
         }
     }
@@ -304,10 +298,7 @@ mod tests {
             assert_eq!(e.code, code, "{e}");
             e
         };
-        let e = check(
-            &|r| r.strategy_name = "Nope".into(),
-            ErrorCode::UnknownStrategy,
-        );
+        let e = check(&|r| r.strategy_name = "Nope".into(), ErrorCode::UnknownStrategy);
         assert!(e.message.contains("MovingAverageCross"));
         let e = check(
             &|r| r.strategy_params = params_from_pairs(&["fast=3".into()]).unwrap(),
@@ -322,17 +313,11 @@ mod tests {
             &|r| r.strategy_params = params_from_pairs(&["fast_period=abc".into()]).unwrap(),
             ErrorCode::InvalidParams,
         );
-        let e = check(
-            &|r| r.symbols = vec!["BTCUSDT".into()],
-            ErrorCode::InvalidSymbol,
-        );
+        let e = check(&|r| r.symbols = vec!["BTCUSDT".into()], ErrorCode::InvalidSymbol);
         assert!(e.details["supported_symbols"].is_array());
         check(&|r| r.symbols = vec![], ErrorCode::InvalidSymbol);
         check(&|r| r.timeframe = "7m".into(), ErrorCode::InvalidTimeframe);
-        check(
-            &|r| r.exchange = "kraken".into(),
-            ErrorCode::UnknownExchange,
-        );
+        check(&|r| r.exchange = "kraken".into(), ErrorCode::UnknownExchange);
         check(
             &|r| r.start_date = Some("yesterday".into()),
             ErrorCode::InvalidDateRange,

@@ -168,16 +168,18 @@ pub fn downsample_indices(n: usize, max: usize) -> Vec<usize> {
     (0..max).map(|i| i * (n - 1) / (max - 1)).collect()
 }
 
-pub fn build(
-    run_id: &str,
-    config: RunConfig,
-    status: RunStatus,
-    start_time: String,
-    end_time: Option<String>,
-    out: &RunOutput,
-    error: Option<String>,
-    warnings: Vec<String>,
-) -> ResultsResponse {
+/// Facts about a run that are not in its engine output.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsResponse {
     let symbols = &config.symbols;
     let initial = config.initial_cash;
     let positions = out
@@ -199,16 +201,20 @@ pub fn build(
         .into_iter()
         .map(|i| equity_record(&out.equity[i], initial))
         .collect();
-    ResultsResponse {
-        run_id: run_id.to_string(),
+    let RunInfo {
+        run_id,
         status,
         start_time,
         end_time,
-        orders: out
-            .orders
-            .iter()
-            .map(|o| order_record(o, symbols))
-            .collect(),
+        error,
+        warnings,
+    } = info;
+    ResultsResponse {
+        run_id,
+        status,
+        start_time,
+        end_time,
+        orders: out.orders.iter().map(|o| order_record(o, symbols)).collect(),
         trades: out.fills.iter().map(|f| trade_record(f, symbols)).collect(),
         positions,
         equity_curve,

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn shared(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(file)
 }
 
 pub fn bin() -> Command {
@@ -72,11 +70,9 @@ pub fn read_bars(file: &str) -> Vec<Bar> {
         .filter(|l| !l.starts_with("timestamp"))
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let ts = f[0].parse::<i64>().unwrap_or_else(|_| {
-                chrono::DateTime::parse_from_rfc3339(f[0])
-                    .unwrap()
-                    .timestamp_millis()
-            });
+            let ts = f[0]
+                .parse::<i64>()
+                .unwrap_or_else(|_| chrono::DateTime::parse_from_rfc3339(f[0]).unwrap().timestamp_millis());
             let n = |i: usize| f[i].parse::<f64>().unwrap();
             Bar {
                 ts,
@@ -217,13 +213,7 @@ pub fn assert_fills(results: &serde_json::Value, expected: &[RefFill]) {
             .timestamp_millis();
         assert_eq!(ts, e.ts, "fill time {t}");
         assert_eq!(t["side"], if e.buy { "buy" } else { "sell" });
-        assert!(
-            close(t["price"].as_f64().unwrap(), e.price),
-            "price {t} vs {e:?}"
-        );
-        assert!(
-            close(t["size"].as_f64().unwrap(), e.size),
-            "size {t} vs {e:?}"
-        );
+        assert!(close(t["price"].as_f64().unwrap(), e.price), "price {t} vs {e:?}");
+        assert!(close(t["size"].as_f64().unwrap(), e.size), "size {t} vs {e:?}");
     }
 }

@@ -29,11 +29,7 @@ impl Default for Sizing {
 /// An order request from a strategy; the engine validates and books it after `on_bar` returns.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Request {
-    Submit {
-        side: Side,
-        kind: OrderKind,
-        amount: f64,
-    },
+    Submit { side: Side, kind: OrderKind, amount: f64 },
     CancelAll,
 }
 
@@ -69,10 +65,7 @@ impl Ctx<'_> {
         if !self.is_flat() || self.open_orders > 0 || price <= 0.0 {
             return;
         }
-        let amount = self
-            .sizing
-            .size
-            .unwrap_or(self.sizing.stake_pct * self.cash / price);
+        let amount = self.sizing.size.unwrap_or(self.sizing.stake_pct * self.cash / price);
         if amount > 0.0 && amount.is_finite() {
             self.submit(Side::Buy, OrderKind::Market, amount);
         }

@@ -6,23 +6,10 @@ use crate::engine::types::Candle;
 
 pub const SPEC: StrategySpec = StrategySpec {
     name: "MovingAverageCross",
-    description:
-        "Buy when SMA(fast) crosses above SMA(slow); close the position when it crosses below.",
+    description: "Buy when SMA(fast) crosses above SMA(slow); close the position when it crosses below.",
     params: &[
-        ParamSpec::int(
-            "fast_period",
-            Some(10.0),
-            1.0,
-            10_000.0,
-            "Fast SMA window (bars)",
-        ),
-        ParamSpec::int(
-            "slow_period",
-            Some(30.0),
-            2.0,
-            10_000.0,
-            "Slow SMA window (bars)",
-        ),
+        ParamSpec::int("fast_period", Some(10.0), 1.0, 10_000.0, "Fast SMA window (bars)"),
+        ParamSpec::int("slow_period", Some(30.0), 2.0, 10_000.0, "Slow SMA window (bars)"),
     ],
     validate: Some(|p| {
         if p.f("fast_period") >= p.f("slow_period") {
@@ -34,12 +21,7 @@ pub const SPEC: StrategySpec = StrategySpec {
         }
         Ok(())
     }),
-    build: |p| {
-        Box::new(MovingAverageCross::new(
-            p.usize("fast_period"),
-            p.usize("slow_period"),
-        ))
-    },
+    build: |p| Box::new(MovingAverageCross::new(p.usize("fast_period"), p.usize("slow_period"))),
 };
 
 pub struct MovingAverageCross {

@@ -24,13 +24,7 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    pub const fn int(
-        name: &'static str,
-        default: Option<f64>,
-        min: f64,
-        max: f64,
-        description: &'static str,
-    ) -> Self {
+    pub const fn int(name: &'static str, default: Option<f64>, min: f64, max: f64, description: &'static str) -> Self {
         ParamSpec {
             name,
             ty: ParamType::Int,
@@ -178,14 +172,13 @@ impl Params {
             .filter_map(|s| s.default.map(|d| (s.name.to_string(), d)))
             .collect();
         for (name, raw) in given {
-            let spec =
-                specs
-                    .iter()
-                    .find(|s| s.name == name)
-                    .ok_or_else(|| ParamError::Unknown {
-                        name: name.to_string(),
-                        accepted: specs.iter().map(|s| s.name.to_string()).collect(),
-                    })?;
+            let spec = specs
+                .iter()
+                .find(|s| s.name == name)
+                .ok_or_else(|| ParamError::Unknown {
+                    name: name.to_string(),
+                    accepted: specs.iter().map(|s| s.name.to_string()).collect(),
+                })?;
             match parse(spec, raw)? {
                 Some(v) => values.insert(name.to_string(), v),
                 None => values.remove(name),

@@ -3,13 +3,16 @@
 use super::params::{ParamError, ParamSpec, Params};
 use super::{Sizing, Strategy};
 
+/// Cross-parameter check; the message says what is wrong and what is accepted.
+pub type Validate = fn(&Params) -> Result<(), String>;
+
 pub struct StrategySpec {
     pub name: &'static str,
     pub description: &'static str,
     /// Strategy-specific parameters; the sizing parameters in `COMMON` are added to every strategy.
     pub params: &'static [ParamSpec],
     /// Cross-parameter checks (e.g. fast < slow), run after each value passed its own checks.
-    pub validate: Option<fn(&Params) -> Result<(), String>>,
+    pub validate: Option<Validate>,
     pub build: fn(&Params) -> Box<dyn Strategy>,
 }
 
@@ -58,9 +61,7 @@ pub fn registry() -> &'static [StrategySpec] {
 
 /// Case-insensitive lookup, so `movingaveragecross` finds `MovingAverageCross`.
 pub fn find(name: &str) -> Option<&'static StrategySpec> {
-    REGISTRY
-        .iter()
-        .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    REGISTRY.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
 }
 
 pub fn names() -> Vec<&'static str> {
@@ -93,13 +94,8 @@ impl StrategySpec {
         self.resolve(given, |spec, v: &String| spec.parse_str(v).map(Some))
     }
 
-    pub fn resolve_json(
-        &self,
-        given: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Params, ParamError> {
-        self.resolve(given.iter().map(|(k, v)| (k.as_str(), v)), |spec, v| {
-            spec.parse_json(v)
-        })
+    pub fn resolve_json(&self, given: &serde_json::Map<String, serde_json::Value>) -> Result<Params, ParamError> {
+        self.resolve(given.iter().map(|(k, v)| (k.as_str(), v)), |spec, v| spec.parse_json(v))
     }
 
     pub fn sizing(params: &Params) -> Sizing {
@@ -138,10 +134,7 @@ mod tests {
         let e = ma.resolve_json(bad.as_object().unwrap()).unwrap_err();
         assert!(e.to_string().contains("fast_period"), "{e}");
         let unknown = json!({"fast": 3});
-        let e = ma
-            .resolve_json(unknown.as_object().unwrap())
-            .unwrap_err()
-            .to_string();
+        let e = ma.resolve_json(unknown.as_object().unwrap()).unwrap_err().to_string();
         assert!(e.contains("fast_period") && e.contains("stake_pct"), "{e}");
         assert_eq!(names().len(), 5);
         let mut seen = std::collections::HashSet::new();

@@ -6,24 +6,11 @@ use crate::engine::types::Candle;
 
 pub const SPEC: StrategySpec = StrategySpec {
     name: "RsiMeanReversion",
-    description:
-        "Buy when RSI(period) falls below `lower`; close the position when it rises above `upper`.",
+    description: "Buy when RSI(period) falls below `lower`; close the position when it rises above `upper`.",
     params: &[
         ParamSpec::int("period", Some(14.0), 2.0, 1_000.0, "RSI window (bars)"),
-        ParamSpec::float(
-            "lower",
-            Some(30.0),
-            0.0,
-            100.0,
-            "Oversold level: buy below it",
-        ),
-        ParamSpec::float(
-            "upper",
-            Some(70.0),
-            0.0,
-            100.0,
-            "Overbought level: close above it",
-        ),
+        ParamSpec::float("lower", Some(30.0), 0.0, 100.0, "Oversold level: buy below it"),
+        ParamSpec::float("upper", Some(70.0), 0.0, 100.0, "Overbought level: close above it"),
     ],
     validate: Some(|p| {
         if p.f("lower") >= p.f("upper") {
