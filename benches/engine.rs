@@ -89,6 +89,7 @@ fn config() -> config::RunConfig {
         slippage_bps: None,
         mode: Mode::Backtest,
         data_file: None,
+        exchange_config: Default::default(),
     };
     config::validate(&req, &["sim".to_string()]).expect("valid config")
 }

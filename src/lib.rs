@@ -1,5 +1,7 @@
 //! cracktrader-tui: a terminal trading console with an in-process engine and a REST/WebSocket API.
 
+pub mod api;
 pub mod data;
 pub mod engine;
 pub mod run;
+pub mod runner;

@@ -100,6 +100,7 @@ fn accounting_identities_hold_across_random_runs() {
             slippage_bps: Some(g.range(0, 50) as f64),
             mode: Mode::Backtest,
             data_file: None,
+            exchange_config: Map::new(),
         };
         let cfg = config::validate(&req, &["sim".to_string()]).unwrap_or_else(|e| panic!("case {case}: {e}"));
         let series: Vec<Vec<Candle>> = syms.iter().map(|s| sim::candles(s, tf, start, end).unwrap()).collect();

@@ -2,8 +2,7 @@
 
 use super::summary;
 use clap::Args;
-use cracktrader::data::source::EXCHANGES;
-use cracktrader::data::Cache;
+use cracktrader::data::source::known_exchanges;
 use cracktrader::run::backtest;
 use cracktrader::run::config::{self, params_from_pairs, Mode, RunRequest};
 use std::path::{Path, PathBuf};
@@ -48,17 +47,6 @@ pub struct BacktestArgs {
     json: bool,
 }
 
-/// Every exchange a run may name: the built-in ones plus any with cached candles.
-pub fn known_exchanges(data_dir: &Path) -> Vec<String> {
-    let mut ex: Vec<String> = EXCHANGES.iter().map(|s| s.to_string()).collect();
-    for e in Cache::new(data_dir).list().unwrap_or_default() {
-        if !ex.contains(&e.exchange) {
-            ex.push(e.exchange);
-        }
-    }
-    ex
-}
-
 pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
     let req = RunRequest {
         strategy_name: a.strategy,
@@ -73,6 +61,7 @@ pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
         slippage_bps: Some(a.slippage_bps),
         mode: Mode::Backtest,
         data_file: a.data,
+        exchange_config: Default::default(),
     };
     let cfg = config::validate(&req, &known_exchanges(data_dir))?;
     let results = backtest::run(data_dir, cfg)?;

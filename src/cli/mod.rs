@@ -2,6 +2,7 @@
 
 mod backtest;
 mod data;
+mod serve;
 mod strategies;
 mod summary;
 
@@ -32,12 +33,25 @@ pub enum Command {
     Data(data::DataCommand),
     /// List the built-in strategies and their parameters
     Strategies,
+    /// Run the engine and the REST/WebSocket API without the dashboard
+    Serve(serve::ServeArgs),
 }
 
 /// The data dir from the flag/env, else `ProjectDirs::from("", "", "cracktrader")`, else `./cracktrader-data`.
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| directories::ProjectDirs::from("", "", "cracktrader").map(|d| d.data_dir().to_path_buf()))
         .unwrap_or_else(|| PathBuf::from("cracktrader-data"))
+}
+
+/// Logs to stderr, `RUST_LOG` to tune (default info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Runs the CLI; the returned error is printed as `error: ...` with exit code 1.
@@ -47,6 +61,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Backtest(args)) => backtest::run(&dir, args),
         Some(Command::Data(cmd)) => data::run(&dir, cmd),
         Some(Command::Strategies) => strategies::run(),
+        Some(Command::Serve(args)) => {
+            init_logging();
+            serve::run(&dir, args)
+        }
         None => backtest::demo(&dir),
     }
 }

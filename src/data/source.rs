@@ -14,6 +14,17 @@ use std::path::{Path, PathBuf};
 /// until the exchange connectors exist.
 pub const EXCHANGES: &[&str] = &["sim", "binance"];
 
+/// Every exchange a run may name: the built-in ones plus any with cached candles.
+pub fn known_exchanges(data_dir: &Path) -> Vec<String> {
+    let mut ex: Vec<String> = EXCHANGES.iter().map(|s| s.to_string()).collect();
+    for e in Cache::new(data_dir).list().unwrap_or_default() {
+        if !ex.contains(&e.exchange) {
+            ex.push(e.exchange);
+        }
+    }
+    ex
+}
+
 /// Candles to fetch for a run.
 #[derive(Debug, Clone)]
 pub struct CandleQuery {

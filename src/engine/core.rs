@@ -15,7 +15,7 @@ pub trait EventSink {
     fn order(&mut self, _order: &Order) {}
     fn fill(&mut self, _fill: &Fill) {}
     fn candle(&mut self, _symbol: SymbolIdx, _bar: &Candle) {}
-    fn step(&mut self, _point: &EquityPoint) {}
+    fn step(&mut self, _point: &EquityPoint, _portfolio: &Portfolio) {}
 }
 
 pub struct NoEvents;
@@ -187,7 +187,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             cash: self.portfolio.cash,
         };
         self.equity.push(point);
-        self.sink.step(&point);
+        self.sink.step(&point, &self.portfolio);
         self.step += 1;
         if self.portfolio.in_market() {
             self.steps_in_market += 1;

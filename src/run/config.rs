@@ -7,7 +7,6 @@ use crate::engine::strategy::{self, Params, Sizing, StrategySpec};
 use crate::engine::Timeframe;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -48,15 +47,17 @@ pub struct RunRequest {
     pub slippage_bps: Option<f64>,
     pub mode: Mode,
     pub data_file: Option<PathBuf>,
+    /// Paper/live settings and credentials (`speed`, `sandbox`, `apiKey`/`api_key`, `secret`, ...).
+    pub exchange_config: Map<String, Value>,
 }
 
 /// A validated run configuration; this is the `config` object of results.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunConfig {
     pub strategy_name: String,
-    /// Every parameter with its effective value (defaults filled in).
+    /// Every parameter with its effective value (defaults filled in); whole numbers for int params.
     #[schema(value_type = Object)]
-    pub strategy_params: BTreeMap<String, f64>,
+    pub strategy_params: Map<String, Value>,
     pub symbols: Vec<String>,
     #[schema(value_type = String, example = "1h")]
     pub timeframe: Timeframe,
@@ -69,6 +70,12 @@ pub struct RunConfig {
     pub mode: Mode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_file: Option<String>,
+    /// The request's `exchange_config` with every secret replaced by `"***"`.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub exchange_config: Map<String, Value>,
+    #[serde(skip)]
+    pub live: LiveSettings,
     #[serde(skip)]
     pub start_ms: Option<i64>,
     #[serde(skip)]
@@ -85,6 +92,129 @@ impl RunConfig {
     pub fn sizing(&self) -> Sizing {
         StrategySpec::sizing(&self.params)
     }
+}
+
+/// API credentials. `Debug` never shows them, so they cannot leak through a log line.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub api_key: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(***)")
+    }
+}
+
+/// How a paper or live run connects; unused by backtests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveSettings {
+    /// `sim` only: simulated seconds per wall-clock second (60 = one minute per second).
+    pub speed: f64,
+    pub sandbox: bool,
+    pub credentials: Option<Credentials>,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            speed: 1.0,
+            sandbox: false,
+            credentials: None,
+        }
+    }
+}
+
+/// Whether a config key holds a secret (matched case-insensitively on its name).
+pub fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    [
+        "key",
+        "secret",
+        "password",
+        "passphrase",
+        "token",
+        "signature",
+        "private",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// A copy of `v` with every secret-looking value replaced by `"***"`, at any depth.
+pub fn redact(v: &Map<String, Value>) -> Map<String, Value> {
+    v.iter()
+        .map(|(k, val)| {
+            let out = match val {
+                _ if is_secret_key(k) => Value::String("***".into()),
+                Value::Object(m) => Value::Object(redact(m)),
+                other => other.clone(),
+            };
+            (k.clone(), out)
+        })
+        .collect()
+}
+
+fn string_field(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        m.get(*n)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    })
+}
+
+/// Reads paper/live settings from `exchange_config` (credentials fall back to `<EXCHANGE>_API_KEY` and
+/// `<EXCHANGE>_SECRET` in the environment).
+fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result<LiveSettings, RunError> {
+    let speed = match cfg.get("speed") {
+        None | Some(Value::Null) => 1.0,
+        Some(v) => v
+            .as_f64()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e6)
+            .ok_or_else(|| {
+                RunError::field(
+                    "exchange_config.speed",
+                    format!("speed must be a number above 0 and at most 1000000, got {v}"),
+                )
+            })?,
+    };
+    let sandbox = match cfg.get("sandbox") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            return Err(RunError::field(
+                "exchange_config.sandbox",
+                format!("sandbox must be true or false, got {v}"),
+            ))
+        }
+    };
+    let env = |suffix: &str| {
+        std::env::var(format!("{}_{suffix}", exchange.to_ascii_uppercase()))
+            .ok()
+            .filter(|s| !s.is_empty())
+    };
+    let api_key = string_field(cfg, &["apiKey", "api_key", "key"]).or_else(|| env("API_KEY"));
+    let secret = string_field(cfg, &["secret", "api_secret", "secretKey", "secret_key"]).or_else(|| env("SECRET"));
+    let credentials = match (api_key, secret) {
+        (Some(api_key), Some(secret)) => Some(Credentials { api_key, secret }),
+        _ if mode == Mode::Live => {
+            return Err(RunError::new(
+                ErrorCode::MissingCredentials,
+                format!(
+                    "live trading on {exchange} needs exchange_config.apiKey and exchange_config.secret (or {0}_API_KEY and {0}_SECRET in the environment)",
+                    exchange.to_ascii_uppercase()
+                ),
+            ))
+        }
+        _ => None,
+    };
+    Ok(LiveSettings {
+        speed,
+        sandbox,
+        credentials,
+    })
 }
 
 /// Parses `KEY=VALUE` strings from the command line into JSON values (numbers where they parse).
@@ -110,6 +240,21 @@ pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunErro
         m.insert(k.trim().to_string(), value);
     }
     Ok(m)
+}
+
+/// Resolved parameters as JSON, ints as integers.
+fn params_json(spec: &StrategySpec, params: &Params) -> Map<String, Value> {
+    let specs = spec.all_params();
+    params
+        .iter()
+        .map(|(k, v)| {
+            let is_int = specs
+                .iter()
+                .any(|p| p.name == k && p.ty == crate::engine::strategy::ParamType::Int);
+            let value = if is_int { json!(v as i64) } else { json!(v) };
+            (k.to_string(), value)
+        })
+        .collect()
 }
 
 fn param_schema(spec: &StrategySpec) -> Value {
@@ -234,10 +379,21 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
             "a backtest from a data file takes exactly one symbol",
         ));
     }
+    if req.mode == Mode::Live && exchange == "sim" {
+        return Err(RunError::field(
+            "mode",
+            "the sim exchange is simulated: it runs backtests and paper trading, not live trading",
+        ));
+    }
+    let live = if req.mode == Mode::Backtest {
+        LiveSettings::default()
+    } else {
+        live_settings(&exchange, req.mode, &req.exchange_config)?
+    };
 
     Ok(RunConfig {
         strategy_name: spec.name.to_string(),
-        strategy_params: params.iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        strategy_params: params_json(spec, &params),
         symbols,
         timeframe,
         start_date: start_ms.map(fmt_ts),
@@ -248,6 +404,8 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         slippage_bps,
         mode: req.mode,
         data_file: req.data_file.as_ref().map(|p| p.display().to_string()),
+        exchange_config: redact(&req.exchange_config),
+        live,
         start_ms,
         end_ms,
         params,
@@ -272,6 +430,7 @@ mod tests {
             slippage_bps: None,
             mode: Mode::Backtest,
             data_file: None,
+            exchange_config: Map::new(),
         }
     }
 
@@ -284,7 +443,8 @@ mod tests {
         let c = validate(&req(), &known()).unwrap();
         assert_eq!(c.symbols, vec!["BTC/USDT"]);
         assert_eq!(c.commission, 0.001);
-        assert_eq!(c.strategy_params.get("fast_period"), Some(&10.0));
+        assert_eq!(c.strategy_params["fast_period"], json!(10));
+        assert_eq!(c.strategy_params["stake_pct"], json!(0.95));
         assert_eq!(c.sizing().stake_pct, 0.95);
     }
 
@@ -333,6 +493,40 @@ mod tests {
         assert_eq!(e.details["field"], "initial_cash");
         check(&|r| r.commission = Some(0.5), ErrorCode::ValidationError);
         check(&|r| r.slippage_bps = Some(-1.0), ErrorCode::ValidationError);
+    }
+
+    #[test]
+    fn live_settings_and_secrets() {
+        let mut r = req();
+        r.mode = Mode::Paper;
+        r.exchange = "binance".into();
+        r.exchange_config = json!({"apiKey": "K-123", "secret": "S-456", "sandbox": true, "nested": {"password": "p"}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let c = validate(&r, &known()).unwrap();
+        assert!(c.live.sandbox);
+        assert_eq!(c.live.credentials.as_ref().unwrap().api_key, "K-123");
+        let shown = serde_json::to_string(&c).unwrap() + &format!("{c:?}");
+        assert!(
+            !shown.contains("K-123") && !shown.contains("S-456") && !shown.contains("\"p\""),
+            "{shown}"
+        );
+        assert_eq!(c.exchange_config["apiKey"], "***");
+        r.mode = Mode::Live;
+        r.exchange_config = Map::new();
+        std::env::remove_var("BINANCE_API_KEY");
+        assert_eq!(validate(&r, &known()).unwrap_err().code, ErrorCode::MissingCredentials);
+        r.exchange = "sim".into();
+        assert_eq!(validate(&r, &known()).unwrap_err().details["field"], "mode");
+        r.mode = Mode::Paper;
+        r.exchange_config = json!({"speed": -1}).as_object().unwrap().clone();
+        assert_eq!(
+            validate(&r, &known()).unwrap_err().details["field"],
+            "exchange_config.speed"
+        );
+        r.exchange_config = json!({"speed": 600}).as_object().unwrap().clone();
+        assert_eq!(validate(&r, &known()).unwrap().live.speed, 600.0);
     }
 
     #[test]

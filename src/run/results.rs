@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 /// JSON output keeps at most this many equity points (evenly spaced, first and last kept).
 pub const MAX_EQUITY_POINTS: usize = 5000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
+    #[default]
     Idle,
     Starting,
     Running,
@@ -179,11 +180,38 @@ pub struct RunInfo {
     pub warnings: Vec<String>,
 }
 
-pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsResponse {
-    let symbols = &config.symbols;
-    let initial = config.initial_cash;
-    let positions = out
-        .portfolio
+/// Results of a run that ended before the engine produced anything (e.g. no data for the range).
+pub fn empty(info: RunInfo, config: RunConfig) -> ResultsResponse {
+    let final_value = config.initial_cash;
+    let RunInfo {
+        run_id,
+        status,
+        start_time,
+        end_time,
+        error,
+        warnings,
+    } = info;
+    ResultsResponse {
+        run_id,
+        config,
+        status,
+        start_time,
+        end_time,
+        orders: Vec::new(),
+        trades: Vec::new(),
+        positions: Vec::new(),
+        equity_curve: Vec::new(),
+        equity_points_total: 0,
+        performance_metrics: PerformanceMetrics::default(),
+        final_value,
+        error,
+        warnings,
+    }
+}
+
+/// Positions still held, marked at their last price.
+pub fn positions(portfolio: &crate::engine::portfolio::Portfolio, symbols: &[String]) -> Vec<PositionRecord> {
+    portfolio
         .positions
         .iter()
         .enumerate()
@@ -196,7 +224,13 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
             value: p.size * p.last_price,
             unrealized_pnl: p.size * p.last_price - p.cost,
         })
-        .collect();
+        .collect()
+}
+
+pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsResponse {
+    let symbols = &config.symbols;
+    let initial = config.initial_cash;
+    let positions = positions(&out.portfolio, symbols);
     let equity_curve = downsample_indices(out.equity.len(), MAX_EQUITY_POINTS)
         .into_iter()
         .map(|i| equity_record(&out.equity[i], initial))

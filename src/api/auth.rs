@@ -1,0 +1,127 @@
+//! API keys. With none configured the API is open (and then only binds loopback); with keys, every
+//! route but `/health` needs one, and read-only keys cannot start, stop or reset runs.
+
+use super::error::ApiError;
+use super::ApiState;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub key: String,
+    pub read_only: bool,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKey(***{})", if self.read_only { ", read" } else { "" })
+    }
+}
+
+impl ApiKey {
+    /// `KEY` (full access) or `KEY:read` (read-only).
+    pub fn parse(s: &str) -> Result<ApiKey, String> {
+        let s = s.trim();
+        let (key, read_only) = match s.rsplit_once(':') {
+            Some((k, "read")) => (k, true),
+            Some((_, other)) => {
+                return Err(format!(
+                    "API key suffix ':{other}' is not supported; use KEY or KEY:read"
+                ))
+            }
+            None => (s, false),
+        };
+        if key.len() < 8 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("API keys must be at least 8 characters without spaces".into());
+        }
+        Ok(ApiKey {
+            key: key.to_string(),
+            read_only,
+        })
+    }
+}
+
+/// Who made a request, for rate limiting: the index of the key used.
+#[derive(Debug, Clone, Copy)]
+pub struct Principal(pub usize);
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn presented_key(req: &Request) -> Option<String> {
+    let h = req.headers();
+    if let Some(k) = h.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(k.trim().to_string());
+    }
+    if let Some(b) = h
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(b.trim().to_string());
+    }
+    // Browsers cannot set headers on WebSocket handshakes, so those may pass the key in the query.
+    if req.uri().path().contains("/ws") {
+        return req.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("api_key="))
+                .map(|v| v.to_string())
+        });
+    }
+    None
+}
+
+fn mutates(req: &Request) -> bool {
+    req.method() != Method::GET && req.method() != Method::HEAD && req.method() != Method::OPTIONS
+}
+
+pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Next) -> Result<Response, ApiError> {
+    let keys = &st.settings.keys;
+    if keys.is_empty() || req.uri().path().ends_with("/health") {
+        return Ok(next.run(req).await);
+    }
+    let Some(given) = presented_key(&req) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "an API key is required: send X-API-Key or Authorization: Bearer",
+        ));
+    };
+    let Some(idx) = keys
+        .iter()
+        .position(|k| constant_time_eq(k.key.as_bytes(), given.as_bytes()))
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "unknown API key",
+        ));
+    };
+    if keys[idx].read_only && mutates(&req) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this API key is read-only; starting, stopping and resetting runs need a full key",
+        ));
+    }
+    req.extensions_mut().insert(Principal(idx));
+    Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_keys_and_never_prints_them() {
+        let k = ApiKey::parse("secret-key-1:read").unwrap();
+        assert!(k.read_only && k.key == "secret-key-1");
+        assert!(!format!("{k:?}").contains("secret"));
+        assert!(!ApiKey::parse("longenough").unwrap().read_only);
+        assert!(ApiKey::parse("short").is_err());
+        assert!(ApiKey::parse("longenough:admin").is_err());
+    }
+}

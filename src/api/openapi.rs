@@ -1,0 +1,67 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations and the models' schemas.
+
+use super::error::{ErrorBody, ErrorResponse};
+use super::models::*;
+use super::routes;
+use crate::engine::metrics::PerformanceMetrics;
+use crate::run::config::{Mode, RunConfig};
+use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, RunStatus, TradeRecord};
+use crate::runner::events::{LogEvent, OrderEvent, TickerEvent};
+use crate::runner::status::StatusResponse;
+use crate::runner::RunResponse;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "cracktrader-tui Web API",
+        description = "Cracktrader's Web API: runs, status, results and live events. Errors use {\"error\":{\"code\",\"message\",\"details\"}}. WebSockets: /api/v1/ws (subscribe to orders, trades, status, equity, ticker, logs) and /api/v1/ws/status."
+    ),
+    paths(
+        routes::health,
+        routes::status,
+        routes::status_detailed,
+        routes::run_backtest,
+        routes::run_live,
+        routes::run_stop,
+        routes::run_reset,
+        routes::results,
+        routes::strategies,
+        routes::exchanges,
+        routes::balance,
+        routes::meta,
+        routes::openapi_json
+    ),
+    components(schemas(
+        ErrorResponse,
+        ErrorBody,
+        BacktestRequest,
+        LiveTradingRequest,
+        LiveMode,
+        RunResponse,
+        StatusResponse,
+        DetailedStatusResponse,
+        HealthResponse,
+        Check,
+        ResultsResponse,
+        RunConfig,
+        Mode,
+        RunStatus,
+        OrderRecord,
+        TradeRecord,
+        PositionRecord,
+        EquityRecord,
+        PerformanceMetrics,
+        StrategiesResponse,
+        StrategyInfo,
+        ParamInfo,
+        ExchangesResponse,
+        ExchangeInfo,
+        BalanceResponse,
+        Holding,
+        MetaResponse,
+        OrderEvent,
+        TickerEvent,
+        LogEvent
+    ))
+)]
+pub struct ApiDoc;

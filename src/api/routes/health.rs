@@ -1,0 +1,89 @@
+//! `GET /health`: is the engine alive, can we store data, is the active run's market reachable.
+
+use crate::api::models::{Check, HealthResponse};
+use crate::api::ApiState;
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+fn check(ok: bool, detail: impl Into<String>, bad: &str) -> Check {
+    Check {
+        status: if ok { "ok" } else { bad }.to_string(),
+        detail: detail.into(),
+    }
+}
+
+pub fn health_report(st: &ApiState) -> HealthResponse {
+    let mut checks = BTreeMap::new();
+    let alive = st.runner.is_alive();
+    checks.insert(
+        "engine".into(),
+        check(
+            alive,
+            if alive {
+                "runner task is taking commands"
+            } else {
+                "runner task has stopped"
+            },
+            "error",
+        ),
+    );
+    let dir = &st.runner.data_dir;
+    let writable = std::fs::create_dir_all(dir).is_ok()
+        && std::fs::metadata(dir)
+            .map(|m| !m.permissions().readonly())
+            .unwrap_or(false);
+    checks.insert(
+        "storage".into(),
+        check(
+            writable,
+            format!(
+                "data dir {}{}",
+                dir.display(),
+                if writable { "" } else { " is not writable" }
+            ),
+            "degraded",
+        ),
+    );
+    let snap = st.runner.snapshot();
+    let exchange = match snap.config.as_ref().filter(|_| snap.status.is_active()) {
+        None => check(true, "no active run", "ok"),
+        Some(c) if c.exchange == "sim" => check(true, "sim: offline synthetic market", "ok"),
+        Some(c) => check(true, format!("{}: candles from the local cache", c.exchange), "ok"),
+    };
+    checks.insert("exchange".into(), exchange);
+    let status = if !alive {
+        "unhealthy"
+    } else if checks.values().any(|c| c.status != "ok") {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    let s = &st.runner.stats;
+    let m = &st.metrics;
+    let metrics: BTreeMap<String, Value> = [
+        ("uptime_seconds", json!(m.started.elapsed().as_secs_f64())),
+        ("requests_total", json!(m.requests_total.load(Ordering::Relaxed))),
+        ("ws_connections", json!(m.ws_connections.load(Ordering::Relaxed))),
+        ("runs_started", json!(s.runs_started.load(Ordering::Relaxed))),
+        ("runs_completed", json!(s.runs_completed.load(Ordering::Relaxed))),
+        ("runs_failed", json!(s.runs_failed.load(Ordering::Relaxed))),
+        ("runs_stopped", json!(s.runs_stopped.load(Ordering::Relaxed))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    HealthResponse {
+        status: status.into(),
+        checks,
+        metrics,
+        timestamp: crate::run::backtest::now_iso(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = HealthResponse)))]
+pub async fn health(State(st): State<ApiState>) -> Json<HealthResponse> {
+    Json(health_report(&st))
+}

@@ -1,0 +1,20 @@
+//! `GET /meta` and `GET /openapi.json`.
+
+use crate::api::models::MetaResponse;
+use crate::api::openapi::ApiDoc;
+use axum::Json;
+use utoipa::OpenApi;
+
+#[utoipa::path(get, path = "/api/v1/meta", tag = "meta", responses((status = 200, body = MetaResponse)))]
+pub async fn meta() -> Json<MetaResponse> {
+    Json(MetaResponse {
+        api_version: crate::api::API_VERSION.into(),
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        deprecations: Vec::new(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "This OpenAPI 3 document")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

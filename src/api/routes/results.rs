@@ -1,0 +1,22 @@
+//! `GET /results`: the last finished run, exactly as `backtest --json` prints it.
+
+use crate::api::error::{ApiError, ErrorResponse};
+use crate::api::ApiState;
+use crate::run::ResultsResponse;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[utoipa::path(get, path = "/api/v1/results", tag = "results",
+    responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
+pub async fn results(State(st): State<ApiState>) -> Result<Response, ApiError> {
+    match st.runner.snapshot().results.clone() {
+        Some(r) => Ok(Json(r.as_ref()).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NO_RESULTS",
+            "no run has finished yet",
+        )),
+    }
+}

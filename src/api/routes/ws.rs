@@ -1,0 +1,246 @@
+//! WebSockets. `/ws`: subscribe to channels (orders, trades, status, equity, ticker, logs), optionally
+//! per symbol; every client message is answered, malformed ones with an error, never a hang-up.
+//! `/ws/status`: a push-only stream of status updates. A client that falls behind is sent a `resync`
+//! with the current status and carries on; the engine never waits for anyone.
+
+use crate::api::ApiState;
+use crate::runner::events::Event;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub const CHANNELS: [&str; 6] = ["orders", "trades", "status", "equity", "ticker", "logs"];
+pub const MAX_SUBSCRIPTIONS: usize = 10;
+
+/// Decrements the connection gauge however the session ends.
+struct Connected<'a>(&'a ApiState);
+impl Drop for Connected<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn connected(st: &ApiState) -> Connected<'_> {
+    st.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
+    Connected(st)
+}
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    action: String,
+    channel: Option<String>,
+    symbol: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Subscription {
+    channel: String,
+    symbol: Option<String>,
+}
+
+impl Subscription {
+    fn matches(&self, e: &Event) -> bool {
+        self.channel == e.channel() && self.symbol.as_deref().is_none_or(|s| e.symbol() == Some(s))
+    }
+}
+
+fn text(v: Value) -> Message {
+    Message::Text(Utf8Bytes::from(v.to_string()))
+}
+
+fn error(code: &str, message: impl Into<String>) -> Message {
+    text(json!({"type": "error", "error": {"code": code, "message": message.into()}}))
+}
+
+/// Applies one client message to the subscription list; returns the reply.
+fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
+    let msg: ClientMessage = match serde_json::from_str(raw) {
+        Ok(m) => m,
+        Err(e) => {
+            return error(
+                "INVALID_MESSAGE",
+                format!("expected {{\"action\":\"subscribe\"|\"unsubscribe\",\"channel\":C,\"symbol\"?:S}}: {e}"),
+            )
+        }
+    };
+    if msg.action == "ping" {
+        return text(json!({"type": "pong"}));
+    }
+    let Some(channel) = msg.channel.filter(|c| CHANNELS.contains(&c.as_str())) else {
+        return error(
+            "INVALID_CHANNEL",
+            format!("channel must be one of {}", CHANNELS.join(", ")),
+        );
+    };
+    let symbol = msg
+        .symbol
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty());
+    let sub = Subscription {
+        channel: channel.clone(),
+        symbol: symbol.clone(),
+    };
+    match msg.action.as_str() {
+        "subscribe" => {
+            if !subs.contains(&sub) {
+                if subs.len() >= MAX_SUBSCRIPTIONS {
+                    return error(
+                        "SUBSCRIPTION_LIMIT",
+                        format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                    );
+                }
+                subs.push(sub);
+            }
+            text(json!({"type": "subscribed", "channel": channel, "symbol": symbol, "subscriptions": subs.len()}))
+        }
+        "unsubscribe" => {
+            subs.retain(|s| s != &sub);
+            text(json!({"type": "unsubscribed", "channel": channel, "symbol": symbol, "subscriptions": subs.len()}))
+        }
+        other => error(
+            "INVALID_MESSAGE",
+            format!("unknown action '{other}'; use subscribe, unsubscribe or ping"),
+        ),
+    }
+}
+
+pub async fn ws(State(st): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| session(socket, st))
+}
+
+async fn session(socket: WebSocket, st: ApiState) {
+    let _gauge = connected(&st);
+    let (mut tx, mut rx) = socket.split();
+    let mut events = st.runner.subscribe();
+    let mut subs: Vec<Subscription> = Vec::new();
+    loop {
+        tokio::select! {
+            incoming = rx.next() => {
+                let reply = match incoming {
+                    Some(Ok(Message::Text(t))) => handle(t.as_str(), &mut subs),
+                    Some(Ok(Message::Binary(_))) => error("INVALID_MESSAGE", "send JSON text messages"),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue, // pings are answered by the protocol layer
+                };
+                if tx.send(reply).await.is_err() {
+                    break;
+                }
+            }
+            ev = events.recv() => {
+                let out = match ev {
+                    Ok(e) if subs.iter().any(|s| s.matches(&e)) => match serde_json::to_value(&e) {
+                        Ok(v) => text(v),
+                        Err(_) => continue,
+                    },
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => {
+                        let status = st.runner.snapshot().status_response();
+                        text(json!({"type": "resync", "missed": missed, "data": status}))
+                    }
+                    Err(RecvError::Closed) => break,
+                };
+                if tx.send(out).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+pub async fn ws_status(State(st): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| status_stream(socket, st))
+}
+
+/// Sends the status at once, on every change (at most ten a second), and every second while a run is
+/// active so runtime keeps moving.
+async fn status_stream(socket: WebSocket, st: ApiState) {
+    let _gauge = connected(&st);
+    let (mut tx, mut rx) = socket.split();
+    let mut watch = st.runner.watch();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let update = |st: &ApiState| {
+        text(json!({
+            "type": "status_update",
+            "payload": st.runner.snapshot().status_response(),
+            "timestamp": crate::run::backtest::now_iso(),
+        }))
+    };
+    if tx.send(update(&st)).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            changed = watch.changed() => {
+                if changed.is_err() { break; }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                watch.borrow_and_update();
+                if tx.send(update(&st)).await.is_err() { break; }
+            }
+            _ = tick.tick() => {
+                if st.runner.snapshot().status.is_active() && tx.send(update(&st)).await.is_err() { break; }
+            }
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(raw: &str, subs: &mut Vec<Subscription>) -> Value {
+        match handle(raw, subs) {
+            Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn subscription_rules() {
+        let mut subs = Vec::new();
+        assert_eq!(
+            reply(r#"{"action":"subscribe","channel":"orders"}"#, &mut subs)["type"],
+            "subscribed"
+        );
+        assert_eq!(
+            reply(r#"{"action":"subscribe","channel":"orders"}"#, &mut subs)["subscriptions"],
+            1,
+            "idempotent"
+        );
+        assert_eq!(
+            reply(r#"{"action":"subscribe","channel":"nope"}"#, &mut subs)["error"]["code"],
+            "INVALID_CHANNEL"
+        );
+        assert_eq!(reply("not json", &mut subs)["error"]["code"], "INVALID_MESSAGE");
+        assert_eq!(
+            reply(r#"{"action":"dance","channel":"orders"}"#, &mut subs)["error"]["code"],
+            "INVALID_MESSAGE"
+        );
+        for i in 0..9 {
+            let r = reply(
+                &format!(r#"{{"action":"subscribe","channel":"ticker","symbol":"S{i}/USDT"}}"#),
+                &mut subs,
+            );
+            assert_eq!(r["type"], "subscribed");
+        }
+        let r = reply(r#"{"action":"subscribe","channel":"logs"}"#, &mut subs);
+        assert_eq!(r["error"]["code"], "SUBSCRIPTION_LIMIT");
+        assert_eq!(
+            reply(r#"{"action":"unsubscribe","channel":"orders"}"#, &mut subs)["subscriptions"],
+            9
+        );
+        assert_eq!(
+            reply(r#"{"action":"subscribe","channel":"logs"}"#, &mut subs)["type"],
+            "subscribed"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! What the runner publishes on its broadcast channel. Serialized as the WebSocket push format
+//! `{"channel": C, "data": {...}}`, so the API forwards events without reshaping them.
+
+use crate::run::results::{EquityRecord, OrderRecord, TradeRecord};
+use crate::runner::status::StatusResponse;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "channel", content = "data", rename_all = "lowercase")]
+pub enum Event {
+    Orders(OrderEvent),
+    Trades(TradeRecord),
+    Status(StatusResponse),
+    Equity(EquityRecord),
+    Ticker(TickerEvent),
+    Logs(LogEvent),
+}
+
+impl Event {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Event::Orders(_) => "orders",
+            Event::Trades(_) => "trades",
+            Event::Status(_) => "status",
+            Event::Equity(_) => "equity",
+            Event::Ticker(_) => "ticker",
+            Event::Logs(_) => "logs",
+        }
+    }
+
+    /// The symbol an event is about, for per-symbol subscriptions.
+    pub fn symbol(&self) -> Option<&str> {
+        match self {
+            Event::Orders(o) => Some(&o.symbol),
+            Event::Trades(t) => Some(&t.symbol),
+            Event::Ticker(t) => Some(&t.symbol),
+            _ => None,
+        }
+    }
+}
+
+/// An order status change, in the shape of the Web API reference's `orders` example.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OrderEvent {
+    pub order_id: String,
+    pub status: String,
+    pub symbol: String,
+    pub side: String,
+    #[serde(rename = "type")]
+    pub order_type: String,
+    pub amount: f64,
+    pub filled: f64,
+    /// Average fill price once filled, else the order's limit/stop price (null for market orders).
+    pub price: Option<f64>,
+    pub reason: Option<String>,
+    /// Milliseconds since the epoch, of the status change.
+    pub timestamp: i64,
+}
+
+impl OrderEvent {
+    pub fn from_record(o: &OrderRecord, timestamp: i64) -> Self {
+        OrderEvent {
+            order_id: o.id.clone(),
+            status: o.status.clone(),
+            symbol: o.symbol.clone(),
+            side: o.side.clone(),
+            order_type: o.order_type.clone(),
+            amount: o.amount,
+            filled: o.filled,
+            price: o.average_price.or(o.price),
+            reason: o.reason.clone(),
+            timestamp,
+        }
+    }
+}
+
+/// The last candle seen for a symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TickerEvent {
+    pub symbol: String,
+    /// Candle open time, ms.
+    pub timestamp: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LogEvent {
+    pub level: String,
+    pub message: String,
+    pub timestamp: String,
+}

@@ -1,0 +1,188 @@
+//! The work a run does off the async runtime: a backtest replay, or a paper run on the sim market
+//! ticking at `speed`. Both drive the same engine; only the feed differs.
+
+use super::sink::ChannelSink;
+use super::WorkerEvent;
+use crate::data::sim;
+use crate::engine::Candle;
+use crate::run::backtest::{self, now_iso};
+use crate::run::results::{self, ResultsResponse, RunInfo};
+use crate::run::{Mode, RunConfig, RunStatus};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+pub struct Job {
+    pub run_id: String,
+    pub config: RunConfig,
+    pub data_dir: PathBuf,
+    pub generation: u64,
+    pub tx: UnboundedSender<(u64, WorkerEvent)>,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Job {
+    fn send(&self, e: WorkerEvent) {
+        let _ = self.tx.send((self.generation, e));
+    }
+
+    fn sink(&self, realtime: bool, total_steps: u64) -> ChannelSink {
+        let symbols: Arc<[String]> = self.config.symbols.clone().into();
+        ChannelSink::new(
+            self.tx.clone(),
+            self.generation,
+            symbols,
+            self.config.initial_cash,
+            realtime,
+            total_steps,
+        )
+    }
+
+    fn failed(&self, start_time: String, error: String) -> ResultsResponse {
+        let info = RunInfo {
+            run_id: self.run_id.clone(),
+            status: RunStatus::Failed,
+            start_time,
+            end_time: Some(now_iso()),
+            error: Some(error),
+            warnings: Vec::new(),
+        };
+        results::empty(info, self.config.clone())
+    }
+
+    /// Runs to the end on the current thread and reports `Finished`.
+    pub fn run(self) {
+        let start_time = now_iso();
+        let outcome = match (self.config.mode, self.config.exchange.as_str()) {
+            (Mode::Backtest, _) => self.backtest(start_time),
+            (Mode::Paper, "sim") => self.paper_sim(start_time),
+            (mode, exchange) => self.failed(
+                start_time,
+                format!(
+                    "{} trading on {exchange} needs that exchange's connector, which this build does not have yet; \
+                     paper trading runs offline on exchange \"sim\"",
+                    mode.as_str()
+                ),
+            ),
+        };
+        self.send(WorkerEvent::Finished(Box::new(outcome)));
+    }
+
+    fn backtest(&self, start_time: String) -> ResultsResponse {
+        let set = match backtest::load_candles(&self.data_dir, &self.config) {
+            Ok(s) => s,
+            Err(e) => return self.failed(start_time, e.message),
+        };
+        for w in &set.warnings {
+            self.send(WorkerEvent::Log("warning".into(), w.clone()));
+        }
+        let steps = set.series.iter().map(|s| s.len()).max().unwrap_or(0) as u64;
+        self.send(WorkerEvent::Running);
+        let sink = self.sink(false, steps);
+        let mut r = backtest::run_on(
+            &self.run_id,
+            self.config.clone(),
+            &set.series,
+            set.warnings,
+            sink,
+            Some(&self.stop),
+            |_, _| {},
+        );
+        r.start_time = start_time;
+        r
+    }
+
+    /// Paper trading on the synthetic market: candles arrive one timeframe apart in simulated time,
+    /// `speed` times faster than real time, starting with the last closed candle.
+    fn paper_sim(&self, start_time: String) -> ResultsResponse {
+        let cfg = &self.config;
+        let tf = cfg.timeframe;
+        let interval = Duration::from_secs_f64(tf.millis() as f64 / 1000.0 / cfg.live.speed);
+        let first = tf.floor(chrono::Utc::now().timestamp_millis()) - tf.millis();
+        let mut engine = backtest::engine(cfg, self.sink(true, 0));
+        let mut feeds: Vec<SimFeed> = cfg.symbols.iter().map(|s| SimFeed::new(s, tf, first)).collect();
+        self.send(WorkerEvent::Running);
+        let wall_start = Instant::now();
+        let mut error = None;
+        'run: for k in 0u64.. {
+            let due = wall_start + interval.mul_f64(k as f64);
+            loop {
+                if self.stop.load(Ordering::Relaxed) {
+                    break 'run;
+                }
+                let now = Instant::now();
+                if now >= due {
+                    break;
+                }
+                std::thread::sleep((due - now).min(Duration::from_millis(50)));
+            }
+            let ts = first + k as i64 * tf.millis();
+            for (i, feed) in feeds.iter_mut().enumerate() {
+                match feed.candle(ts) {
+                    Ok(Some(c)) => engine.on_candle(i, &c),
+                    Ok(None) => {}
+                    Err(e) => {
+                        error = Some(e);
+                        break 'run;
+                    }
+                }
+            }
+            engine.end_step(ts);
+        }
+        engine.cancel_all("run stopped");
+        let out = engine.finish();
+        let status = if error.is_some() {
+            RunStatus::Failed
+        } else {
+            RunStatus::Stopped
+        };
+        let info = RunInfo {
+            run_id: self.run_id.clone(),
+            status,
+            start_time,
+            end_time: Some(now_iso()),
+            error,
+            warnings: Vec::new(),
+        };
+        results::build(info, cfg.clone(), &out)
+    }
+}
+
+/// Lazily generated sim candles for one symbol, a chunk at a time.
+struct SimFeed {
+    symbol: String,
+    tf: crate::engine::Timeframe,
+    buf: Vec<Candle>,
+    pos: usize,
+    next_start: i64,
+}
+
+impl SimFeed {
+    fn new(symbol: &str, tf: crate::engine::Timeframe, start: i64) -> Self {
+        SimFeed {
+            symbol: symbol.to_string(),
+            tf,
+            buf: Vec::new(),
+            pos: 0,
+            next_start: start,
+        }
+    }
+
+    fn candle(&mut self, ts: i64) -> Result<Option<Candle>, String> {
+        while self.pos < self.buf.len() && self.buf[self.pos].ts < ts {
+            self.pos += 1;
+        }
+        if self.pos >= self.buf.len() {
+            let span = (self.tf.millis() * 500).max(86_400_000);
+            self.buf = sim::candles(&self.symbol, self.tf, self.next_start, self.next_start + span)?;
+            self.pos = 0;
+            self.next_start += span;
+            while self.pos < self.buf.len() && self.buf[self.pos].ts < ts {
+                self.pos += 1;
+            }
+        }
+        Ok(self.buf.get(self.pos).filter(|c| c.ts == ts).copied())
+    }
+}

@@ -1,0 +1,425 @@
+//! The runner: the one task that owns run state. It takes commands (start, stop, reset) over an mpsc
+//! channel with oneshot replies, runs the engine on a worker thread, and publishes every event on a
+//! broadcast channel and the latest snapshot on a watch channel. The dashboard and the API are both
+//! just readers of those plus senders of commands, so they always show the same run.
+
+pub mod events;
+mod jobs;
+mod sink;
+pub mod status;
+
+use crate::engine::Candle;
+use crate::run::backtest::run_id;
+use crate::run::error::{ErrorCode, RunError};
+use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
+use crate::run::{RunConfig, RunStatus};
+use chrono::Utc;
+use events::{Event, LogEvent, OrderEvent, TickerEvent};
+use serde::Serialize;
+use status::Snapshot;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Events kept for slow subscribers before they lag (and get a resync).
+const EVENT_BUFFER: usize = 8192;
+/// How long `stop` waits for the engine to wind down before answering "stopping".
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunResponse {
+    pub run_id: Option<String>,
+    pub status: RunStatus,
+    pub message: String,
+}
+
+/// What a worker reports to the runner.
+#[derive(Debug)]
+pub enum WorkerEvent {
+    Running,
+    Order(OrderRecord, i64),
+    Fill(TradeRecord),
+    Candle(usize, Candle),
+    Progress {
+        equity: EquityRecord,
+        cash: f64,
+        positions: Vec<PositionRecord>,
+        progress: Option<f64>,
+    },
+    Log(String, String),
+    Finished(Box<ResultsResponse>),
+}
+
+enum Command {
+    Start(Box<RunConfig>, oneshot::Sender<Result<RunResponse, RunError>>),
+    Stop(oneshot::Sender<Result<RunResponse, RunError>>),
+    Reset(oneshot::Sender<Result<RunResponse, RunError>>),
+}
+
+/// Counters for `/health`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub runs_started: AtomicU64,
+    pub runs_completed: AtomicU64,
+    pub runs_failed: AtomicU64,
+    pub runs_stopped: AtomicU64,
+}
+
+/// A cheap, cloneable handle to the runner task.
+#[derive(Clone)]
+pub struct RunnerHandle {
+    cmd: mpsc::Sender<Command>,
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    events: broadcast::Sender<Event>,
+    pub stats: Arc<Stats>,
+    pub data_dir: PathBuf,
+}
+
+impl RunnerHandle {
+    /// Starts the runner task on the current tokio runtime.
+    pub fn spawn(data_dir: PathBuf) -> RunnerHandle {
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+        let (ev_tx, _) = broadcast::channel(EVENT_BUFFER);
+        let stats = Arc::new(Stats::default());
+        let runner = Runner {
+            data_dir: data_dir.clone(),
+            snap: Arc::new(Snapshot::default()),
+            snap_tx,
+            events: ev_tx.clone(),
+            stats: stats.clone(),
+            generation: 0,
+            stop_flag: None,
+            stop_waiters: Vec::new(),
+        };
+        tokio::spawn(runner.run(cmd_rx));
+        RunnerHandle {
+            cmd: cmd_tx,
+            snapshot: snap_rx,
+            events: ev_tx,
+            stats,
+            data_dir,
+        }
+    }
+
+    async fn ask(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<RunResponse, RunError>>) -> Command,
+    ) -> Result<RunResponse, RunError> {
+        let (tx, rx) = oneshot::channel();
+        let gone = || RunError::new(ErrorCode::Internal, "the engine is not running");
+        self.cmd.send(make(tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Starts a run; `RUN_ALREADY_ACTIVE` if one is starting or running.
+    pub async fn start(&self, config: RunConfig) -> Result<RunResponse, RunError> {
+        self.ask(|tx| Command::Start(Box::new(config), tx)).await
+    }
+
+    /// Stops the active run and answers once it has ended (or after a grace period, "stopping").
+    pub async fn stop(&self) -> Result<RunResponse, RunError> {
+        self.ask(Command::Stop).await
+    }
+
+    pub async fn reset(&self) -> Result<RunResponse, RunError> {
+        self.ask(Command::Reset).await
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    pub fn watch(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshot.clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Whether the runner task is alive to take commands.
+    pub fn is_alive(&self) -> bool {
+        !self.cmd.is_closed()
+    }
+}
+
+struct Runner {
+    data_dir: PathBuf,
+    snap: Arc<Snapshot>,
+    snap_tx: watch::Sender<Arc<Snapshot>>,
+    events: broadcast::Sender<Event>,
+    stats: Arc<Stats>,
+    /// Incremented per run; events from an older run's worker are ignored.
+    generation: u64,
+    stop_flag: Option<Arc<AtomicBool>>,
+    stop_waiters: Vec<oneshot::Sender<Result<RunResponse, RunError>>>,
+}
+
+impl Runner {
+    async fn run(mut self, mut cmds: mpsc::Receiver<Command>) {
+        let (work_tx, mut work_rx) = mpsc::unbounded_channel::<(u64, WorkerEvent)>();
+        loop {
+            tokio::select! {
+                cmd = cmds.recv() => match cmd {
+                    Some(c) => self.command(c, &work_tx),
+                    None => break,
+                },
+                Some((generation, ev)) = work_rx.recv() => {
+                    let mut status_changed = self.apply(generation, ev);
+                    // Drain what is already queued, then publish once.
+                    while let Ok((generation, ev)) = work_rx.try_recv() {
+                        status_changed |= self.apply(generation, ev);
+                    }
+                    self.publish(status_changed);
+                }
+            }
+        }
+        if let Some(f) = &self.stop_flag {
+            f.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn publish(&mut self, status_changed: bool) {
+        self.snap_tx.send_replace(self.snap.clone());
+        if status_changed {
+            let _ = self.events.send(Event::Status(self.snap.status_response()));
+        }
+    }
+
+    fn emit(&self, e: Event) {
+        // No subscribers is fine: events are for whoever is listening now.
+        let _ = self.events.send(e);
+    }
+
+    fn log(&self, level: &str, message: String) {
+        tracing::info!(target: "runner", "{message}");
+        self.emit(Event::Logs(LogEvent {
+            level: level.into(),
+            message,
+            timestamp: crate::run::backtest::now_iso(),
+        }));
+    }
+
+    fn command(&mut self, cmd: Command, work_tx: &mpsc::UnboundedSender<(u64, WorkerEvent)>) {
+        match cmd {
+            Command::Start(config, reply) => {
+                let _ = reply.send(self.start(*config, work_tx));
+            }
+            Command::Stop(reply) => {
+                if !self.snap.status.is_active() {
+                    let _ = reply.send(Err(RunError::new(
+                        ErrorCode::NoActiveRun,
+                        "no run is starting or running",
+                    )));
+                    return;
+                }
+                if let Some(f) = &self.stop_flag {
+                    f.store(true, Ordering::Relaxed);
+                }
+                self.log(
+                    "info",
+                    format!("stopping run {}", self.snap.run_id.as_deref().unwrap_or("?")),
+                );
+                let (tx, rx) = oneshot::channel();
+                self.stop_waiters.push(tx);
+                let run_id = self.snap.run_id.clone();
+                // Answer when the run has ended, or say it is still stopping after the grace period.
+                tokio::spawn(async move {
+                    let answer = match tokio::time::timeout(STOP_WAIT, rx).await {
+                        Ok(Ok(r)) => r,
+                        _ => Ok(RunResponse {
+                            run_id,
+                            status: RunStatus::Running,
+                            message: "stop requested; the run is still winding down".into(),
+                        }),
+                    };
+                    let _ = reply.send(answer);
+                });
+            }
+            Command::Reset(reply) => {
+                if self.snap.status.is_active() {
+                    let _ = reply.send(Err(RunError::new(
+                        ErrorCode::RunActive,
+                        "a run is active; stop it before resetting",
+                    )));
+                    return;
+                }
+                let results = self.snap.results.clone();
+                self.snap = Arc::new(Snapshot {
+                    results,
+                    ..Snapshot::default()
+                });
+                self.publish(true);
+                let _ = reply.send(Ok(RunResponse {
+                    run_id: None,
+                    status: RunStatus::Idle,
+                    message: "runner reset to idle".into(),
+                }));
+            }
+        }
+    }
+
+    fn start(
+        &mut self,
+        config: RunConfig,
+        work_tx: &mpsc::UnboundedSender<(u64, WorkerEvent)>,
+    ) -> Result<RunResponse, RunError> {
+        if self.snap.status.is_active() {
+            return Err(RunError::new(
+                ErrorCode::RunAlreadyActive,
+                format!(
+                    "run {} is {}; stop it first",
+                    self.snap.run_id.as_deref().unwrap_or("?"),
+                    self.snap.status.as_str()
+                ),
+            )
+            .with_details(serde_json::json!({ "run_id": self.snap.run_id })));
+        }
+        self.generation += 1;
+        let id = run_id();
+        let stop = Arc::new(AtomicBool::new(false));
+        self.stop_flag = Some(stop.clone());
+        let results = self.snap.results.clone();
+        let mode = config.mode;
+        self.snap = Arc::new(Snapshot {
+            run_id: Some(id.clone()),
+            status: RunStatus::Starting,
+            mode: Some(mode),
+            cash: Some(config.initial_cash),
+            value: Some(config.initial_cash),
+            config: Some(Arc::new(config.clone())),
+            started: Some(Utc::now()),
+            equity_stride: 1,
+            results,
+            ..Snapshot::default()
+        });
+        self.stats.runs_started.fetch_add(1, Ordering::Relaxed);
+        let job = jobs::Job {
+            run_id: id.clone(),
+            config,
+            data_dir: self.data_dir.clone(),
+            generation: self.generation,
+            tx: work_tx.clone(),
+            stop,
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("run-{}", self.generation))
+            .spawn(move || job.run());
+        if let Err(e) = spawned {
+            let s = Arc::make_mut(&mut self.snap);
+            s.status = RunStatus::Failed;
+            s.error = Some(format!("could not start the engine thread: {e}"));
+            s.ended = Some(Utc::now());
+            self.publish(true);
+            return Err(RunError::new(ErrorCode::Internal, "could not start the engine"));
+        }
+        self.publish(true);
+        self.log("info", format!("run {id} starting ({})", mode.as_str()));
+        Ok(RunResponse {
+            run_id: Some(id),
+            status: RunStatus::Starting,
+            message: format!("{} run started", mode.as_str()),
+        })
+    }
+
+    /// Applies one worker event to the snapshot; returns whether the status view changed.
+    fn apply(&mut self, generation: u64, ev: WorkerEvent) -> bool {
+        if generation != self.generation {
+            return false;
+        }
+        let symbols: Vec<String> = self.snap.config.as_ref().map(|c| c.symbols.clone()).unwrap_or_default();
+        let s = Arc::make_mut(&mut self.snap);
+        match ev {
+            WorkerEvent::Running => {
+                s.status = RunStatus::Running;
+                true
+            }
+            WorkerEvent::Order(o, ts) => {
+                let e = OrderEvent::from_record(&o, ts);
+                s.push_order(o);
+                self.emit(Event::Orders(e));
+                false
+            }
+            WorkerEvent::Fill(t) => {
+                s.push_trade(t.clone());
+                self.emit(Event::Trades(t));
+                true
+            }
+            WorkerEvent::Candle(i, c) => {
+                let t = TickerEvent {
+                    symbol: symbols.get(i).cloned().unwrap_or_default(),
+                    timestamp: c.ts,
+                    open: c.open,
+                    high: c.high,
+                    low: c.low,
+                    close: c.close,
+                    volume: c.volume,
+                };
+                s.tickers.insert(t.symbol.clone(), t.clone());
+                self.emit(Event::Ticker(t));
+                false
+            }
+            WorkerEvent::Progress {
+                equity,
+                cash,
+                positions,
+                progress,
+            } => {
+                s.cash = Some(cash);
+                s.value = Some(equity.value);
+                s.positions = positions;
+                s.progress = progress;
+                s.push_equity(equity.clone());
+                self.emit(Event::Equity(equity));
+                true
+            }
+            WorkerEvent::Log(level, message) => {
+                self.log(&level, message);
+                false
+            }
+            WorkerEvent::Finished(r) => {
+                let r: Arc<ResultsResponse> = Arc::from(r);
+                s.status = r.status;
+                s.ended = Some(Utc::now());
+                s.error = r.error.clone();
+                s.cash = Some(r.equity_curve.last().map(|e| e.cash).unwrap_or(r.config.initial_cash));
+                s.value = Some(r.final_value);
+                s.positions = r.positions.clone();
+                s.trade_count = r.trades.len() as u64;
+                s.progress = s
+                    .progress
+                    .map(|_| 1.0)
+                    .filter(|_| r.status == RunStatus::Completed)
+                    .or(s.progress);
+                if r.equity_curve.len() > s.equity.len() || r.status == RunStatus::Completed {
+                    s.equity = r.equity_curve.clone();
+                }
+                s.metrics = Some(r.performance_metrics.clone());
+                s.results = Some(r.clone());
+                let counter = match r.status {
+                    RunStatus::Completed => &self.stats.runs_completed,
+                    RunStatus::Stopped => &self.stats.runs_stopped,
+                    _ => &self.stats.runs_failed,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                self.stop_flag = None;
+                let msg = match &r.error {
+                    Some(e) => format!("run {} {}: {e}", r.run_id, r.status.as_str()),
+                    None => format!("run {} {}", r.run_id, r.status.as_str()),
+                };
+                self.log(if r.error.is_some() { "error" } else { "info" }, msg.clone());
+                for w in self.stop_waiters.drain(..) {
+                    let _ = w.send(Ok(RunResponse {
+                        run_id: Some(r.run_id.clone()),
+                        status: r.status,
+                        message: msg.clone(),
+                    }));
+                }
+                true
+            }
+        }
+    }
+}

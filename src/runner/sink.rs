@@ -1,0 +1,101 @@
+//! The engine-side end of the runner: an `EventSink` that forwards what observers need to the runner
+//! task without ever blocking the engine. Orders and fills always go through; equity, prices and
+//! progress are throttled for backtests (a million steps a second would only flood the channel).
+
+use super::WorkerEvent;
+use crate::engine::core::EventSink;
+use crate::engine::portfolio::Portfolio;
+use crate::engine::types::{Candle, EquityPoint, Fill, Order, SymbolIdx};
+use crate::run::results::{self, equity_record, order_record, trade_record};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How often a backtest reports progress, in wall time.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// Steps between clock reads in backtests (reading the clock every step would cost more than the step).
+const CHECK_STEPS: u64 = 1024;
+
+pub struct ChannelSink {
+    tx: UnboundedSender<(u64, WorkerEvent)>,
+    generation: u64,
+    symbols: Arc<[String]>,
+    initial_cash: f64,
+    /// Paper/live runs report every step; backtests are throttled.
+    realtime: bool,
+    total_steps: u64,
+    steps: u64,
+    last_report: Instant,
+    last_candles: Vec<Option<Candle>>,
+}
+
+impl ChannelSink {
+    pub fn new(
+        tx: UnboundedSender<(u64, WorkerEvent)>,
+        generation: u64,
+        symbols: Arc<[String]>,
+        initial_cash: f64,
+        realtime: bool,
+        total_steps: u64,
+    ) -> Self {
+        let n = symbols.len();
+        ChannelSink {
+            tx,
+            generation,
+            symbols,
+            initial_cash,
+            realtime,
+            total_steps,
+            steps: 0,
+            last_report: Instant::now(),
+            last_candles: vec![None; n],
+        }
+    }
+
+    fn send(&self, e: WorkerEvent) {
+        // The runner outlives its workers; a closed channel only means the process is shutting down.
+        let _ = self.tx.send((self.generation, e));
+    }
+}
+
+impl EventSink for ChannelSink {
+    fn order(&mut self, order: &Order) {
+        self.send(WorkerEvent::Order(order_record(order, &self.symbols), order.updated_at));
+    }
+
+    fn fill(&mut self, fill: &Fill) {
+        self.send(WorkerEvent::Fill(trade_record(fill, &self.symbols)));
+    }
+
+    #[inline]
+    fn candle(&mut self, symbol: SymbolIdx, bar: &Candle) {
+        if self.realtime {
+            self.send(WorkerEvent::Candle(symbol, *bar));
+        } else {
+            self.last_candles[symbol] = Some(*bar);
+        }
+    }
+
+    #[inline]
+    fn step(&mut self, point: &EquityPoint, portfolio: &Portfolio) {
+        self.steps += 1;
+        if !self.realtime {
+            if !self.steps.is_multiple_of(CHECK_STEPS) || self.last_report.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            self.last_report = Instant::now();
+            for (i, c) in self.last_candles.iter().enumerate() {
+                if let Some(c) = c {
+                    self.send(WorkerEvent::Candle(i, *c));
+                }
+            }
+        }
+        let progress = (!self.realtime && self.total_steps > 0).then(|| self.steps as f64 / self.total_steps as f64);
+        self.send(WorkerEvent::Progress {
+            equity: equity_record(point, self.initial_cash),
+            cash: portfolio.cash,
+            positions: results::positions(portfolio, &self.symbols),
+            progress,
+        });
+    }
+}

@@ -1,0 +1,134 @@
+//! The runner's published state and the status views clients read from it.
+
+use super::events::TickerEvent;
+use crate::engine::metrics::PerformanceMetrics;
+use crate::run::config::{Mode, RunConfig};
+use crate::run::results::{
+    downsample_indices, EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord,
+};
+use crate::run::RunStatus;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// How many recent trades and orders the live view keeps.
+pub const RECENT: usize = 100;
+/// The live equity curve keeps at most this many points, halving its resolution when full.
+pub const LIVE_EQUITY_POINTS: usize = 2000;
+
+/// Everything the runner knows about the current (or last) run. Published as `Arc<Snapshot>` on a
+/// watch channel: readers clone the `Arc` and never hold a lock while they work.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub run_id: Option<String>,
+    pub status: RunStatus,
+    pub mode: Option<Mode>,
+    pub config: Option<Arc<RunConfig>>,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub cash: Option<f64>,
+    pub value: Option<f64>,
+    pub trade_count: u64,
+    pub error: Option<String>,
+    /// Fraction of candles replayed, for backtests.
+    pub progress: Option<f64>,
+    pub recent_trades: VecDeque<TradeRecord>,
+    pub recent_orders: VecDeque<OrderRecord>,
+    pub positions: Vec<PositionRecord>,
+    pub equity: Vec<EquityRecord>,
+    /// Keep every n-th live equity point (doubles each time the live curve fills up).
+    pub equity_stride: u64,
+    pub equity_seen: u64,
+    pub tickers: BTreeMap<String, TickerEvent>,
+    pub metrics: Option<PerformanceMetrics>,
+    /// The last finished run's results (completed, failed or stopped).
+    pub results: Option<Arc<ResultsResponse>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StatusResponse {
+    pub run_id: Option<String>,
+    pub status: RunStatus,
+    pub mode: Option<Mode>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub runtime_seconds: Option<f64>,
+    pub cash: Option<f64>,
+    pub value: Option<f64>,
+    pub pnl: Option<f64>,
+    pub trade_count: u64,
+    pub error: Option<String>,
+    /// Fraction of candles processed (backtests), null otherwise.
+    pub progress: Option<f64>,
+}
+
+fn iso(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Snapshot {
+    pub fn status_response(&self) -> StatusResponse {
+        let runtime = self.started.map(|s| {
+            let end = self.ended.unwrap_or_else(Utc::now);
+            (end - s).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        let initial = self.config.as_ref().map(|c| c.initial_cash);
+        StatusResponse {
+            run_id: self.run_id.clone(),
+            status: self.status,
+            mode: self.mode,
+            start_time: self.started.as_ref().map(iso),
+            end_time: self.ended.as_ref().map(iso),
+            runtime_seconds: runtime,
+            cash: self.cash,
+            value: self.value,
+            pnl: self.value.zip(initial).map(|(v, i)| v - i),
+            trade_count: self.trade_count,
+            error: self.error.clone(),
+            progress: self.progress,
+        }
+    }
+
+    /// The live equity curve downsampled for a response.
+    pub fn equity_view(&self, max: usize) -> Vec<EquityRecord> {
+        downsample_indices(self.equity.len(), max)
+            .into_iter()
+            .map(|i| self.equity[i].clone())
+            .collect()
+    }
+
+    pub fn push_equity(&mut self, point: EquityRecord) {
+        self.equity_seen += 1;
+        let stride = self.equity_stride.max(1);
+        if !self.equity_seen.is_multiple_of(stride) {
+            return;
+        }
+        self.equity.push(point);
+        if self.equity.len() >= LIVE_EQUITY_POINTS {
+            let kept: Vec<EquityRecord> = self.equity.iter().step_by(2).cloned().collect();
+            self.equity = kept;
+            self.equity_stride = stride * 2;
+        }
+    }
+
+    pub fn push_trade(&mut self, t: TradeRecord) {
+        self.trade_count += 1;
+        if self.recent_trades.len() == RECENT {
+            self.recent_trades.pop_front();
+        }
+        self.recent_trades.push_back(t);
+    }
+
+    /// Keeps one entry per order, updated in place as its status changes.
+    pub fn push_order(&mut self, o: OrderRecord) {
+        if let Some(existing) = self.recent_orders.iter_mut().rev().find(|x| x.id == o.id) {
+            *existing = o;
+            return;
+        }
+        if self.recent_orders.len() == RECENT {
+            self.recent_orders.pop_front();
+        }
+        self.recent_orders.push_back(o);
+    }
+}

@@ -1,0 +1,729 @@
+//! Every route and every error code of the Web API, through `router()` with `oneshot`.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use cracktrader::api::{auth::ApiKey, router, ApiSettings, ApiState};
+use cracktrader::runner::RunnerHandle;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct Api {
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn api_with(settings: ApiSettings) -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = RunnerHandle::spawn(dir.path().to_path_buf());
+    Api {
+        app: router(ApiState::new(runner, settings)),
+        _dir: dir,
+    }
+}
+
+fn api() -> Api {
+    api_with(ApiSettings {
+        rate_limit: 0,
+        ..ApiSettings::default()
+    })
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+impl Api {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply { status, headers, body }
+    }
+    async fn get(&self, path: &str) -> Reply {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+    async fn delete(&self, path: &str) -> Reply {
+        self.send(Request::delete(path).body(Body::empty()).unwrap()).await
+    }
+    /// Polls /status until the run is no longer active.
+    async fn wait_finished(&self) -> Value {
+        for _ in 0..400 {
+            let s = self.get("/api/v1/status").await.body;
+            if !["starting", "running"].contains(&s["status"].as_str().unwrap()) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("run did not finish");
+    }
+}
+
+fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], code, "{}", r.body);
+    assert!(r.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(r.body["error"]["details"].is_object());
+    assert_eq!(r.headers["x-cracktrader-api-version"], "v1");
+}
+
+fn backtest_body() -> Value {
+    json!({
+        "strategy_name": "MovingAverageCross",
+        "strategy_params": {"fast_period": 5, "slow_period": 20},
+        "symbols": ["BTC/USDT"],
+        "timeframe": "1h",
+        "start_date": "2024-01-01",
+        "end_date": "2024-03-01",
+        "initial_cash": 10000.0,
+        "exchange": "sim"
+    })
+}
+
+#[tokio::test]
+async fn idle_status_health_catalog_meta() {
+    let a = api();
+    let s = a.get("/api/v1/status").await;
+    assert_eq!(s.status, StatusCode::OK);
+    assert_eq!(s.headers["x-cracktrader-api-version"], "v1");
+    assert_eq!(s.body["status"], "idle");
+    for k in [
+        "run_id",
+        "mode",
+        "start_time",
+        "end_time",
+        "runtime_seconds",
+        "cash",
+        "value",
+        "pnl",
+        "error",
+    ] {
+        assert!(s.body[k].is_null(), "{k} should be null when idle: {}", s.body);
+    }
+    assert_eq!(s.body["trade_count"], 0);
+
+    let h = a.get("/api/v1/health").await.body;
+    assert_eq!(h["status"], "healthy");
+    for c in ["engine", "storage", "exchange"] {
+        assert_eq!(h["checks"][c]["status"], "ok", "{h}");
+    }
+    for m in ["uptime_seconds", "requests_total", "ws_connections", "runs_started"] {
+        assert!(h["metrics"][m].is_number(), "{m}");
+    }
+    assert!(chrono::DateTime::parse_from_rfc3339(h["timestamp"].as_str().unwrap()).is_ok());
+
+    let st = a.get("/api/v1/strategies").await.body;
+    let names: Vec<&str> = st["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "MovingAverageCross",
+            "TestStrategy",
+            "RsiMeanReversion",
+            "Breakout",
+            "BuyAndHold"
+        ]
+    );
+    let p = &st["strategies"][0]["params"][0];
+    assert_eq!(
+        (p["name"].as_str(), p["type"].as_str(), p["default"].as_f64()),
+        (Some("fast_period"), Some("int"), Some(10.0))
+    );
+    for k in ["min", "max", "description"] {
+        assert!(!p[k].is_null(), "{k}");
+    }
+
+    let ex = a.get("/api/v1/exchanges").await.body;
+    let sim = &ex["exchanges"][0];
+    assert_eq!(sim["id"], "sim");
+    for k in [
+        "name",
+        "modes",
+        "timeframes",
+        "sandbox",
+        "sandbox_notes",
+        "requires_credentials",
+    ] {
+        assert!(!sim[k].is_null(), "{k}");
+    }
+    assert_eq!(sim["timeframes"].as_array().unwrap().len(), 14);
+
+    let m = a.get("/api/v1/meta").await.body;
+    assert_eq!(
+        (m["api_version"].as_str(), m["deprecations"].as_array().map(|d| d.len())),
+        (Some("v1"), Some(0))
+    );
+    assert_eq!(m["server_version"], env!("CARGO_PKG_VERSION"));
+
+    let b = a.get("/api/v1/balance").await.body;
+    assert!(b["cash"].is_null() && b["holdings"].as_array().unwrap().is_empty());
+    assert_error(&a.get("/api/v1/results").await, StatusCode::NOT_FOUND, "NO_RESULTS");
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_schema() {
+    let a = api();
+    let doc = a.get("/api/v1/openapi.json").await.body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/health",
+        "/status",
+        "/status/detailed",
+        "/run/backtest",
+        "/run/live",
+        "/run/stop",
+        "/run/reset",
+        "/results",
+        "/strategies",
+        "/exchanges",
+        "/balance",
+        "/meta",
+        "/openapi.json",
+    ] {
+        assert!(paths.contains_key(&format!("/api/v1{p}")), "missing {p}");
+    }
+    assert!(paths["/api/v1/run/reset"].get("delete").is_some());
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in [
+        "ErrorResponse",
+        "BacktestRequest",
+        "LiveTradingRequest",
+        "RunResponse",
+        "StatusResponse",
+        "DetailedStatusResponse",
+        "HealthResponse",
+        "ResultsResponse",
+        "PerformanceMetrics",
+        "StrategiesResponse",
+        "ExchangesResponse",
+        "BalanceResponse",
+        "MetaResponse",
+    ] {
+        assert!(schemas.contains_key(s), "missing schema {s}");
+    }
+    let bt = &schemas["BacktestRequest"]["required"];
+    assert!(bt.as_array().unwrap().iter().any(|r| r == "symbols"));
+}
+
+#[tokio::test]
+async fn backtest_lifecycle_results_detailed_balance_reset() {
+    let a = api();
+    let r = a.post("/api/v1/run/backtest", backtest_body()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let run_id = r.body["run_id"].as_str().unwrap().to_string();
+    assert!(["starting", "running"].contains(&r.body["status"].as_str().unwrap()));
+    assert!(r.body["message"].is_string());
+    let s = a.wait_finished().await;
+    assert_eq!(s["status"], "completed", "{s}");
+    assert_eq!(s["run_id"], run_id.as_str());
+    assert_eq!(s["mode"], "backtest");
+    assert!(s["end_time"].is_string() && s["runtime_seconds"].as_f64().unwrap() >= 0.0);
+
+    let res = a.get("/api/v1/results").await.body;
+    assert_eq!(res["run_id"], run_id.as_str());
+    assert_eq!(res["status"], "completed");
+    assert_eq!(res["config"]["strategy_params"]["fast_period"], 5);
+    let trades = res["trades"].as_array().unwrap();
+    assert!(!trades.is_empty());
+    assert_eq!(s["trade_count"].as_u64().unwrap() as usize, trades.len());
+    assert!((s["value"].as_f64().unwrap() - res["final_value"].as_f64().unwrap()).abs() < 1e-9);
+    assert!((s["pnl"].as_f64().unwrap() - (res["final_value"].as_f64().unwrap() - 10000.0)).abs() < 1e-9);
+    assert_eq!(res["equity_points_total"], 60 * 24);
+
+    let d = a.get("/api/v1/status/detailed").await.body;
+    assert_eq!(d["status"], "completed");
+    assert_eq!(d["recent_trades"][0], trades[trades.len() - 1], "newest first");
+    assert!(d["performance_metrics"]["sharpe_ratio"].is_number());
+    assert!(d["equity_curve"].as_array().unwrap().len() <= 500);
+    assert_eq!(d["health"]["status"], "healthy");
+    assert!(!d["recent_orders"].as_array().unwrap().is_empty());
+
+    let b = a.get("/api/v1/balance").await.body;
+    assert_eq!(b["run_id"], run_id.as_str());
+    let held: f64 = b["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["value"].as_f64().unwrap())
+        .sum();
+    assert!((b["cash"].as_f64().unwrap() + held - b["total_value"].as_f64().unwrap()).abs() < 1e-6);
+
+    let reset = a.delete("/api/v1/run/reset").await;
+    assert_eq!(
+        (reset.status, reset.body["status"].as_str()),
+        (StatusCode::OK, Some("idle"))
+    );
+    assert_eq!(a.get("/api/v1/status").await.body["status"], "idle");
+    assert_eq!(
+        a.get("/api/v1/results").await.body["run_id"],
+        run_id.as_str(),
+        "results survive a reset"
+    );
+    let h = a.get("/api/v1/health").await.body;
+    assert_eq!(
+        (
+            h["metrics"]["runs_started"].as_u64(),
+            h["metrics"]["runs_completed"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn framework_rejections_use_the_envelope() {
+    let a = api();
+    let bad_json = a
+        .send(
+            Request::post("/api/v1/run/backtest")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&bad_json, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
+    let no_type = a
+        .send(
+            Request::post("/api/v1/run/backtest")
+                .body(Body::from(backtest_body().to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_error(&no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "INVALID_REQUEST");
+    assert_error(&a.get("/api/v1/nothing-here").await, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert_error(&a.get("/elsewhere").await, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert_error(
+        &a.get("/api/v1/run/backtest").await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+    );
+    assert_error(
+        &a.post("/api/v1/run/reset", json!({})).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+    );
+    let big = json!({"strategy_name": "x".repeat(300_000)});
+    assert_error(
+        &a.post("/api/v1/run/backtest", big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_have_their_codes_and_details() {
+    let a = api();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut b = backtest_body();
+        f(&mut b);
+        b
+    };
+    let r = a
+        .post(
+            "/api/v1/run/backtest",
+            with(&|b| {
+                b.as_object_mut().unwrap().remove("symbols");
+            }),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["details"]["field"], "symbols");
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["initial_cash"] = json!("lots")))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["details"]["field"], "initial_cash");
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["symbol"] = json!("BTC/USDT")))
+        .await;
+    assert_eq!(
+        r.body["error"]["details"]["field"], "symbol",
+        "unknown fields are named"
+    );
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["initial_cash"] = json!(-1)))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["details"]["field"], "initial_cash");
+
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["strategy_name"] = json!("Nope")))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "UNKNOWN_STRATEGY");
+    assert!(r.body["error"]["details"]["available_strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "BuyAndHold"));
+    let r = a
+        .post(
+            "/api/v1/run/backtest",
+            with(&|b| b["strategy_params"] = json!({"fast": 3})),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_PARAMS");
+    assert!(r.body["error"]["details"]["accepted_params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "fast_period"));
+    let r = a
+        .post(
+            "/api/v1/run/backtest",
+            with(&|b| b["strategy_params"] = json!({"fast_period": "ten"})),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_PARAMS");
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["symbols"] = json!(["BTCUSDT"])))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_SYMBOL");
+    assert!(r.body["error"]["details"]["supported_symbols"].is_array());
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["timeframe"] = json!("7m")))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_TIMEFRAME");
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["exchange"] = json!("kraken")))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "UNKNOWN_EXCHANGE");
+    let r = a
+        .post("/api/v1/run/backtest", with(&|b| b["end_date"] = json!("2023-01-01")))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_DATE_RANGE");
+    let r = a
+        .post(
+            "/api/v1/run/backtest",
+            with(&|b| b["start_date"] = json!("first of may")),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "INVALID_DATE_RANGE");
+
+    let live = json!({"strategy_name": "TestStrategy", "symbols": ["BTC/USDT"], "timeframe": "5m", "exchange": "binance", "mode": "live", "exchange_config": {"sandbox": true}});
+    assert_error(
+        &a.post("/api/v1/run/live", live).await,
+        StatusCode::BAD_REQUEST,
+        "MISSING_CREDENTIALS",
+    );
+    let real = json!({"strategy_name": "TestStrategy", "symbols": ["BTC/USDT"], "timeframe": "5m", "exchange": "binance", "mode": "live", "exchange_config": {"apiKey": "k-123456", "secret": "s-123456"}});
+    assert_error(
+        &a.post("/api/v1/run/live", real).await,
+        StatusCode::FORBIDDEN,
+        "LIVE_TRADING_DISABLED",
+    );
+    let bad_mode = json!({"strategy_name": "TestStrategy", "symbols": ["BTC/USDT"], "timeframe": "5m", "mode": "yolo"});
+    assert_error(
+        &a.post("/api/v1/run/live", bad_mode).await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+    );
+    // Nothing above started a run.
+    assert_eq!(a.get("/api/v1/status").await.body["status"], "idle");
+}
+
+#[tokio::test]
+async fn conflicts_paper_run_on_sim_stop_keeps_results() {
+    let a = api();
+    assert_error(
+        &a.post("/api/v1/run/stop", json!({})).await,
+        StatusCode::CONFLICT,
+        "NO_ACTIVE_RUN",
+    );
+    let paper = json!({
+        "strategy_name": "TestStrategy",
+        "strategy_params": {"period": 2, "slow": 3},
+        "symbols": ["BTC/USDT", "ETH/USDT"],
+        "timeframe": "1m",
+        "exchange": "sim",
+        "exchange_config": {"speed": 6000},
+        "mode": "paper"
+    });
+    let r = a.post("/api/v1/run/live", paper.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_error(
+        &a.post("/api/v1/run/live", paper).await,
+        StatusCode::CONFLICT,
+        "RUN_ALREADY_ACTIVE",
+    );
+    assert_error(
+        &a.post("/api/v1/run/backtest", backtest_body()).await,
+        StatusCode::CONFLICT,
+        "RUN_ALREADY_ACTIVE",
+    );
+    assert_error(&a.delete("/api/v1/run/reset").await, StatusCode::CONFLICT, "RUN_ACTIVE");
+    // 100 simulated candles a second: wait for trades to happen.
+    let mut trades = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let s = a.get("/api/v1/status").await.body;
+        assert_eq!(s["status"], "running");
+        assert_eq!(s["mode"], "paper");
+        trades = s["trade_count"].as_u64().unwrap();
+        if trades >= 4 {
+            break;
+        }
+    }
+    assert!(trades >= 4, "paper run should trade within seconds");
+    let stop = a.post("/api/v1/run/stop", json!({})).await;
+    assert_eq!(
+        (stop.status, stop.body["status"].as_str()),
+        (StatusCode::OK, Some("stopped")),
+        "{}",
+        stop.body
+    );
+    let s = a.get("/api/v1/status").await.body;
+    assert_eq!(s["status"], "stopped");
+    let res = a.get("/api/v1/results").await.body;
+    assert_eq!(res["status"], "stopped");
+    assert!(
+        res["trades"].as_array().unwrap().len() as u64 >= trades,
+        "trades are kept"
+    );
+    assert!(!res["equity_curve"].as_array().unwrap().is_empty(), "equity is kept");
+    assert!(
+        res["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] != "accepted"),
+        "no working orders are left behind"
+    );
+    assert_eq!(res["config"]["exchange_config"]["speed"], 6000);
+    assert_eq!(a.delete("/api/v1/run/reset").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn seed_examples_are_accepted_and_fail_clearly_without_exchange_data() {
+    let a = api();
+    let backtest = json!({
+        "strategy_name": "TestStrategy",
+        "strategy_params": {"period": 20, "threshold": 0.02},
+        "symbols": ["BTC/USDT"],
+        "timeframe": "1h",
+        "start_date": "2024-01-01T00:00:00Z",
+        "end_date": "2024-03-01T23:59:59Z",
+        "initial_cash": 10000.0,
+        "exchange": "binance"
+    });
+    let r = a.post("/api/v1/run/backtest", backtest).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let s = a.wait_finished().await;
+    assert_eq!(s["status"], "failed");
+    assert!(s["error"].as_str().unwrap().contains("binance BTC/USDT"), "{s}");
+    assert_eq!(a.get("/api/v1/results").await.body["status"], "failed");
+
+    let paper = json!({
+        "strategy_name": "TestStrategy",
+        "strategy_params": {"period": 10, "slow": 30},
+        "symbols": ["BTC/USDT"],
+        "timeframe": "5m",
+        "exchange": "binance",
+        "exchange_config": {"apiKey": "AKIA-SEED-KEY-777", "secret": "VERY-SECRET-888", "sandbox": true},
+        "mode": "paper"
+    });
+    let r = a.post("/api/v1/run/live", paper).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let s = a.wait_finished().await;
+    assert_eq!(s["status"], "failed");
+    assert!(s["error"].as_str().unwrap().contains("sim"), "{s}");
+    // The credentials never come back.
+    for path in [
+        "/api/v1/status",
+        "/api/v1/status/detailed",
+        "/api/v1/results",
+        "/api/v1/balance",
+        "/api/v1/health",
+    ] {
+        let body = a.get(path).await.body.to_string();
+        assert!(
+            !body.contains("AKIA-SEED-KEY-777") && !body.contains("VERY-SECRET-888"),
+            "{path} leaks a secret"
+        );
+    }
+    let res = a.get("/api/v1/results").await.body;
+    assert_eq!(res["config"]["exchange_config"]["apiKey"], "***");
+    assert_eq!(res["config"]["exchange_config"]["sandbox"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_one_of_100_racing_starts_wins() {
+    let a = api();
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let app = a.app.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = Request::post("/api/v1/run/backtest")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(backtest_body().to_string()))
+                .unwrap();
+            app.oneshot(req).await.unwrap().status()
+        }));
+    }
+    let mut ok = 0;
+    let mut conflict = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => conflict += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((ok, conflict), (1, 99));
+    a.wait_finished().await;
+    assert_eq!(a.get("/api/v1/health").await.body["metrics"]["runs_started"], 1);
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after_and_spares_health() {
+    let a = api_with(ApiSettings {
+        rate_limit: 3,
+        ..ApiSettings::default()
+    });
+    for _ in 0..3 {
+        assert_eq!(a.get("/api/v1/status").await.status, StatusCode::OK);
+    }
+    let r = a.get("/api/v1/status").await;
+    assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    let retry: u64 = r.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "retry after {retry}");
+    for _ in 0..5 {
+        assert_eq!(a.get("/api/v1/health").await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn auth_matrix() {
+    let keys = vec![
+        ApiKey::parse("full-key-123").unwrap(),
+        ApiKey::parse("read-key-123:read").unwrap(),
+    ];
+    let a = api_with(ApiSettings {
+        keys,
+        rate_limit: 0,
+        ..ApiSettings::default()
+    });
+    let req = |method: &str, path: &str, key: Option<(&str, String)>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some((h, v)) = key {
+            b = b.header(h, v);
+        }
+        b.body(Body::from(if method == "POST" {
+            backtest_body().to_string()
+        } else {
+            String::new()
+        }))
+        .unwrap()
+    };
+    let xkey = |k: &str| Some(("x-api-key", k.to_string()));
+    let bearer = |k: &str| Some(("authorization", format!("Bearer {k}")));
+    assert_error(
+        &a.send(req("GET", "/api/v1/status", None)).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    assert_error(
+        &a.send(req("GET", "/api/v1/status", xkey("wrong-key-000"))).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    assert_eq!(
+        a.send(req("GET", "/api/v1/health", None)).await.status,
+        StatusCode::OK,
+        "health is public"
+    );
+    assert_eq!(
+        a.send(req("GET", "/api/v1/status", xkey("read-key-123"))).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.send(req("GET", "/api/v1/results", bearer("read-key-123")))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_error(
+        &a.send(req("POST", "/api/v1/run/backtest", xkey("read-key-123"))).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &a.send(req("DELETE", "/api/v1/run/reset", bearer("read-key-123"))).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &a.send(req("POST", "/api/v1/run/stop", xkey("read-key-123"))).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_eq!(
+        a.send(req("POST", "/api/v1/run/backtest", bearer("full-key-123")))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &a.send(req("GET", "/api/v1/ws", None)).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+}
+
+#[test]
+fn a_dead_engine_is_a_500_without_internals_and_unhealthy() {
+    let dir = tempfile::tempdir().unwrap();
+    // The runner task lives on a runtime that is then shut down: its command channel closes.
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let runner = first.block_on(async { RunnerHandle::spawn(dir.path().to_path_buf()) });
+    drop(first);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let a = Api {
+            app: router(ApiState::new(
+                runner,
+                ApiSettings {
+                    rate_limit: 0,
+                    ..ApiSettings::default()
+                },
+            )),
+            _dir: dir,
+        };
+        let r = a.post("/api/v1/run/backtest", backtest_body()).await;
+        assert_error(&r, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
+        assert_eq!(r.body["error"]["message"], "internal server error");
+        assert_eq!(a.get("/api/v1/health").await.body["status"], "unhealthy");
+    });
+}
