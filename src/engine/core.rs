@@ -16,6 +16,8 @@ pub trait EventSink {
     fn fill(&mut self, _fill: &Fill) {}
     fn candle(&mut self, _symbol: SymbolIdx, _bar: &Candle) {}
     fn step(&mut self, _point: &EquityPoint, _portfolio: &Portfolio) {}
+    /// The feed has ended (or paused): report whatever was being held back.
+    fn flush(&mut self, _last: Option<&EquityPoint>, _portfolio: &Portfolio) {}
 }
 
 pub struct NoEvents;
@@ -436,6 +438,11 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             );
             self.accept(id);
         }
+    }
+
+    /// Lets the sink report the latest state it may have throttled away.
+    pub fn flush_events(&mut self) {
+        self.sink.flush(self.equity.last(), &self.portfolio);
     }
 
     /// Cancels every working order (a stopped or finished run leaves none behind).

@@ -29,6 +29,7 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
         engine.reserve_steps(only.len());
         for (i, chunk) in only.chunks(CHECK_EVERY).enumerate() {
             if stopped() {
+                engine.flush_events();
                 return ReplayEnd::Stopped;
             }
             for bar in chunk {
@@ -37,6 +38,7 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
             }
             progress(i * CHECK_EVERY + chunk.len(), total);
         }
+        engine.flush_events();
         return ReplayEnd::Completed;
     }
     engine.reserve_steps(series.iter().map(|s| s.len()).max().unwrap_or(0));
@@ -61,10 +63,12 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
         if steps.is_multiple_of(CHECK_EVERY) {
             progress(done, total);
             if stopped() {
+                engine.flush_events();
                 return ReplayEnd::Stopped;
             }
         }
     }
+    engine.flush_events();
     progress(done, total);
     ReplayEnd::Completed
 }

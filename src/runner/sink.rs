@@ -84,12 +84,32 @@ impl EventSink for ChannelSink {
                 return;
             }
             self.last_report = Instant::now();
-            for (i, c) in self.last_candles.iter().enumerate() {
-                if let Some(c) = c {
-                    self.send(WorkerEvent::Candle(i, *c));
-                }
+            self.send_tickers();
+        }
+        self.send_progress(point, portfolio);
+    }
+
+    fn flush(&mut self, last: Option<&EquityPoint>, portfolio: &Portfolio) {
+        if self.realtime {
+            return;
+        }
+        self.send_tickers();
+        if let Some(p) = last {
+            self.send_progress(p, portfolio);
+        }
+    }
+}
+
+impl ChannelSink {
+    fn send_tickers(&mut self) {
+        for (i, c) in self.last_candles.iter().enumerate() {
+            if let Some(c) = c {
+                self.send(WorkerEvent::Candle(i, *c));
             }
         }
+    }
+
+    fn send_progress(&self, point: &EquityPoint, portfolio: &Portfolio) {
         let progress = (!self.realtime && self.total_steps > 0).then(|| self.steps as f64 / self.total_steps as f64);
         self.send(WorkerEvent::Progress {
             equity: equity_record(point, self.initial_cash),
