@@ -727,3 +727,35 @@ fn a_dead_engine_is_a_500_without_internals_and_unhealthy() {
         assert_eq!(a.get("/api/v1/health").await.body["status"], "unhealthy");
     });
 }
+
+#[tokio::test]
+async fn cors_is_off_unless_an_origin_is_configured() {
+    let preflight = || {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/v1/status")
+            .header("origin", "http://localhost:3000")
+            .header("access-control-request-method", "GET")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let off = api();
+    let r = off.send(preflight()).await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    let on = api_with(ApiSettings {
+        cors_origins: vec!["http://localhost:3000".into()],
+        rate_limit: 0,
+        ..ApiSettings::default()
+    });
+    let r = on.send(preflight()).await;
+    assert_eq!(r.headers["access-control-allow-origin"], "http://localhost:3000");
+    let other = on
+        .send(
+            Request::get("/api/v1/status")
+                .header("origin", "http://evil.example")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+}

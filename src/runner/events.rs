@@ -39,6 +39,29 @@ impl Event {
     }
 }
 
+/// An event as published: serialized once, however many subscribers forward it.
+#[derive(Debug)]
+pub struct Published {
+    pub event: Event,
+    /// `{"channel": C, "data": {...}}`.
+    pub json: String,
+    /// When the runner published it (delivery latency is measured from here).
+    pub at: std::time::Instant,
+}
+
+impl Published {
+    pub fn new(event: Event) -> Self {
+        let json = serde_json::to_string(&event).unwrap_or_else(|e| {
+            serde_json::json!({"channel": "logs", "data": {"level": "error", "message": format!("unserializable event: {e}")}}).to_string()
+        });
+        Published {
+            event,
+            json,
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
 /// An order status change, in the shape of the Web API reference's `orders` example.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrderEvent {

@@ -14,7 +14,7 @@ use crate::run::error::{ErrorCode, RunError};
 use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
 use crate::run::{RunConfig, RunStatus};
 use chrono::Utc;
-use events::{Event, LogEvent, OrderEvent, TickerEvent};
+use events::{Event, LogEvent, OrderEvent, Published, TickerEvent};
 use serde::Serialize;
 use status::Snapshot;
 use std::path::PathBuf;
@@ -72,7 +72,7 @@ pub struct Stats {
 pub struct RunnerHandle {
     cmd: mpsc::Sender<Command>,
     snapshot: watch::Receiver<Arc<Snapshot>>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Arc<Published>>,
     pub stats: Arc<Stats>,
     pub data_dir: PathBuf,
 }
@@ -136,7 +136,7 @@ impl RunnerHandle {
         self.snapshot.clone()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()
     }
 
@@ -150,7 +150,7 @@ struct Runner {
     data_dir: PathBuf,
     snap: Arc<Snapshot>,
     snap_tx: watch::Sender<Arc<Snapshot>>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Arc<Published>>,
     stats: Arc<Stats>,
     /// Incremented per run; events from an older run's worker are ignored.
     generation: u64,
@@ -185,13 +185,15 @@ impl Runner {
     fn publish(&mut self, status_changed: bool) {
         self.snap_tx.send_replace(self.snap.clone());
         if status_changed {
-            let _ = self.events.send(Event::Status(self.snap.status_response()));
+            self.emit(Event::Status(self.snap.status_response()));
         }
     }
 
     fn emit(&self, e: Event) {
-        // No subscribers is fine: events are for whoever is listening now.
-        let _ = self.events.send(e);
+        // Nobody listening is fine: events are for whoever is subscribed now. Serialize only then.
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(Arc::new(Published::new(e)));
+        }
     }
 
     fn log(&self, level: &str, message: String) {

@@ -13,10 +13,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 pub const CHANNELS: [&str; 6] = ["orders", "trades", "status", "equity", "ticker", "logs"];
 pub const MAX_SUBSCRIPTIONS: usize = 10;
+/// Messages written per flush when a burst is queued.
+const MAX_BATCH: usize = 256;
 
 /// Decrements the connection gauge however the session ends.
 struct Connected<'a>(&'a ApiState);
@@ -133,19 +135,35 @@ async fn session(socket: WebSocket, st: ApiState) {
                 }
             }
             ev = events.recv() => {
-                let out = match ev {
-                    Ok(e) if subs.iter().any(|s| s.matches(&e)) => match serde_json::to_value(&e) {
-                        Ok(v) => text(v),
-                        Err(_) => continue,
-                    },
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(missed)) => {
-                        let status = st.runner.snapshot().status_response();
-                        text(json!({"type": "resync", "missed": missed, "data": status}))
+                // Forward this event and whatever else is already queued, then flush once: one write
+                // per burst instead of one per message.
+                let mut next = Some(ev);
+                let mut fed = 0;
+                while let Some(ev) = next.take() {
+                    let out = match ev {
+                        Ok(p) if subs.iter().any(|s| s.matches(&p.event)) => Some(Message::Text(Utf8Bytes::from(p.json.as_str()))),
+                        Ok(_) => None,
+                        Err(RecvError::Lagged(missed)) => {
+                            let status = st.runner.snapshot().status_response();
+                            Some(text(json!({"type": "resync", "missed": missed, "data": status})))
+                        }
+                        Err(RecvError::Closed) => return,
+                    };
+                    if let Some(m) = out {
+                        if tx.feed(m).await.is_err() {
+                            return;
+                        }
+                        fed += 1;
                     }
-                    Err(RecvError::Closed) => break,
-                };
-                if tx.send(out).await.is_err() {
+                    if fed < MAX_BATCH {
+                        next = match events.try_recv() {
+                            Ok(p) => Some(Ok(p)),
+                            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                            Err(_) => None,
+                        };
+                    }
+                }
+                if fed > 0 && tx.flush().await.is_err() {
                     break;
                 }
             }
