@@ -590,7 +590,7 @@ fn clear_errors_for_bad_arguments() {
 }
 
 #[test]
-fn strategies_help_and_demo() {
+fn strategies_help_and_sim_determinism() {
     let d = tmp();
     let s = run(d.path(), &["strategies"]);
     for name in [

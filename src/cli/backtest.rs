@@ -75,25 +75,3 @@ pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// What `cargo run --release` shows on a fresh machine: a moving-average backtest on the sim market.
-pub fn demo(data_dir: &Path) -> anyhow::Result<()> {
-    eprintln!("No command given: running a demo backtest on the offline `sim` market (see --help for commands).\n");
-    run(
-        data_dir,
-        BacktestArgs {
-            strategy: "MovingAverageCross".into(),
-            params: vec![],
-            symbols: vec!["BTC/USDT".into()],
-            timeframe: "1h".into(),
-            exchange: "sim".into(),
-            start: Some("2024-01-01".into()),
-            end: Some("2024-07-01".into()),
-            cash: config::DEFAULT_CASH,
-            commission: config::DEFAULT_COMMISSION,
-            slippage_bps: 0.0,
-            data: None,
-            json: false,
-        },
-    )
-}

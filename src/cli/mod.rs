@@ -22,6 +22,28 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// Options of the dashboard (no subcommand).
+#[derive(Debug, clap::Args)]
+pub struct DashboardArgs {
+    #[command(flatten)]
+    pub api: serve::ServeArgs,
+    /// Do not start the API server next to the dashboard
+    #[arg(long)]
+    pub no_api: bool,
+    /// Colour theme: default, light, gruvbox, nord, high-contrast, or one in <config dir>/themes
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Config file [default: <config dir>/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Open the dashboard on a server elsewhere, e.g. http://127.0.0.1:8000
+    #[arg(long, value_name = "URL")]
+    pub connect: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +63,18 @@ pub enum Command {
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| directories::ProjectDirs::from("", "", "cracktrader").map(|d| d.data_dir().to_path_buf()))
         .unwrap_or_else(|| PathBuf::from("cracktrader-data"))
+}
+
+fn dashboard(data_dir: PathBuf, d: DashboardArgs) -> anyhow::Result<()> {
+    let api = if d.no_api || d.connect.is_some() { None } else { Some((d.api.addr()?, d.api.settings()?)) };
+    let key = d.api.api_keys.first().map(|k| k.split(':').next().unwrap_or(k).to_string());
+    cracktrader::tui::run(cracktrader::tui::Options {
+        data_dir,
+        api,
+        theme: d.theme,
+        config: d.config,
+        connect: d.connect.map(|u| (u, key)),
+    })
 }
 
 /// Logs to stderr, `RUST_LOG` to tune (default info).
@@ -65,6 +99,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging();
             serve::run(&dir, args)
         }
-        None => backtest::demo(&dir),
+        None => dashboard(dir, cli.dashboard),
     }
 }

@@ -6,7 +6,8 @@ use super::core::RunOutput;
 use super::timeframe::Timeframe;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct PerformanceMetrics {
     pub total_return: f64,
     pub cagr: Option<f64>,

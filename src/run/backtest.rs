@@ -101,7 +101,9 @@ pub fn run_on<S: EventSink>(
         error: None,
         warnings,
     };
-    results::build(info, config, &out)
+    let mut r = results::build(info, config, &out);
+    results::attach_benchmark(&mut r, &slices);
+    r
 }
 
 /// The CLI's backtest: load, run, results.

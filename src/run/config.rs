@@ -33,7 +33,7 @@ pub const DEFAULT_COMMISSION: f64 = 0.001;
 const MAX_SYMBOLS: usize = 20;
 
 /// What a user asks for, unvalidated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunRequest {
     pub strategy_name: String,
     pub strategy_params: Map<String, Value>,
@@ -52,7 +52,7 @@ pub struct RunRequest {
 }
 
 /// A validated run configuration; this is the `config` object of results.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunConfig {
     pub strategy_name: String,
     /// Every parameter with its effective value (defaults filled in); whole numbers for int params.
@@ -68,10 +68,10 @@ pub struct RunConfig {
     pub commission: f64,
     pub slippage_bps: f64,
     pub mode: Mode,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_file: Option<String>,
     /// The request's `exchange_config` with every secret replaced by `"***"`.
-    #[serde(skip_serializing_if = "Map::is_empty")]
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     #[schema(value_type = Object)]
     pub exchange_config: Map<String, Value>,
     #[serde(skip)]

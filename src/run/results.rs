@@ -89,9 +89,13 @@ pub struct EquityRecord {
     pub value: f64,
     pub cash: f64,
     pub pnl: f64,
+    /// Buy-and-hold value at this point (initial cash spread evenly over the symbols at their first
+    /// close, no fees), when the run's candles are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResultsResponse {
     pub run_id: String,
     pub config: RunConfig,
@@ -103,11 +107,13 @@ pub struct ResultsResponse {
     pub positions: Vec<PositionRecord>,
     pub equity_curve: Vec<EquityRecord>,
     /// Points the engine recorded; `equity_curve` is evenly downsampled when this exceeds 5000.
+    #[serde(default)]
     pub equity_points_total: usize,
     pub performance_metrics: PerformanceMetrics,
     pub final_value: f64,
     pub error: Option<String>,
     /// Data warnings (gaps, resampling) worth showing next to the numbers.
+    #[serde(default)]
     pub warnings: Vec<String>,
 }
 
@@ -155,6 +161,30 @@ pub fn equity_record(p: &EquityPoint, initial: f64) -> EquityRecord {
         value: p.value,
         cash: p.cash,
         pnl: p.value - initial,
+        benchmark: None,
+    }
+}
+
+/// Fills `benchmark` on each equity record from the run's candles: what holding the symbols from
+/// their first close would be worth at that point.
+pub fn attach_benchmark(r: &mut ResultsResponse, series: &[&[crate::engine::Candle]]) {
+    let firsts: Vec<f64> = series.iter().filter_map(|s| s.first().map(|c| c.close)).collect();
+    if firsts.len() != series.len() || firsts.is_empty() {
+        return;
+    }
+    let share = r.config.initial_cash / series.len() as f64;
+    for e in &mut r.equity_curve {
+        let Ok(ts) = chrono::DateTime::parse_from_rfc3339(&e.timestamp).map(|d| d.timestamp_millis()) else { continue };
+        let value: f64 = series
+            .iter()
+            .zip(&firsts)
+            .map(|(s, first)| {
+                let i = s.partition_point(|c| c.ts <= ts);
+                let close = if i == 0 { *first } else { s[i - 1].close };
+                share * close / first
+            })
+            .sum();
+        e.benchmark = Some(value);
     }
 }
 

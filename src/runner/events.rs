@@ -63,7 +63,7 @@ impl Published {
 }
 
 /// An order status change, in the shape of the Web API reference's `orders` example.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct OrderEvent {
     pub order_id: String,
     pub status: String,

@@ -46,7 +46,7 @@ pub struct Snapshot {
     pub results: Option<Arc<ResultsResponse>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StatusResponse {
     pub run_id: Option<String>,
     pub status: RunStatus,

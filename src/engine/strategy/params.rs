@@ -141,7 +141,7 @@ fn range_phrase(min: Option<f64>, max: Option<f64>) -> String {
 }
 
 /// Resolved parameter values: every spec's default filled in, then the given values on top.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Params {
     values: BTreeMap<String, f64>,
 }

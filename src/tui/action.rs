@@ -1,0 +1,74 @@
+//! Everything that can happen to the dashboard: keys turned into intents, and news from the engine.
+
+use crate::run::results::{OrderRecord, PositionRecord, ResultsResponse, TradeRecord, EquityRecord};
+use crate::engine::metrics::PerformanceMetrics;
+use crate::runner::events::{OrderEvent, TickerEvent};
+use crate::runner::status::StatusResponse;
+use crate::run::config::Mode;
+use crossterm::event::KeyEvent;
+use std::sync::Arc;
+
+/// What the screen shows of a run: the same whether it comes from the local runner or a remote server
+/// (it is `/status/detailed` minus health).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct RunView {
+    #[serde(flatten)]
+    pub status: StatusResponse,
+    #[serde(default)]
+    pub positions: Vec<PositionRecord>,
+    #[serde(default)]
+    pub equity_curve: Vec<EquityRecord>,
+    #[serde(default)]
+    pub performance_metrics: Option<PerformanceMetrics>,
+    /// Newest first.
+    #[serde(default)]
+    pub recent_trades: Vec<TradeRecord>,
+    /// Newest first.
+    #[serde(default)]
+    pub recent_orders: Vec<OrderRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    /// The engine runs in this process.
+    Local,
+    Connected(String),
+    Lost { url: String, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    // Intents (from keys).
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Left,
+    Right,
+    Enter,
+    Esc,
+    /// A key typed while a text field is being edited.
+    Edit(KeyEvent),
+    Launch(Mode),
+    Stop,
+    Reset,
+    ToggleChart,
+    NextTheme,
+    ToggleHelp,
+    Quit,
+    /// A typed confirmation answer (`y`/`n`).
+    Confirm(bool),
+    // News.
+    View(Box<RunView>),
+    Trade(TradeRecord),
+    Order(OrderEvent),
+    Ticker(TickerEvent),
+    Results(Arc<ResultsResponse>),
+    CommandDone(Result<String, String>),
+    Connection(Connection),
+    Resize(u16, u16),
+    Tick(chrono::DateTime<chrono::Utc>),
+    Error(String),
+}

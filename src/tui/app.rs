@@ -1,0 +1,382 @@
+//! Dashboard state and `update`: plain logic, no terminal, no I/O. Side effects (start, stop, reset,
+//! quit) are returned as `Effect`s for the event loop to carry out.
+
+use super::action::{Action, Connection, RunView};
+use super::equity::{self, EquitySeries};
+use super::form::{FieldKey, RunForm};
+use super::keys::KeyMap;
+use crate::run::config::{Mode, RunRequest};
+use crate::run::results::{ResultsResponse, TradeRecord};
+use crate::run::RunStatus;
+use crate::runner::events::{OrderEvent, TickerEvent};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use tui_input::backend::crossterm::EventHandler;
+
+/// Order events kept for the order stream.
+pub const ORDER_STREAM: usize = 1000;
+/// Smallest terminal the layout works in.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Form,
+    Trades,
+    Orders,
+}
+
+impl Focus {
+    const ORDER: [Focus; 3] = [Focus::Form, Focus::Trades, Focus::Orders];
+    fn step(self, d: i32) -> Focus {
+        let i = Focus::ORDER.iter().position(|f| *f == self).unwrap_or(0) as i32;
+        Focus::ORDER[(i + d).rem_euclid(3) as usize]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Quit while a paper/live run is active: the run is stopped first.
+    Quit,
+    /// Stop a live run.
+    StopLive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    pub level: Level,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Start(Box<RunRequest>),
+    Stop,
+    Reset,
+    /// Stop the active run (if any) and leave.
+    Quit,
+}
+
+/// Where the API runs, for the header.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiInfo {
+    pub address: Option<String>,
+    pub auth: bool,
+}
+
+pub struct App {
+    pub focus: Focus,
+    pub form: RunForm,
+    pub keys: KeyMap,
+    pub view: RunView,
+    /// Every fill of the current run, oldest first (the log shows it newest first).
+    pub trades: Vec<TradeRecord>,
+    pub trade_scroll: usize,
+    pub orders: VecDeque<OrderEvent>,
+    pub order_scroll: usize,
+    pub tickers: BTreeMap<String, TickerEvent>,
+    pub results: Option<Arc<ResultsResponse>>,
+    /// The equity curve ready to draw (recomputed when the data changes, never per frame).
+    pub equity: EquitySeries,
+    pub chart: bool,
+    pub help: bool,
+    pub confirm: Option<Confirm>,
+    pub banner: Option<Banner>,
+    pub themes: Vec<String>,
+    pub theme: usize,
+    pub api: ApiInfo,
+    pub connection: Connection,
+    pub started: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub quitting: bool,
+    /// Rows the trade and order tables showed last frame (for paging).
+    pub page: usize,
+}
+
+impl App {
+    pub fn new(now: DateTime<Utc>, keys: KeyMap, themes: Vec<String>, theme: usize, api: ApiInfo, connection: Connection) -> App {
+        App {
+            focus: Focus::Form,
+            form: RunForm::new(now.date_naive()),
+            keys,
+            view: RunView::default(),
+            trades: Vec::new(),
+            trade_scroll: 0,
+            orders: VecDeque::new(),
+            order_scroll: 0,
+            tickers: BTreeMap::new(),
+            results: None,
+            equity: EquitySeries::default(),
+            chart: false,
+            help: false,
+            confirm: None,
+            banner: None,
+            themes,
+            theme,
+            api,
+            connection,
+            started: now,
+            now,
+            size: (120, 40),
+            quitting: false,
+            page: 10,
+        }
+    }
+
+    pub fn theme_name(&self) -> &str {
+        self.themes.get(self.theme).map(|s| s.as_str()).unwrap_or("default")
+    }
+
+    pub fn status(&self) -> RunStatus {
+        self.view.status.status
+    }
+
+    pub fn editing(&self) -> bool {
+        self.focus == Focus::Form && self.form.editing
+    }
+
+    fn active_mode(&self) -> Option<Mode> {
+        self.status().is_active().then_some(self.view.status.mode).flatten()
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner { level: Level::Error, text: text.into() });
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner { level: Level::Info, text: text.into() });
+    }
+
+    fn scroll(&mut self, delta: i64) {
+        let (pos, len) = match self.focus {
+            Focus::Trades => (&mut self.trade_scroll, self.trades.len()),
+            Focus::Orders => (&mut self.order_scroll, self.orders.len()),
+            Focus::Form => return,
+        };
+        *pos = (*pos as i64 + delta).clamp(0, len.saturating_sub(1) as i64) as usize;
+    }
+
+    fn launch(&mut self, mode: Mode) -> Vec<Effect> {
+        self.form.set_mode(mode);
+        self.form.editing = false;
+        if !self.form.validate() {
+            let bad: Vec<String> = self.form.fields.iter().filter(|f| f.error.is_some()).map(|f| f.label.clone()).collect();
+            self.error(format!("fix the form first: {}", bad.join(", ")));
+            return Vec::new();
+        }
+        if self.status().is_active() {
+            self.error("a run is already active; stop it first (s)");
+            return Vec::new();
+        }
+        self.info(format!("starting {} run...", mode.as_str()));
+        vec![Effect::Start(Box::new(self.form.request(mode)))]
+    }
+
+    /// Applies one action; returns the side effects to carry out.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        // A pending confirmation takes the next answer.
+        if let Some(c) = self.confirm {
+            match action {
+                Action::Confirm(true) => {
+                    self.confirm = None;
+                    return match c {
+                        Confirm::Quit => {
+                            self.quitting = true;
+                            vec![Effect::Quit]
+                        }
+                        Confirm::StopLive => vec![Effect::Stop],
+                    };
+                }
+                Action::Confirm(false) | Action::Esc => {
+                    self.confirm = None;
+                    return Vec::new();
+                }
+                Action::Quit if c == Confirm::Quit => {
+                    // A second Ctrl-C/q means it.
+                    self.confirm = None;
+                    self.quitting = true;
+                    return vec![Effect::Quit];
+                }
+                Action::View(_) | Action::Trade(_) | Action::Order(_) | Action::Ticker(_) | Action::Results(_)
+                | Action::CommandDone(_) | Action::Connection(_) | Action::Resize(..) | Action::Tick(_) | Action::Error(_) => {}
+                _ => return Vec::new(),
+            }
+        }
+        match action {
+            Action::FocusNext => {
+                self.form.editing = false;
+                self.focus = self.focus.step(1);
+            }
+            Action::FocusPrev => {
+                self.form.editing = false;
+                self.focus = self.focus.step(-1);
+            }
+            Action::Up => match self.focus {
+                Focus::Form => self.form.move_by(-1),
+                _ => self.scroll(-1),
+            },
+            Action::Down => match self.focus {
+                Focus::Form => self.form.move_by(1),
+                _ => self.scroll(1),
+            },
+            Action::PageUp => self.scroll(-(self.page.max(1) as i64)),
+            Action::PageDown => self.scroll(self.page.max(1) as i64),
+            Action::Left if self.focus == Focus::Form => self.form.cycle(-1),
+            Action::Right if self.focus == Focus::Form => self.form.cycle(1),
+            Action::Left | Action::Right => {}
+            Action::Enter => {
+                if self.focus != Focus::Form {
+                    return Vec::new();
+                }
+                if self.form.editing {
+                    self.form.editing = false;
+                    self.form.validate_selected();
+                } else if self.form.selected_field().is_some_and(|f| f.is_text()) {
+                    self.form.editing = true;
+                } else {
+                    return self.launch(self.form.mode());
+                }
+            }
+            Action::Esc => {
+                if self.form.editing {
+                    self.form.editing = false;
+                    self.form.validate_selected();
+                } else if self.help || self.chart {
+                    self.help = false;
+                    self.chart = false;
+                } else {
+                    self.banner = None;
+                }
+            }
+            Action::Edit(k) => {
+                if let Some(input) = self.form.input_mut() {
+                    input.handle_event(&crossterm::event::Event::Key(k));
+                    self.form.validate_selected();
+                }
+            }
+            Action::Launch(mode) => return self.launch(mode),
+            Action::Stop => {
+                if !self.status().is_active() {
+                    self.error("no run is active");
+                } else if self.active_mode() == Some(Mode::Live) {
+                    self.confirm = Some(Confirm::StopLive);
+                } else {
+                    return vec![Effect::Stop];
+                }
+            }
+            Action::Reset => {
+                if self.status().is_active() {
+                    self.error("stop the run before resetting (s)");
+                } else {
+                    return vec![Effect::Reset];
+                }
+            }
+            Action::ToggleChart => self.chart = !self.chart,
+            Action::NextTheme => {
+                if !self.themes.is_empty() {
+                    self.theme = (self.theme + 1) % self.themes.len();
+                }
+            }
+            Action::ToggleHelp => self.help = !self.help,
+            Action::Quit => {
+                if matches!(self.active_mode(), Some(Mode::Paper | Mode::Live)) {
+                    self.confirm = Some(Confirm::Quit);
+                } else {
+                    self.quitting = true;
+                    return vec![Effect::Quit];
+                }
+            }
+            Action::Confirm(_) => {}
+            Action::View(v) => self.apply_view(*v),
+            Action::Trade(t) => {
+                // Once the run's complete results are in, late events add nothing; otherwise keep
+                // fills in id order without repeats.
+                let complete = self.results.as_ref().is_some_and(|r| self.view.status.run_id.as_deref() == Some(r.run_id.as_str()));
+                let id = |x: &TradeRecord| x.id.parse::<u64>().unwrap_or(0);
+                if !complete && self.trades.last().is_none_or(|l| id(&t) > id(l)) {
+                    self.trades.push(t);
+                    if self.trade_scroll > 0 {
+                        self.trade_scroll += 1; // keep the rows the user is reading in place
+                    }
+                }
+            }
+            Action::Order(o) => {
+                if self.orders.len() == ORDER_STREAM {
+                    self.orders.pop_back();
+                }
+                self.orders.push_front(o);
+                if self.order_scroll > 0 {
+                    self.order_scroll += 1;
+                }
+            }
+            Action::Ticker(t) => {
+                self.tickers.insert(t.symbol.clone(), t);
+            }
+            Action::Results(r) => {
+                if self.view.status.run_id.as_deref() == Some(r.run_id.as_str()) {
+                    self.trades = r.trades.clone();
+                    self.trade_scroll = self.trade_scroll.min(self.trades.len().saturating_sub(1));
+                    self.equity = equity::prepare(&r.equity_curve);
+                }
+                self.results = Some(r);
+            }
+            Action::CommandDone(Ok(msg)) => self.info(msg),
+            Action::CommandDone(Err(msg)) | Action::Error(msg) => self.error(msg),
+            Action::Connection(c) => {
+                match &c {
+                    Connection::Lost { url, reason } => self.error(format!("connection to {url} lost ({reason}); retrying")),
+                    Connection::Connected(url) if matches!(self.connection, Connection::Lost { .. }) => self.info(format!("reconnected to {url}")),
+                    _ => {}
+                }
+                self.connection = c;
+            }
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::Tick(now) => self.now = now,
+        }
+        Vec::new()
+    }
+
+    fn apply_view(&mut self, v: RunView) {
+        let new_run = v.status.run_id != self.view.status.run_id;
+        if new_run {
+            self.trades.clear();
+            self.orders.clear();
+            self.tickers.clear();
+            self.trade_scroll = 0;
+            self.order_scroll = 0;
+        }
+        let was_active = self.view.status.status.is_active();
+        if was_active && !v.status.status.is_active() {
+            match (&v.status.error, v.status.status) {
+                (Some(e), _) => self.error(format!("run {}: {e}", v.status.status.as_str())),
+                (None, s) => self.info(format!("run {}", s.as_str())),
+            }
+        }
+        // Fills the event stream missed (e.g. a lagging subscriber) come back from the view.
+        if self.trades.is_empty() && !v.recent_trades.is_empty() {
+            self.trades = v.recent_trades.iter().rev().cloned().collect();
+        }
+        let finished_here = self.results.as_ref().filter(|r| Some(r.run_id.as_str()) == v.status.run_id.as_deref() && !v.status.status.is_active());
+        self.equity = match finished_here {
+            Some(r) => equity::prepare(&r.equity_curve),
+            None => equity::prepare(&v.equity_curve),
+        };
+        self.view = v;
+    }
+
+    /// Field errors of the form, for the form panel.
+    pub fn form_errors(&self) -> usize {
+        self.form.fields.iter().filter(|f| f.error.is_some()).count()
+    }
+
+    pub fn selected_key(&self) -> Option<&FieldKey> {
+        self.form.selected_field().map(|f| &f.key)
+    }
+}

@@ -1,0 +1,244 @@
+//! Where the dashboard's data comes from and where its commands go: the runner in this process, or a
+//! server elsewhere over REST + WebSocket. Both feed the same `Action`s, so the screen cannot tell.
+
+use super::action::{Action, Connection, RunView};
+use super::http::{error_text, Client};
+use crate::data::source::known_exchanges;
+use crate::run::config::{self, Mode, RunRequest};
+use crate::run::results::ResultsResponse;
+use crate::runner::events::Event;
+use crate::runner::status::Snapshot;
+use crate::runner::RunnerHandle;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::UnboundedSender;
+
+#[derive(Clone)]
+pub enum Backend {
+    Local(RunnerHandle),
+    Remote(Client),
+}
+
+pub fn view_of(s: &Snapshot) -> RunView {
+    RunView {
+        status: s.status_response(),
+        positions: s.positions.clone(),
+        equity_curve: s.equity.clone(),
+        performance_metrics: s.metrics.clone(),
+        recent_trades: s.recent_trades.iter().rev().cloned().collect(),
+        recent_orders: s.recent_orders.iter().rev().cloned().collect(),
+    }
+}
+
+fn request_json(r: &RunRequest) -> Value {
+    let mut v = json!({
+        "strategy_name": r.strategy_name,
+        "strategy_params": r.strategy_params,
+        "symbols": r.symbols,
+        "timeframe": r.timeframe,
+        "initial_cash": r.initial_cash,
+        "exchange": r.exchange,
+    });
+    if r.mode == Mode::Backtest {
+        v["start_date"] = json!(r.start_date);
+        v["end_date"] = json!(r.end_date);
+    } else {
+        v["mode"] = json!(r.mode.as_str());
+        v["exchange_config"] = Value::Object(r.exchange_config.clone());
+    }
+    v
+}
+
+impl Backend {
+    pub async fn start(&self, req: RunRequest) -> Result<String, String> {
+        match self {
+            Backend::Local(runner) => {
+                let dir = runner.data_dir.clone();
+                let known = tokio::task::spawn_blocking(move || known_exchanges(&dir)).await.map_err(|e| e.to_string())?;
+                let cfg = config::validate(&req, &known).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
+                let r = runner.start(cfg).await.map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
+                Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
+            }
+            Backend::Remote(c) => {
+                let path = if req.mode == Mode::Backtest { "/api/v1/run/backtest" } else { "/api/v1/run/live" };
+                let (status, v) = c.request("POST", path, Some(&request_json(&req))).await?;
+                if status == 200 {
+                    Ok(format!("{} {}", v["run_id"].as_str().unwrap_or(""), v["message"].as_str().unwrap_or("")))
+                } else {
+                    Err(error_text(status, &v))
+                }
+            }
+        }
+    }
+
+    pub async fn stop(&self) -> Result<String, String> {
+        match self {
+            Backend::Local(r) => r.stop().await.map(|r| r.message).map_err(|e| e.message),
+            Backend::Remote(c) => simple(c, "POST", "/api/v1/run/stop").await,
+        }
+    }
+
+    pub async fn reset(&self) -> Result<String, String> {
+        match self {
+            Backend::Local(r) => r.reset().await.map(|r| r.message).map_err(|e| e.message),
+            Backend::Remote(c) => simple(c, "DELETE", "/api/v1/run/reset").await,
+        }
+    }
+
+    /// Streams news into the app until the receiver is gone.
+    pub async fn feed(self, tx: UnboundedSender<Action>) {
+        match self {
+            Backend::Local(r) => local_feed(r, tx).await,
+            Backend::Remote(c) => remote_feed(c, tx).await,
+        }
+    }
+}
+
+async fn simple(c: &Client, method: &str, path: &str) -> Result<String, String> {
+    let (status, v) = c.request(method, path, Some(&json!({}))).await?;
+    if status == 200 {
+        Ok(v["message"].as_str().unwrap_or("ok").to_string())
+    } else {
+        Err(error_text(status, &v))
+    }
+}
+
+fn forward(tx: &UnboundedSender<Action>, e: &Event) -> bool {
+    let a = match e {
+        Event::Trades(t) => Action::Trade(t.clone()),
+        Event::Orders(o) => Action::Order(o.clone()),
+        Event::Ticker(t) => Action::Ticker(t.clone()),
+        _ => return true,
+    };
+    tx.send(a).is_ok()
+}
+
+async fn local_feed(runner: RunnerHandle, tx: UnboundedSender<Action>) {
+    let mut watch = runner.watch();
+    let mut events = runner.subscribe();
+    let mut sent_results: Option<String> = None;
+    let push = |snap: &Arc<Snapshot>, sent: &mut Option<String>| -> bool {
+        let mut ok = tx.send(Action::View(Box::new(view_of(snap)))).is_ok();
+        if let Some(r) = &snap.results {
+            if sent.as_deref() != Some(r.run_id.as_str()) {
+                *sent = Some(r.run_id.clone());
+                ok &= tx.send(Action::Results(r.clone())).is_ok();
+            }
+        }
+        ok
+    };
+    let first = watch.borrow_and_update().clone();
+    if !push(&first, &mut sent_results) {
+        return;
+    }
+    loop {
+        tokio::select! {
+            changed = watch.changed() => {
+                if changed.is_err() { return; }
+                // Coalesce bursts: at most ~30 views a second reach the screen.
+                tokio::time::sleep(Duration::from_millis(33)).await;
+                let snap = watch.borrow_and_update().clone();
+                if !push(&snap, &mut sent_results) { return; }
+            }
+            ev = events.recv() => match ev {
+                Ok(p) => if !forward(&tx, &p.event) { return; },
+                Err(RecvError::Lagged(_)) => {} // the next view and the final results fill the gap
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Polls `/status/detailed` and listens on `/ws`; a failure is shown and retried with backoff.
+async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
+    let ws_client = c.clone();
+    let ws_tx = tx.clone();
+    tokio::spawn(async move { remote_ws(ws_client, ws_tx).await });
+    let mut backoff = Duration::from_millis(500);
+    let mut connected = false;
+    let mut fetched_results: Option<String> = None;
+    loop {
+        match c.request("GET", "/api/v1/status/detailed", None).await {
+            Ok((200, v)) => {
+                if !connected {
+                    connected = true;
+                    backoff = Duration::from_millis(500);
+                    if tx.send(Action::Connection(Connection::Connected(c.base.clone()))).is_err() {
+                        return;
+                    }
+                }
+                match serde_json::from_value::<RunView>(v) {
+                    Ok(view) => {
+                        let finished = !view.status.status.is_active();
+                        let run_id = view.status.run_id.clone();
+                        if tx.send(Action::View(Box::new(view))).is_err() {
+                            return;
+                        }
+                        if finished && run_id.is_some() && fetched_results != run_id {
+                            if let Ok((200, r)) = c.request("GET", "/api/v1/results", None).await {
+                                if let Ok(r) = serde_json::from_value::<ResultsResponse>(r) {
+                                    fetched_results = run_id;
+                                    let _ = tx.send(Action::Results(Arc::new(r)));
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Action::Error(format!("unexpected status from {}: {e}", c.base)));
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Ok((status, v)) => {
+                let _ = tx.send(Action::Error(format!("{}: {}", c.base, error_text(status, &v))));
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(reason) => {
+                connected = false;
+                if tx.send(Action::Connection(Connection::Lost { url: c.base.clone(), reason })).is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
+    loop {
+        let mut url = format!("ws://{}/api/v1/ws", c.authority);
+        if let Some(k) = &c.api_key {
+            url.push_str(&format!("?api_key={k}"));
+        }
+        if let Ok(Ok((mut ws, _))) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url)).await {
+            for ch in ["trades", "orders", "ticker"] {
+                let msg = json!({"action": "subscribe", "channel": ch}).to_string();
+                if ws.send(tokio_tungstenite::tungstenite::Message::text(msg)).await.is_err() {
+                    break;
+                }
+            }
+            while let Some(Ok(m)) = ws.next().await {
+                let tokio_tungstenite::tungstenite::Message::Text(t) = m else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
+                let a = match v["channel"].as_str() {
+                    Some("trades") => serde_json::from_value(v["data"].clone()).ok().map(Action::Trade),
+                    Some("orders") => serde_json::from_value(v["data"].clone()).ok().map(Action::Order),
+                    _ => None,
+                };
+                if let Some(a) = a {
+                    if tx.send(a).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}

@@ -1,0 +1,315 @@
+//! The run form: fields generated from the strategy's parameter schema, validated as they are edited,
+//! turned into a `RunRequest` on launch. Credentials are masked, never shown again and never saved.
+
+use crate::data::source::{normalise_symbol, parse_date};
+use crate::engine::strategy::{self, ParamSpec, ParamType};
+use crate::engine::Timeframe;
+use crate::run::config::{Mode, RunRequest, DEFAULT_CASH};
+use serde_json::{Map, Value};
+use tui_input::Input;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKey {
+    Strategy,
+    Param(&'static str),
+    Symbols,
+    Timeframe,
+    Start,
+    End,
+    Cash,
+    Exchange,
+    Mode,
+    Speed,
+    ApiKey,
+    Secret,
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldKind {
+    Select { options: Vec<String>, index: usize },
+    Text(Input),
+    Secret(Input),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub key: FieldKey,
+    pub label: String,
+    pub kind: FieldKind,
+    pub error: Option<String>,
+    /// Help shown under the form when the field is selected.
+    pub hint: String,
+}
+
+impl Field {
+    fn select(key: FieldKey, label: &str, options: Vec<String>, index: usize, hint: &str) -> Field {
+        Field { key, label: label.into(), kind: FieldKind::Select { options, index }, error: None, hint: hint.into() }
+    }
+    fn text(key: FieldKey, label: &str, value: &str, hint: &str) -> Field {
+        Field { key, label: label.into(), kind: FieldKind::Text(Input::new(value.into())), error: None, hint: hint.into() }
+    }
+    fn secret(key: FieldKey, label: &str, hint: &str) -> Field {
+        Field { key, label: label.into(), kind: FieldKind::Secret(Input::default()), error: None, hint: hint.into() }
+    }
+
+    pub fn value(&self) -> String {
+        match &self.kind {
+            FieldKind::Select { options, index } => options.get(*index).cloned().unwrap_or_default(),
+            FieldKind::Text(i) | FieldKind::Secret(i) => i.value().to_string(),
+        }
+    }
+
+    /// What the screen shows: secrets as bullets, never their characters.
+    pub fn display(&self) -> String {
+        match &self.kind {
+            FieldKind::Select { .. } => format!("‹ {} ›", self.value()),
+            FieldKind::Text(i) => i.value().to_string(),
+            FieldKind::Secret(i) => "•".repeat(i.value().chars().count().min(24)),
+        }
+    }
+
+    pub fn is_text(&self) -> bool {
+        !matches!(self.kind, FieldKind::Select { .. })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunForm {
+    pub fields: Vec<Field>,
+    pub selected: usize,
+    /// Typing goes into the selected text field while this is on.
+    pub editing: bool,
+}
+
+pub const EXCHANGES: [&str; 2] = ["sim", "binance"];
+const MODES: [&str; 3] = ["backtest", "paper", "live"];
+
+fn param_hint(p: &ParamSpec) -> String {
+    let ty = if p.ty == ParamType::Int { "whole number" } else { "number" };
+    let range = match (p.min, p.max) {
+        (Some(a), Some(b)) => format!(" from {a} to {b}"),
+        _ => String::new(),
+    };
+    let default = p.default.map(|d| format!(", default {d}")).unwrap_or_else(|| ", optional".into());
+    format!("{}: {ty}{range}{default}", p.description)
+}
+
+impl RunForm {
+    /// A sensible run ready to launch: moving-average cross on BTC/USDT hourly over the last 180 days
+    /// of the offline `sim` market.
+    pub fn new(today: chrono::NaiveDate) -> RunForm {
+        let start = today - chrono::Duration::days(180);
+        let mut f = RunForm { fields: Vec::new(), selected: 0, editing: false };
+        let names: Vec<String> = strategy::registry().iter().map(|s| s.name.to_string()).collect();
+        f.fields.push(Field::select(FieldKey::Strategy, "Strategy", names, 0, "Left/Right to choose; its parameters follow"));
+        f.fields.push(Field::text(FieldKey::Symbols, "Symbols", "BTC/USDT", "BASE/QUOTE, comma-separated for several"));
+        let tfs: Vec<String> = Timeframe::ALL.iter().map(|t| t.to_string()).collect();
+        let h1 = tfs.iter().position(|t| t == "1h").unwrap_or(0);
+        f.fields.push(Field::select(FieldKey::Timeframe, "Timeframe", tfs, h1, "Candle interval"));
+        f.fields.push(Field::text(FieldKey::Start, "Start", &start.to_string(), "ISO 8601 date (backtests); empty = the last 2000 candles"));
+        f.fields.push(Field::text(FieldKey::End, "End", &today.to_string(), "ISO 8601 date, exclusive (backtests)"));
+        f.fields.push(Field::text(FieldKey::Cash, "Cash", &DEFAULT_CASH.to_string(), "Starting cash in the quote currency"));
+        f.fields.push(Field::select(FieldKey::Exchange, "Exchange", EXCHANGES.iter().map(|s| s.to_string()).collect(), 0, "sim is offline and synthetic"));
+        f.fields.push(Field::select(FieldKey::Mode, "Mode", MODES.iter().map(|s| s.to_string()).collect(), 0, "b launches a backtest, p paper trading"));
+        f.fields.push(Field::text(FieldKey::Speed, "Speed", "60", "sim paper: simulated seconds per second (60 = a minute a second)"));
+        f.fields.push(Field::secret(FieldKey::ApiKey, "API key", "Exchange API key: masked, kept in memory only"));
+        f.fields.push(Field::secret(FieldKey::Secret, "Secret", "Exchange API secret: masked, kept in memory only"));
+        f.rebuild_params(&Map::new());
+        f
+    }
+
+    pub fn get(&self, key: &FieldKey) -> Option<&Field> {
+        self.fields.iter().find(|f| &f.key == key)
+    }
+
+    fn value(&self, key: &FieldKey) -> String {
+        self.get(key).map(|f| f.value()).unwrap_or_default()
+    }
+
+    pub fn mode(&self) -> Mode {
+        match self.value(&FieldKey::Mode).as_str() {
+            "paper" => Mode::Paper,
+            "live" => Mode::Live,
+            _ => Mode::Backtest,
+        }
+    }
+
+    /// Fields shown for the current mode and exchange.
+    pub fn visible(&self) -> Vec<usize> {
+        let mode = self.mode();
+        let sim = self.value(&FieldKey::Exchange) == "sim";
+        (0..self.fields.len())
+            .filter(|&i| match self.fields[i].key {
+                FieldKey::Start | FieldKey::End => mode == Mode::Backtest,
+                FieldKey::Speed => mode == Mode::Paper && sim,
+                FieldKey::ApiKey | FieldKey::Secret => mode != Mode::Backtest && !sim,
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// Replaces the parameter fields with the selected strategy's, keeping values by name.
+    fn rebuild_params(&mut self, keep: &Map<String, Value>) {
+        let name = self.value(&FieldKey::Strategy);
+        let Some(spec) = strategy::find(&name) else { return };
+        self.fields.retain(|f| !matches!(f.key, FieldKey::Param(_)));
+        let at = self.fields.iter().position(|f| f.key == FieldKey::Strategy).map_or(0, |i| i + 1);
+        let params: Vec<Field> = spec
+            .all_params()
+            .iter()
+            .map(|p| {
+                let v = keep.get(p.name).map(|v| v.to_string()).unwrap_or_else(|| p.default.map(|d| d.to_string()).unwrap_or_default());
+                Field::text(FieldKey::Param(p.name), p.name, &v, &param_hint(p))
+            })
+            .collect();
+        for (k, f) in params.into_iter().enumerate() {
+            self.fields.insert(at + k, f);
+        }
+    }
+
+    pub fn selected_field(&self) -> Option<&Field> {
+        self.fields.get(self.selected)
+    }
+
+    /// Moves the selection among visible fields.
+    pub fn move_by(&mut self, delta: i32) {
+        let vis = self.visible();
+        if vis.is_empty() {
+            return;
+        }
+        let pos = vis.iter().position(|&i| i == self.selected).unwrap_or(0) as i32;
+        let next = (pos + delta).clamp(0, vis.len() as i32 - 1) as usize;
+        self.selected = vis[next];
+    }
+
+    /// Left/Right on a select field.
+    pub fn cycle(&mut self, delta: i32) {
+        let Some(f) = self.fields.get_mut(self.selected) else { return };
+        let key = f.key.clone();
+        if let FieldKind::Select { options, index } = &mut f.kind {
+            let n = options.len() as i32;
+            *index = ((*index as i32 + delta).rem_euclid(n)) as usize;
+        } else {
+            return;
+        }
+        if key == FieldKey::Strategy {
+            self.rebuild_params(&Map::new());
+        }
+        // The selection must stay on a visible field when mode/exchange hide some.
+        if !self.visible().contains(&self.selected) {
+            self.move_by(0);
+        }
+    }
+
+    pub fn input_mut(&mut self) -> Option<&mut Input> {
+        match &mut self.fields.get_mut(self.selected)?.kind {
+            FieldKind::Text(i) | FieldKind::Secret(i) => Some(i),
+            FieldKind::Select { .. } => None,
+        }
+    }
+
+    /// Checks one field; the message says what is wrong and what is accepted.
+    fn check(&self, f: &Field) -> Option<String> {
+        let v = f.value();
+        let v = v.trim();
+        match &f.key {
+            FieldKey::Param(name) => {
+                let spec = strategy::find(&self.value(&FieldKey::Strategy))?.all_params().into_iter().find(|p| p.name == *name)?;
+                if v.is_empty() {
+                    return spec.default.map(|_| format!("{name} needs a value"));
+                }
+                spec.parse_str(v).err().map(|e| e.to_string())
+            }
+            FieldKey::Symbols => {
+                if v.is_empty() {
+                    return Some("at least one symbol, e.g. BTC/USDT".into());
+                }
+                v.split(',').find_map(|s| normalise_symbol(s).err())
+            }
+            FieldKey::Start | FieldKey::End if !v.is_empty() => parse_date(v).err(),
+            FieldKey::Cash => match v.parse::<f64>() {
+                Ok(c) if c > 0.0 && c.is_finite() => None,
+                _ => Some(format!("cash must be a positive number, got '{v}'")),
+            },
+            FieldKey::Speed => match v.parse::<f64>() {
+                Ok(s) if s > 0.0 && s <= 1e6 => None,
+                _ => Some("speed must be a number above 0 and at most 1000000".into()),
+            },
+            _ => None,
+        }
+    }
+
+    /// Re-validates every visible field; true when all are fine.
+    pub fn validate(&mut self) -> bool {
+        let vis = self.visible();
+        let errors: Vec<Option<String>> = self.fields.iter().map(|f| self.check(f)).collect();
+        let mut ok = true;
+        for (i, (f, e)) in self.fields.iter_mut().zip(errors).enumerate() {
+            f.error = if vis.contains(&i) { e } else { None };
+            ok &= f.error.is_none();
+        }
+        ok
+    }
+
+    pub fn validate_selected(&mut self) {
+        if let Some(f) = self.fields.get(self.selected) {
+            let e = self.check(f);
+            self.fields[self.selected].error = e;
+        }
+    }
+
+    /// The request this form describes, launched as `mode`.
+    pub fn request(&self, mode: Mode) -> RunRequest {
+        let mut params = Map::new();
+        for f in &self.fields {
+            if let FieldKey::Param(name) = f.key {
+                let v = f.value();
+                let v = v.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                let num = v.parse::<i64>().map(Value::from).ok().or_else(|| v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number));
+                params.insert(name.to_string(), num.unwrap_or_else(|| Value::String(v.to_string())));
+            }
+        }
+        let opt = |k: &FieldKey| Some(self.value(k)).filter(|s| !s.trim().is_empty());
+        let mut exchange_config = Map::new();
+        if mode != Mode::Backtest {
+            if let Ok(speed) = self.value(&FieldKey::Speed).trim().parse::<f64>() {
+                if self.value(&FieldKey::Exchange) == "sim" {
+                    exchange_config.insert("speed".into(), Value::from(speed));
+                }
+            }
+            if let (Some(k), Some(s)) = (opt(&FieldKey::ApiKey), opt(&FieldKey::Secret)) {
+                exchange_config.insert("apiKey".into(), Value::String(k));
+                exchange_config.insert("secret".into(), Value::String(s));
+            }
+        }
+        RunRequest {
+            strategy_name: self.value(&FieldKey::Strategy),
+            strategy_params: params,
+            symbols: self.value(&FieldKey::Symbols).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            timeframe: self.value(&FieldKey::Timeframe),
+            start_date: if mode == Mode::Backtest { opt(&FieldKey::Start) } else { None },
+            end_date: if mode == Mode::Backtest { opt(&FieldKey::End) } else { None },
+            initial_cash: self.value(&FieldKey::Cash).trim().parse().unwrap_or(0.0),
+            exchange: self.value(&FieldKey::Exchange),
+            commission: None,
+            slippage_bps: None,
+            mode,
+            data_file: None,
+            exchange_config,
+        }
+    }
+
+    /// Switches the mode select to `mode` (the b/p keys launch the form as that mode).
+    pub fn set_mode(&mut self, mode: Mode) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.key == FieldKey::Mode) {
+            if let FieldKind::Select { options, index } = &mut f.kind {
+                if let Some(i) = options.iter().position(|o| o == mode.as_str()) {
+                    *index = i;
+                }
+            }
+        }
+    }
+}

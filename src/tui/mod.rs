@@ -1,0 +1,189 @@
+//! The dashboard: one owner of the terminal; input becomes `Action`s, `App::update` changes state,
+//! `ui::render` draws it. The engine and the network are only ever awaited on other tasks, so the
+//! screen never waits for them; it redraws when something changed, plus once a second.
+
+pub mod action;
+pub mod app;
+mod backend;
+pub mod config;
+pub mod equity;
+pub mod form;
+mod http;
+pub mod keys;
+pub mod theme;
+pub mod ui;
+
+use crate::api::{self, ApiSettings, ApiState};
+use crate::runner::RunnerHandle;
+use action::{Action, Connection};
+use anyhow::Context;
+use app::{ApiInfo, App, Effect};
+use backend::Backend;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use theme::ThemeSet;
+
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Serve the API here too (None with `--no-api`).
+    pub api: Option<(SocketAddr, ApiSettings)>,
+    pub theme: Option<String>,
+    pub config: Option<PathBuf>,
+    /// `--connect URL` with an optional API key: drive a server elsewhere.
+    pub connect: Option<(String, Option<String>)>,
+}
+
+/// Sends tracing output to `<data dir>/logs/cracktrader.log`: the terminal belongs to the UI.
+fn log_to_file(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let dir = data_dir.join("logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("cracktrader.log");
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init();
+    Ok(path)
+}
+
+pub fn run(opts: Options) -> anyhow::Result<()> {
+    let log = log_to_file(&opts.data_dir)?;
+    let cfg = config::load(opts.config.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+    let keys = keys::KeyMap::new(&cfg.keys).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let themes = ThemeSet::load(config::config_dir().map(|d| d.join("themes")).as_deref());
+    let wanted = opts.theme.clone().or(cfg.theme.clone()).unwrap_or_else(|| "default".into());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        // Everything that can fail with a plain message happens before the terminal is taken over.
+        let (backend, api_info, connection) = match &opts.connect {
+            Some((url, key)) => {
+                let client = http::Client::new(url, key.clone()).map_err(|e| anyhow::anyhow!(e))?;
+                let base = client.base.clone();
+                (Backend::Remote(client), ApiInfo::default(), Connection::Lost { url: base, reason: "connecting".into() })
+            }
+            None => {
+                let runner = RunnerHandle::spawn(opts.data_dir.clone());
+                let mut info = ApiInfo::default();
+                if let Some((addr, settings)) = &opts.api {
+                    let listener = api::bind(*addr, settings).await?;
+                    let local = listener.local_addr().context("cannot read the bound address")?;
+                    info = ApiInfo { address: Some(format!("http://{local}")), auth: !settings.keys.is_empty() };
+                    tracing::info!("API on http://{local}/api/v1");
+                    let state = ApiState::new(runner.clone(), settings.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = api::serve(listener, state, std::future::pending()).await {
+                            tracing::error!("API server stopped: {e}");
+                        }
+                    });
+                }
+                (Backend::Local(runner), info, Connection::Local)
+            }
+        };
+        let mut names = themes.names();
+        let (mut theme, problem) = themes.pick(&wanted, no_color);
+        if no_color {
+            names = vec![theme.name.clone()];
+        }
+        let start_idx = names.iter().position(|n| *n == theme.name).unwrap_or(0);
+        let mut app = App::new(chrono::Utc::now(), keys, names, start_idx, api_info, connection);
+        for p in themes.problems.iter().map(|p| p.to_string()).chain(problem) {
+            tracing::warn!("{p}");
+            app.update(Action::Error(p));
+        }
+        let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
+        let size = terminal.size().unwrap_or_default();
+        app.update(Action::Resize(size.width, size.height));
+        let result = event_loop(&mut terminal, &mut app, &mut theme, &themes, no_color, backend).await;
+        ratatui::restore();
+        tracing::info!("dashboard closed; log at {}", log.display());
+        result
+    })
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    theme: &mut theme::Theme,
+    themes: &ThemeSet,
+    no_color: bool,
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Action>();
+    tokio::spawn(backend.clone().feed(tx.clone()));
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|f| ui::render(f, app, theme)).context("drawing failed")?;
+            dirty = false;
+        }
+        let mut effects = Vec::new();
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
+                    if let Some(a) = app.keys.action(k, app.editing()) {
+                        effects = app.update(a);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(TermEvent::Resize(w, h))) => {
+                    app.update(Action::Resize(w, h));
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading the terminal failed"),
+                None => return Ok(()),
+            },
+            Some(a) = rx.recv() => {
+                effects = app.update(a);
+                // Drain what else arrived, then draw once.
+                while let Ok(a) = rx.try_recv() {
+                    effects.extend(app.update(a));
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                app.update(Action::Tick(chrono::Utc::now()));
+                dirty = true;
+            }
+        }
+        if !no_color && theme.name != app.theme_name() {
+            if let Ok(t) = themes.resolve(app.theme_name()) {
+                *theme = t;
+            }
+        }
+        for e in effects {
+            let (b, tx) = (backend.clone(), tx.clone());
+            match e {
+                Effect::Start(req) => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CommandDone(b.start(*req).await));
+                    });
+                }
+                Effect::Stop => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CommandDone(b.stop().await));
+                    });
+                }
+                Effect::Reset => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CommandDone(b.reset().await));
+                    });
+                }
+                Effect::Quit => {
+                    // Stop an active local run cleanly so its results are kept.
+                    if let Backend::Local(r) = &backend {
+                        if r.snapshot().status.is_active() {
+                            terminal.draw(|f| ui::render(f, app, theme)).ok();
+                            let _ = tokio::time::timeout(Duration::from_secs(10), r.stop()).await;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The bottom line (the keys that work in the focused panel) and the message banner above it.
+
+use super::muted;
+use crate::tui::app::{App, Focus, Level};
+use crate::tui::theme::{Role, Theme};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let k = |cmd: &str| app.keys.key(cmd).to_string();
+    let mut pairs: Vec<(String, &str)> = if app.editing() {
+        vec![("type".into(), "edit"), ("Enter/Esc".into(), "done"), ("Tab".into(), "next panel")]
+    } else {
+        match app.focus {
+            Focus::Form => vec![("↑↓".into(), "field"), ("←→".into(), "choose"), ("Enter".into(), "edit")],
+            Focus::Trades | Focus::Orders => vec![("↑↓ j/k".into(), "scroll"), ("PgUp/PgDn".into(), "page")],
+        }
+    };
+    if !app.editing() {
+        pairs.extend([
+            ("Tab".into(), "focus"),
+            (k("backtest"), "backtest"),
+            (k("paper"), "paper"),
+            (k("stop"), "stop"),
+            (k("reset"), "reset"),
+            (k("chart"), "chart"),
+            (k("theme"), "theme"),
+            (k("help"), "help"),
+            (k("quit"), "quit"),
+        ]);
+    }
+    let key_style = Style::new().fg(theme.c(Role::Accent)).add_modifier(Modifier::BOLD);
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in pairs {
+        spans.push(Span::styled(key, key_style));
+        spans.push(Span::styled(format!(" {what} "), muted(theme)));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(Style::new().bg(theme.c(Role::Surface))), area);
+}
+
+pub fn banner(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(b) = &app.banner else { return };
+    let (role, tag) = match b.level {
+        Level::Error => (Role::Error, " ERROR "),
+        Level::Info => (Role::Info, " INFO "),
+    };
+    let line = Line::from(vec![
+        Span::styled(tag, Style::new().bg(theme.c(role)).fg(theme.c(Role::Background)).add_modifier(Modifier::BOLD | Modifier::REVERSED)),
+        Span::styled(format!(" {}", b.text), Style::new().fg(theme.c(role))),
+        Span::styled("  (Esc to dismiss)", muted(theme)),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}

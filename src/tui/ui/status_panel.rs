@@ -1,0 +1,95 @@
+//! Live status: cash, value, pnl coloured by sign, trades, runtime, progress, positions, and the key
+//! metrics once the run has finished.
+
+use super::header::status_role;
+use super::{fmt, muted, panel};
+use crate::tui::app::App;
+use crate::tui::theme::{Role, Theme};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+use ratatui::Frame;
+
+pub fn signed_style(v: f64, theme: &Theme) -> Style {
+    let role = if v > 0.0 {
+        Role::Profit
+    } else if v < 0.0 {
+        Role::Loss
+    } else {
+        Role::Text
+    };
+    Style::new().fg(theme.c(role))
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = panel("Status", false, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let s = &app.view.status;
+    let label = |t: &'static str| Span::styled(t, muted(theme));
+    let num = |v: Option<f64>| v.map(fmt::money).unwrap_or_else(|| "-".into());
+    let mut lines = Vec::new();
+    let status = Span::styled(s.status.as_str().to_uppercase(), Style::new().fg(theme.c(status_role(s.status))).add_modifier(Modifier::BOLD));
+    lines.push(Line::from(vec![
+        label("Status  "),
+        status,
+        label("   Mode "),
+        Span::raw(s.mode.map(|m| m.as_str()).unwrap_or("-")),
+        label("   Runtime "),
+        Span::raw(s.runtime_seconds.map(fmt::duration).unwrap_or_else(|| "-".into())),
+        label("   Trades "),
+        Span::raw(s.trade_count.to_string()),
+    ]));
+    let pnl = s.pnl.unwrap_or(0.0);
+    let pnl_pct = match (s.pnl, s.value) {
+        (Some(p), Some(v)) if v - p != 0.0 => format!(" ({})", fmt::pct(p / (v - p))),
+        _ => String::new(),
+    };
+    lines.push(Line::from(vec![
+        label("Cash    "),
+        Span::raw(num(s.cash)),
+        label("   Value "),
+        Span::raw(num(s.value)),
+        label("   PnL "),
+        Span::styled(s.pnl.map(|p| format!("{}{pnl_pct}", fmt::signed_money(p))).unwrap_or_else(|| "-".into()), signed_style(pnl, theme).add_modifier(Modifier::BOLD)),
+    ]));
+    let positions: Vec<String> = app
+        .view
+        .positions
+        .iter()
+        .map(|p| format!("{} {} @ {}", fmt::size(p.size), p.symbol, fmt::price(p.avg_price)))
+        .collect();
+    lines.push(Line::from(vec![label("Holding "), Span::raw(if positions.is_empty() { "flat".to_string() } else { positions.join(", ") })]));
+    if let Some(m) = &app.view.performance_metrics {
+        let opt = |v: Option<f64>| v.map(fmt::pct).unwrap_or_else(|| "-".into());
+        lines.push(Line::from(vec![
+            label("Return  "),
+            Span::styled(fmt::pct(m.total_return), signed_style(m.total_return, theme)),
+            label("  Max DD "),
+            Span::styled(fmt::pct(-m.max_drawdown), signed_style(-m.max_drawdown, theme)),
+            label("  Sharpe "),
+            Span::raw(m.sharpe_ratio.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into())),
+            label("  Win "),
+            Span::raw(m.win_rate.map(|w| format!("{:.1}%", w * 100.0)).unwrap_or_else(|| "-".into())),
+            label("  B&H "),
+            Span::raw(opt(m.buy_and_hold_return)),
+        ]));
+    }
+    if let Some(e) = &s.error {
+        lines.push(Line::from(vec![label("Error   "), Span::styled(e.clone(), Style::new().fg(theme.c(Role::Error)))]));
+    }
+    let gauge_h = u16::from(s.progress.is_some() && s.status.is_active());
+    let [text, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_h)]).areas(inner);
+    f.render_widget(Paragraph::new(lines), text);
+    if gauge_h > 0 {
+        let p = s.progress.unwrap_or(0.0).clamp(0.0, 1.0);
+        f.render_widget(
+            Gauge::default()
+                .ratio(p)
+                .label(format!("replayed {:.0}%", p * 100.0))
+                .gauge_style(Style::new().fg(theme.c(Role::Accent)).bg(theme.c(Role::Surface))),
+            gauge,
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The trade log and the order stream. Both are virtualised: only the rows on screen are built, so
+//! 100,000 fills cost what twenty do.
+
+use super::status_panel::signed_style;
+use super::{fmt, focused, muted, panel};
+use crate::tui::app::{App, Focus};
+use crate::tui::theme::{Role, Theme};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let n = app.trades.len();
+    let title = if n == 0 { "Trades".to_string() } else { format!("Trades {}/{n}", (app.trade_scroll + 1).min(n)) };
+    let block = panel(&title, focused(app, Focus::Trades), theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if n == 0 {
+        f.render_widget(Paragraph::new("no fills yet").style(muted(theme)), inner);
+        return;
+    }
+    let wide = inner.width >= 90;
+    let mut head = vec!["time", "symbol", "side", "size", "price"];
+    let mut widths = vec![Constraint::Length(16), Constraint::Length(10), Constraint::Length(4), Constraint::Length(11), Constraint::Length(12)];
+    if wide {
+        head.push("value");
+        widths.push(Constraint::Length(11));
+    }
+    head.push("pnl");
+    widths.push(Constraint::Length(11));
+    if wide {
+        head.push("fee");
+        widths.push(Constraint::Length(9));
+    }
+    let rows_fit = inner.height.saturating_sub(1) as usize;
+    let start = app.trade_scroll.min(n - 1);
+    let rows: Vec<Row> = (start..n.min(start + rows_fit))
+        .map(|k| &app.trades[n - 1 - k])
+        .map(|t| {
+            let side = Style::new().fg(theme.c(if t.side == "buy" { Role::Info } else { Role::Warning }));
+            let mut cells = vec![
+                Cell::from(fmt::short_time(&t.timestamp)),
+                Cell::from(t.symbol.clone()),
+                Cell::from(Span::styled(t.side.clone(), side)),
+                Cell::from(fmt::size(t.size)),
+                Cell::from(fmt::price(t.price)),
+            ];
+            if wide {
+                cells.push(Cell::from(fmt::money(t.value)));
+            }
+            cells.push(match t.pnl {
+                Some(p) => Cell::from(Span::styled(fmt::signed_money(p), signed_style(p, theme))),
+                None => Cell::from(Span::styled("-", muted(theme))),
+            });
+            if wide {
+                cells.push(Cell::from(fmt::money(t.commission)));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let header = Row::new(head).style(Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD));
+    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+}
+
+pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = panel("Orders", focused(app, Focus::Orders), theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if app.orders.is_empty() {
+        f.render_widget(Paragraph::new("no order events yet").style(muted(theme)), inner);
+        return;
+    }
+    let rows = inner.height as usize;
+    let lines: Vec<Line> = app
+        .orders
+        .iter()
+        .skip(app.order_scroll)
+        .take(rows)
+        .map(|o| {
+            let role = match o.status.as_str() {
+                "filled" => Role::Profit,
+                "rejected" => Role::Error,
+                "cancelled" => Role::Muted,
+                _ => Role::Text,
+            };
+            let time = chrono::DateTime::from_timestamp_millis(o.timestamp).map(|d| d.format("%m-%d %H:%M").to_string()).unwrap_or_default();
+            let price = o.price.map(fmt::price).unwrap_or_else(|| "mkt".into());
+            let mut spans = vec![
+                Span::styled(format!("{time} #{:<4} ", o.order_id), muted(theme)),
+                Span::raw(format!("{} {} {} @ {} ", o.side, fmt::size(o.amount), o.symbol, price)),
+                Span::styled(o.status.clone(), Style::new().fg(theme.c(role)).add_modifier(Modifier::BOLD)),
+            ];
+            if let Some(r) = &o.reason {
+                spans.push(Span::styled(format!(" ({r})"), muted(theme)));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
