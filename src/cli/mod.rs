@@ -66,8 +66,16 @@ pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 }
 
 fn dashboard(data_dir: PathBuf, d: DashboardArgs) -> anyhow::Result<()> {
-    let api = if d.no_api || d.connect.is_some() { None } else { Some((d.api.addr()?, d.api.settings()?)) };
-    let key = d.api.api_keys.first().map(|k| k.split(':').next().unwrap_or(k).to_string());
+    let api = if d.no_api || d.connect.is_some() {
+        None
+    } else {
+        Some((d.api.addr()?, d.api.settings()?))
+    };
+    let key = d
+        .api
+        .api_keys
+        .first()
+        .map(|k| k.split(':').next().unwrap_or(k).to_string());
     cracktrader::tui::run(cracktrader::tui::Options {
         data_dir,
         api,

@@ -1,10 +1,10 @@
 //! Everything that can happen to the dashboard: keys turned into intents, and news from the engine.
 
-use crate::run::results::{OrderRecord, PositionRecord, ResultsResponse, TradeRecord, EquityRecord};
 use crate::engine::metrics::PerformanceMetrics;
+use crate::run::config::Mode;
+use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
 use crate::runner::events::{OrderEvent, TickerEvent};
 use crate::runner::status::StatusResponse;
-use crate::run::config::Mode;
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
 
@@ -33,7 +33,10 @@ pub enum Connection {
     /// The engine runs in this process.
     Local,
     Connected(String),
-    Lost { url: String, reason: String },
+    Lost {
+        url: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]

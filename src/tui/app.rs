@@ -101,7 +101,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(now: DateTime<Utc>, keys: KeyMap, themes: Vec<String>, theme: usize, api: ApiInfo, connection: Connection) -> App {
+    pub fn new(
+        now: DateTime<Utc>,
+        keys: KeyMap,
+        themes: Vec<String>,
+        theme: usize,
+        api: ApiInfo,
+        connection: Connection,
+    ) -> App {
         App {
             focus: Focus::Form,
             form: RunForm::new(now.date_naive()),
@@ -147,11 +154,17 @@ impl App {
     }
 
     fn error(&mut self, text: impl Into<String>) {
-        self.banner = Some(Banner { level: Level::Error, text: text.into() });
+        self.banner = Some(Banner {
+            level: Level::Error,
+            text: text.into(),
+        });
     }
 
     fn info(&mut self, text: impl Into<String>) {
-        self.banner = Some(Banner { level: Level::Info, text: text.into() });
+        self.banner = Some(Banner {
+            level: Level::Info,
+            text: text.into(),
+        });
     }
 
     fn scroll(&mut self, delta: i64) {
@@ -167,7 +180,13 @@ impl App {
         self.form.set_mode(mode);
         self.form.editing = false;
         if !self.form.validate() {
-            let bad: Vec<String> = self.form.fields.iter().filter(|f| f.error.is_some()).map(|f| f.label.clone()).collect();
+            let bad: Vec<String> = self
+                .form
+                .fields
+                .iter()
+                .filter(|f| f.error.is_some())
+                .map(|f| f.label.clone())
+                .collect();
             self.error(format!("fix the form first: {}", bad.join(", ")));
             return Vec::new();
         }
@@ -204,8 +223,16 @@ impl App {
                     self.quitting = true;
                     return vec![Effect::Quit];
                 }
-                Action::View(_) | Action::Trade(_) | Action::Order(_) | Action::Ticker(_) | Action::Results(_)
-                | Action::CommandDone(_) | Action::Connection(_) | Action::Resize(..) | Action::Tick(_) | Action::Error(_) => {}
+                Action::View(_)
+                | Action::Trade(_)
+                | Action::Order(_)
+                | Action::Ticker(_)
+                | Action::Results(_)
+                | Action::CommandDone(_)
+                | Action::Connection(_)
+                | Action::Resize(..)
+                | Action::Tick(_)
+                | Action::Error(_) => {}
                 _ => return Vec::new(),
             }
         }
@@ -298,7 +325,10 @@ impl App {
             Action::Trade(t) => {
                 // Once the run's complete results are in, late events add nothing; otherwise keep
                 // fills in id order without repeats.
-                let complete = self.results.as_ref().is_some_and(|r| self.view.status.run_id.as_deref() == Some(r.run_id.as_str()));
+                let complete = self
+                    .results
+                    .as_ref()
+                    .is_some_and(|r| self.view.status.run_id.as_deref() == Some(r.run_id.as_str()));
                 let id = |x: &TradeRecord| x.id.parse::<u64>().unwrap_or(0);
                 if !complete && self.trades.last().is_none_or(|l| id(&t) > id(l)) {
                     self.trades.push(t);
@@ -331,8 +361,12 @@ impl App {
             Action::CommandDone(Err(msg)) | Action::Error(msg) => self.error(msg),
             Action::Connection(c) => {
                 match &c {
-                    Connection::Lost { url, reason } => self.error(format!("connection to {url} lost ({reason}); retrying")),
-                    Connection::Connected(url) if matches!(self.connection, Connection::Lost { .. }) => self.info(format!("reconnected to {url}")),
+                    Connection::Lost { url, reason } => {
+                        self.error(format!("connection to {url} lost ({reason}); retrying"))
+                    }
+                    Connection::Connected(url) if matches!(self.connection, Connection::Lost { .. }) => {
+                        self.info(format!("reconnected to {url}"))
+                    }
                     _ => {}
                 }
                 self.connection = c;
@@ -363,7 +397,10 @@ impl App {
         if self.trades.is_empty() && !v.recent_trades.is_empty() {
             self.trades = v.recent_trades.iter().rev().cloned().collect();
         }
-        let finished_here = self.results.as_ref().filter(|r| Some(r.run_id.as_str()) == v.status.run_id.as_deref() && !v.status.status.is_active());
+        let finished_here = self
+            .results
+            .as_ref()
+            .filter(|r| Some(r.run_id.as_str()) == v.status.run_id.as_deref() && !v.status.status.is_active());
         self.equity = match finished_here {
             Some(r) => equity::prepare(&r.equity_curve),
             None => equity::prepare(&v.equity_curve),
@@ -380,3 +417,7 @@ impl App {
         self.form.selected_field().map(|f| &f.key)
     }
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

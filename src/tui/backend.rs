@@ -57,16 +57,29 @@ impl Backend {
         match self {
             Backend::Local(runner) => {
                 let dir = runner.data_dir.clone();
-                let known = tokio::task::spawn_blocking(move || known_exchanges(&dir)).await.map_err(|e| e.to_string())?;
+                let known = tokio::task::spawn_blocking(move || known_exchanges(&dir))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let cfg = config::validate(&req, &known).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
-                let r = runner.start(cfg).await.map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
+                let r = runner
+                    .start(cfg)
+                    .await
+                    .map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
                 Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
             }
             Backend::Remote(c) => {
-                let path = if req.mode == Mode::Backtest { "/api/v1/run/backtest" } else { "/api/v1/run/live" };
+                let path = if req.mode == Mode::Backtest {
+                    "/api/v1/run/backtest"
+                } else {
+                    "/api/v1/run/live"
+                };
                 let (status, v) = c.request("POST", path, Some(&request_json(&req))).await?;
                 if status == 200 {
-                    Ok(format!("{} {}", v["run_id"].as_str().unwrap_or(""), v["message"].as_str().unwrap_or("")))
+                    Ok(format!(
+                        "{} {}",
+                        v["run_id"].as_str().unwrap_or(""),
+                        v["message"].as_str().unwrap_or("")
+                    ))
                 } else {
                     Err(error_text(status, &v))
                 }
@@ -166,7 +179,10 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
                 if !connected {
                     connected = true;
                     backoff = Duration::from_millis(500);
-                    if tx.send(Action::Connection(Connection::Connected(c.base.clone()))).is_err() {
+                    if tx
+                        .send(Action::Connection(Connection::Connected(c.base.clone())))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -198,7 +214,13 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
             }
             Err(reason) => {
                 connected = false;
-                if tx.send(Action::Connection(Connection::Lost { url: c.base.clone(), reason })).is_err() {
+                if tx
+                    .send(Action::Connection(Connection::Lost {
+                        url: c.base.clone(),
+                        reason,
+                    }))
+                    .is_err()
+                {
                     return;
                 }
                 tokio::time::sleep(backoff).await;
@@ -214,16 +236,26 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
         if let Some(k) = &c.api_key {
             url.push_str(&format!("?api_key={k}"));
         }
-        if let Ok(Ok((mut ws, _))) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url)).await {
+        if let Ok(Ok((mut ws, _))) =
+            tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url)).await
+        {
             for ch in ["trades", "orders", "ticker"] {
                 let msg = json!({"action": "subscribe", "channel": ch}).to_string();
-                if ws.send(tokio_tungstenite::tungstenite::Message::text(msg)).await.is_err() {
+                if ws
+                    .send(tokio_tungstenite::tungstenite::Message::text(msg))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
             while let Some(Ok(m)) = ws.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(t) = m else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
+                let tokio_tungstenite::tungstenite::Message::Text(t) = m else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else {
+                    continue;
+                };
                 let a = match v["channel"].as_str() {
                     Some("trades") => serde_json::from_value(v["data"].clone()).ok().map(Action::Trade),
                     Some("orders") => serde_json::from_value(v["data"].clone()).ok().map(Action::Order),

@@ -33,8 +33,15 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        format!("{}{}: {}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), e.message())
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        format!(
+            "{}{}: {}",
+            path.display(),
+            line.map(|l| format!(":{l}")).unwrap_or_default(),
+            e.message()
+        )
     })
 }
 
@@ -48,7 +55,10 @@ mod tests {
         let p = d.path().join("c.toml");
         std::fs::write(&p, "theme = \"nord\"\n[keys]\nstop = \"x\"\n").unwrap();
         let c = load(Some(&p)).unwrap();
-        assert_eq!((c.theme.as_deref(), c.keys.get("stop").map(|s| s.as_str())), (Some("nord"), Some("x")));
+        assert_eq!(
+            (c.theme.as_deref(), c.keys.get("stop").map(|s| s.as_str())),
+            (Some("nord"), Some("x"))
+        );
         std::fs::write(&p, "theme = \"nord\"\ncolour = 3\n").unwrap();
         assert!(load(Some(&p)).unwrap_err().contains("c.toml:2"));
         assert!(load(Some(&d.path().join("missing.toml"))).is_err());

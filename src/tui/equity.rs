@@ -19,7 +19,9 @@ pub struct EquitySeries {
 }
 
 fn secs(ts: &str) -> Option<f64> {
-    chrono::DateTime::parse_from_rfc3339(ts).ok().map(|d| d.timestamp_millis() as f64 / 1000.0)
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|d| d.timestamp_millis() as f64 / 1000.0)
 }
 
 /// Min/max per bucket, in time order within the bucket.
@@ -49,9 +51,14 @@ fn reduce(xs: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
 }
 
 pub fn prepare(curve: &[EquityRecord]) -> EquitySeries {
-    let pts: Vec<(f64, f64)> = curve.iter().filter_map(|e| Some((secs(&e.timestamp)?, e.value))).collect();
-    let bench: Vec<(f64, f64)> =
-        curve.iter().filter_map(|e| Some((secs(&e.timestamp)?, e.benchmark?))).collect();
+    let pts: Vec<(f64, f64)> = curve
+        .iter()
+        .filter_map(|e| Some((secs(&e.timestamp)?, e.value)))
+        .collect();
+    let bench: Vec<(f64, f64)> = curve
+        .iter()
+        .filter_map(|e| Some((secs(&e.timestamp)?, e.benchmark?)))
+        .collect();
     let points = reduce(&pts, BUCKETS);
     let benchmark = reduce(&bench, BUCKETS);
     let all = points.iter().chain(&benchmark);
@@ -96,7 +103,10 @@ mod tests {
         curve[77_777].value = 1.0;
         let s = prepare(&curve);
         assert!(s.points.len() <= BUCKETS * 2);
-        assert!(s.points.iter().any(|p| p.1 == 10_000.0) && s.points.iter().any(|p| p.1 == 1.0), "spikes survive");
+        assert!(
+            s.points.iter().any(|p| p.1 == 10_000.0) && s.points.iter().any(|p| p.1 == 1.0),
+            "spikes survive"
+        );
         assert!(s.points.windows(2).all(|w| w[0].0 <= w[1].0));
         assert!(s.y.0 < 1.0 && s.y.1 > 10_000.0);
         assert_eq!((s.first, s.last), (Some(100.0), Some(100.0 + (99_999 % 7) as f64)));

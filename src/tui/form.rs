@@ -43,13 +43,31 @@ pub struct Field {
 
 impl Field {
     fn select(key: FieldKey, label: &str, options: Vec<String>, index: usize, hint: &str) -> Field {
-        Field { key, label: label.into(), kind: FieldKind::Select { options, index }, error: None, hint: hint.into() }
+        Field {
+            key,
+            label: label.into(),
+            kind: FieldKind::Select { options, index },
+            error: None,
+            hint: hint.into(),
+        }
     }
     fn text(key: FieldKey, label: &str, value: &str, hint: &str) -> Field {
-        Field { key, label: label.into(), kind: FieldKind::Text(Input::new(value.into())), error: None, hint: hint.into() }
+        Field {
+            key,
+            label: label.into(),
+            kind: FieldKind::Text(Input::new(value.into())),
+            error: None,
+            hint: hint.into(),
+        }
     }
     fn secret(key: FieldKey, label: &str, hint: &str) -> Field {
-        Field { key, label: label.into(), kind: FieldKind::Secret(Input::default()), error: None, hint: hint.into() }
+        Field {
+            key,
+            label: label.into(),
+            kind: FieldKind::Secret(Input::default()),
+            error: None,
+            hint: hint.into(),
+        }
     }
 
     pub fn value(&self) -> String {
@@ -85,12 +103,19 @@ pub const EXCHANGES: [&str; 2] = ["sim", "binance"];
 const MODES: [&str; 3] = ["backtest", "paper", "live"];
 
 fn param_hint(p: &ParamSpec) -> String {
-    let ty = if p.ty == ParamType::Int { "whole number" } else { "number" };
+    let ty = if p.ty == ParamType::Int {
+        "whole number"
+    } else {
+        "number"
+    };
     let range = match (p.min, p.max) {
         (Some(a), Some(b)) => format!(" from {a} to {b}"),
         _ => String::new(),
     };
-    let default = p.default.map(|d| format!(", default {d}")).unwrap_or_else(|| ", optional".into());
+    let default = p
+        .default
+        .map(|d| format!(", default {d}"))
+        .unwrap_or_else(|| ", optional".into());
     format!("{}: {ty}{range}{default}", p.description)
 }
 
@@ -99,21 +124,82 @@ impl RunForm {
     /// of the offline `sim` market.
     pub fn new(today: chrono::NaiveDate) -> RunForm {
         let start = today - chrono::Duration::days(180);
-        let mut f = RunForm { fields: Vec::new(), selected: 0, editing: false };
+        let mut f = RunForm {
+            fields: Vec::new(),
+            selected: 0,
+            editing: false,
+        };
         let names: Vec<String> = strategy::registry().iter().map(|s| s.name.to_string()).collect();
-        f.fields.push(Field::select(FieldKey::Strategy, "Strategy", names, 0, "Left/Right to choose; its parameters follow"));
-        f.fields.push(Field::text(FieldKey::Symbols, "Symbols", "BTC/USDT", "BASE/QUOTE, comma-separated for several"));
+        f.fields.push(Field::select(
+            FieldKey::Strategy,
+            "Strategy",
+            names,
+            0,
+            "Left/Right to choose; its parameters follow",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::Symbols,
+            "Symbols",
+            "BTC/USDT",
+            "BASE/QUOTE, comma-separated for several",
+        ));
         let tfs: Vec<String> = Timeframe::ALL.iter().map(|t| t.to_string()).collect();
         let h1 = tfs.iter().position(|t| t == "1h").unwrap_or(0);
-        f.fields.push(Field::select(FieldKey::Timeframe, "Timeframe", tfs, h1, "Candle interval"));
-        f.fields.push(Field::text(FieldKey::Start, "Start", &start.to_string(), "ISO 8601 date (backtests); empty = the last 2000 candles"));
-        f.fields.push(Field::text(FieldKey::End, "End", &today.to_string(), "ISO 8601 date, exclusive (backtests)"));
-        f.fields.push(Field::text(FieldKey::Cash, "Cash", &DEFAULT_CASH.to_string(), "Starting cash in the quote currency"));
-        f.fields.push(Field::select(FieldKey::Exchange, "Exchange", EXCHANGES.iter().map(|s| s.to_string()).collect(), 0, "sim is offline and synthetic"));
-        f.fields.push(Field::select(FieldKey::Mode, "Mode", MODES.iter().map(|s| s.to_string()).collect(), 0, "b launches a backtest, p paper trading"));
-        f.fields.push(Field::text(FieldKey::Speed, "Speed", "60", "sim paper: simulated seconds per second (60 = a minute a second)"));
-        f.fields.push(Field::secret(FieldKey::ApiKey, "API key", "Exchange API key: masked, kept in memory only"));
-        f.fields.push(Field::secret(FieldKey::Secret, "Secret", "Exchange API secret: masked, kept in memory only"));
+        f.fields.push(Field::select(
+            FieldKey::Timeframe,
+            "Timeframe",
+            tfs,
+            h1,
+            "Candle interval",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::Start,
+            "Start",
+            &start.to_string(),
+            "ISO 8601 date (backtests); empty = the last 2000 candles",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::End,
+            "End",
+            &today.to_string(),
+            "ISO 8601 date, exclusive (backtests)",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::Cash,
+            "Cash",
+            &DEFAULT_CASH.to_string(),
+            "Starting cash in the quote currency",
+        ));
+        f.fields.push(Field::select(
+            FieldKey::Exchange,
+            "Exchange",
+            EXCHANGES.iter().map(|s| s.to_string()).collect(),
+            0,
+            "sim is offline and synthetic",
+        ));
+        f.fields.push(Field::select(
+            FieldKey::Mode,
+            "Mode",
+            MODES.iter().map(|s| s.to_string()).collect(),
+            0,
+            "b launches a backtest, p paper trading",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::Speed,
+            "Speed",
+            "60",
+            "sim paper: simulated seconds per second (60 = a minute a second)",
+        ));
+        f.fields.push(Field::secret(
+            FieldKey::ApiKey,
+            "API key",
+            "Exchange API key: masked, kept in memory only",
+        ));
+        f.fields.push(Field::secret(
+            FieldKey::Secret,
+            "Secret",
+            "Exchange API secret: masked, kept in memory only",
+        ));
         f.rebuild_params(&Map::new());
         f
     }
@@ -153,12 +239,19 @@ impl RunForm {
         let name = self.value(&FieldKey::Strategy);
         let Some(spec) = strategy::find(&name) else { return };
         self.fields.retain(|f| !matches!(f.key, FieldKey::Param(_)));
-        let at = self.fields.iter().position(|f| f.key == FieldKey::Strategy).map_or(0, |i| i + 1);
+        let at = self
+            .fields
+            .iter()
+            .position(|f| f.key == FieldKey::Strategy)
+            .map_or(0, |i| i + 1);
         let params: Vec<Field> = spec
             .all_params()
             .iter()
             .map(|p| {
-                let v = keep.get(p.name).map(|v| v.to_string()).unwrap_or_else(|| p.default.map(|d| d.to_string()).unwrap_or_default());
+                let v = keep
+                    .get(p.name)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| p.default.map(|d| d.to_string()).unwrap_or_default());
                 Field::text(FieldKey::Param(p.name), p.name, &v, &param_hint(p))
             })
             .collect();
@@ -184,7 +277,9 @@ impl RunForm {
 
     /// Left/Right on a select field.
     pub fn cycle(&mut self, delta: i32) {
-        let Some(f) = self.fields.get_mut(self.selected) else { return };
+        let Some(f) = self.fields.get_mut(self.selected) else {
+            return;
+        };
         let key = f.key.clone();
         if let FieldKind::Select { options, index } = &mut f.kind {
             let n = options.len() as i32;
@@ -214,7 +309,10 @@ impl RunForm {
         let v = v.trim();
         match &f.key {
             FieldKey::Param(name) => {
-                let spec = strategy::find(&self.value(&FieldKey::Strategy))?.all_params().into_iter().find(|p| p.name == *name)?;
+                let spec = strategy::find(&self.value(&FieldKey::Strategy))?
+                    .all_params()
+                    .into_iter()
+                    .find(|p| p.name == *name)?;
                 if v.is_empty() {
                     return spec.default.map(|_| format!("{name} needs a value"));
                 }
@@ -268,7 +366,12 @@ impl RunForm {
                 if v.is_empty() {
                     continue;
                 }
-                let num = v.parse::<i64>().map(Value::from).ok().or_else(|| v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number));
+                let num = v.parse::<i64>().map(Value::from).ok().or_else(|| {
+                    v.parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                });
                 params.insert(name.to_string(), num.unwrap_or_else(|| Value::String(v.to_string())));
             }
         }
@@ -288,10 +391,23 @@ impl RunForm {
         RunRequest {
             strategy_name: self.value(&FieldKey::Strategy),
             strategy_params: params,
-            symbols: self.value(&FieldKey::Symbols).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            symbols: self
+                .value(&FieldKey::Symbols)
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             timeframe: self.value(&FieldKey::Timeframe),
-            start_date: if mode == Mode::Backtest { opt(&FieldKey::Start) } else { None },
-            end_date: if mode == Mode::Backtest { opt(&FieldKey::End) } else { None },
+            start_date: if mode == Mode::Backtest {
+                opt(&FieldKey::Start)
+            } else {
+                None
+            },
+            end_date: if mode == Mode::Backtest {
+                opt(&FieldKey::End)
+            } else {
+                None
+            },
             initial_cash: self.value(&FieldKey::Cash).trim().parse().unwrap_or(0.0),
             exchange: self.value(&FieldKey::Exchange),
             commission: None,

@@ -25,7 +25,10 @@ pub struct KeyMap {
 
 impl Default for KeyMap {
     fn default() -> Self {
-        KeyMap::new(&BTreeMap::new()).unwrap_or_else(|_| KeyMap { by_char: BTreeMap::new(), keys: BTreeMap::new() })
+        KeyMap::new(&BTreeMap::new()).unwrap_or_else(|_| KeyMap {
+            by_char: BTreeMap::new(),
+            keys: BTreeMap::new(),
+        })
     }
 }
 
@@ -115,9 +118,18 @@ mod tests {
     #[test]
     fn defaults_overrides_and_clashes() {
         let m = KeyMap::default();
-        assert!(matches!(m.action(key('b'), false), Some(Action::Launch(Mode::Backtest))));
-        assert!(matches!(m.action(key('b'), true), Some(Action::Edit(_))), "typing goes to the field");
-        assert!(matches!(m.action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), true), Some(Action::Quit)));
+        assert!(matches!(
+            m.action(key('b'), false),
+            Some(Action::Launch(Mode::Backtest))
+        ));
+        assert!(
+            matches!(m.action(key('b'), true), Some(Action::Edit(_))),
+            "typing goes to the field"
+        );
+        assert!(matches!(
+            m.action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), true),
+            Some(Action::Quit)
+        ));
         let o: BTreeMap<String, String> = [("stop".to_string(), "x".to_string())].into();
         let m = KeyMap::new(&o).unwrap();
         assert!(matches!(m.action(key('x'), false), Some(Action::Stop)));

@@ -41,9 +41,18 @@ fn log_to_file(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     let dir = data_dir.join("logs");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join("cracktrader.log");
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
     Ok(path)
 }
 
@@ -52,16 +61,31 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     let cfg = config::load(opts.config.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     let keys = keys::KeyMap::new(&cfg.keys).map_err(|e| anyhow::anyhow!("config: {e}"))?;
     let themes = ThemeSet::load(config::config_dir().map(|d| d.join("themes")).as_deref());
-    let wanted = opts.theme.clone().or(cfg.theme.clone()).unwrap_or_else(|| "default".into());
+    let wanted = opts
+        .theme
+        .clone()
+        .or(cfg.theme.clone())
+        .unwrap_or_else(|| "default".into());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(async move {
         // Everything that can fail with a plain message happens before the terminal is taken over.
         let (backend, api_info, connection) = match &opts.connect {
             Some((url, key)) => {
                 let client = http::Client::new(url, key.clone()).map_err(|e| anyhow::anyhow!(e))?;
                 let base = client.base.clone();
-                (Backend::Remote(client), ApiInfo::default(), Connection::Lost { url: base, reason: "connecting".into() })
+                (
+                    Backend::Remote(client),
+                    ApiInfo::default(),
+                    Connection::Lost {
+                        url: base,
+                        reason: "connecting".into(),
+                    },
+                )
             }
             None => {
                 let runner = RunnerHandle::spawn(opts.data_dir.clone());
@@ -69,7 +93,10 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 if let Some((addr, settings)) = &opts.api {
                     let listener = api::bind(*addr, settings).await?;
                     let local = listener.local_addr().context("cannot read the bound address")?;
-                    info = ApiInfo { address: Some(format!("http://{local}")), auth: !settings.keys.is_empty() };
+                    info = ApiInfo {
+                        address: Some(format!("http://{local}")),
+                        auth: !settings.keys.is_empty(),
+                    };
                     tracing::info!("API on http://{local}/api/v1");
                     let state = ApiState::new(runner.clone(), settings.clone());
                     tokio::spawn(async move {

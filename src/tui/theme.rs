@@ -43,7 +43,10 @@ impl Theme {
 
     /// `NO_COLOR`: terminal defaults everywhere; emphasis comes from bold/reverse only.
     pub fn monochrome() -> Theme {
-        Theme { name: "no-color".into(), colors: vec![Color::Reset; Role::ALL.len()] }
+        Theme {
+            name: "no-color".into(),
+            colors: vec![Color::Reset; Role::ALL.len()],
+        }
     }
 
     pub fn is_monochrome(&self) -> bool {
@@ -100,20 +103,33 @@ fn parse(source: &str, default_name: &str, text: &str) -> Result<(String, RawThe
         let line = line_of(text, value.span().start);
         if !Role::ALL.iter().any(|r| r.name() == role) {
             let roles: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
-            return Err(ThemeError { source_name: source.into(), line: Some(line), message: format!("unknown role '{role}'; roles are {}", roles.join(", ")) });
+            return Err(ThemeError {
+                source_name: source.into(),
+                line: Some(line),
+                message: format!("unknown role '{role}'; roles are {}", roles.join(", ")),
+            });
         }
         let v = value.into_inner();
         if Color::from_str(&v).is_err() {
             return Err(ThemeError {
                 source_name: source.into(),
                 line: Some(line),
-                message: format!("'{v}' is not a colour for '{role}'; use a name (red, lightblue, gray, reset...) or #rrggbb"),
+                message: format!(
+                    "'{v}' is not a colour for '{role}'; use a name (red, lightblue, gray, reset...) or #rrggbb"
+                ),
             });
         }
         colors.insert(role, (v, line));
     }
     let name = file.name.unwrap_or_else(|| default_name.to_string());
-    Ok((name, RawTheme { source: source.into(), parent: file.parent, colors }))
+    Ok((
+        name,
+        RawTheme {
+            source: source.into(),
+            parent: file.parent,
+            colors,
+        },
+    ))
 }
 
 /// Every theme that can be chosen, by name.
@@ -128,7 +144,10 @@ impl ThemeSet {
     /// The embedded themes, then `*.toml` files in `user_dir` (a file with a shipped theme's name
     /// replaces it).
     pub fn load(user_dir: Option<&Path>) -> ThemeSet {
-        let mut set = ThemeSet { raw: BTreeMap::new(), problems: Vec::new() };
+        let mut set = ThemeSet {
+            raw: BTreeMap::new(),
+            problems: Vec::new(),
+        };
         for (name, text) in EMBEDDED {
             match parse(&format!("themes/{name}.toml"), name, text) {
                 Ok((n, t)) => {
@@ -138,11 +157,20 @@ impl ThemeSet {
             }
         }
         let Some(dir) = user_dir else { return set };
-        let Ok(entries) = std::fs::read_dir(dir) else { return set };
-        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return set;
+        };
+        let mut files: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
         files.sort();
         for path in files {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let source = path.display().to_string();
             match std::fs::read_to_string(&path) {
                 Ok(text) => match parse(&source, &stem, &text) {
@@ -151,7 +179,11 @@ impl ThemeSet {
                     }
                     Err(e) => set.problems.push(e),
                 },
-                Err(e) => set.problems.push(ThemeError { source_name: source, line: None, message: format!("cannot read: {e}") }),
+                Err(e) => set.problems.push(ThemeError {
+                    source_name: source,
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                }),
             }
         }
         set
@@ -167,11 +199,22 @@ impl ThemeSet {
         let mut cur = Some(name.to_string());
         while let Some(n) = cur {
             let Some(t) = self.raw.get(&n) else {
-                let src = chain.last().map(|t: &&RawTheme| t.source.clone()).unwrap_or_else(|| "--theme".into());
-                return Err(ThemeError { source_name: src, line: None, message: format!("unknown theme '{n}'; available: {}", self.names().join(", ")) });
+                let src = chain
+                    .last()
+                    .map(|t: &&RawTheme| t.source.clone())
+                    .unwrap_or_else(|| "--theme".into());
+                return Err(ThemeError {
+                    source_name: src,
+                    line: None,
+                    message: format!("unknown theme '{n}'; available: {}", self.names().join(", ")),
+                });
             };
             if chain.iter().any(|c: &&RawTheme| std::ptr::eq(*c, t)) {
-                return Err(ThemeError { source_name: t.source.clone(), line: None, message: format!("parent chain loops back to '{n}'") });
+                return Err(ThemeError {
+                    source_name: t.source.clone(),
+                    line: None,
+                    message: format!("parent chain loops back to '{n}'"),
+                });
             }
             chain.push(t);
             cur = t.parent.clone();
@@ -188,7 +231,10 @@ impl ThemeSet {
             };
             colors.push(Color::from_str(v).unwrap_or(Color::Reset));
         }
-        Ok(Theme { name: name.to_string(), colors })
+        Ok(Theme {
+            name: name.to_string(),
+            colors,
+        })
     }
 
     /// The theme to use: `NO_COLOR` wins, then the requested one, falling back to `default` with the
@@ -218,15 +264,27 @@ mod tests {
         for name in ["default", "light", "gruvbox", "nord", "high-contrast"] {
             let t = set.resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(t.colors.len(), Role::ALL.len());
-            assert_ne!(t.c(Role::Profit), t.c(Role::Loss), "{name}: profit and loss must differ");
+            assert_ne!(
+                t.c(Role::Profit),
+                t.c(Role::Loss),
+                "{name}: profit and loss must differ"
+            );
         }
     }
 
     #[test]
     fn user_themes_inherit_override_and_report_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mine.toml"), "parent = \"nord\"\n[colors]\nprofit = \"#00ff00\"\n").unwrap();
-        std::fs::write(dir.path().join("broken.toml"), "parent = \"default\"\n[colors]\nloss = \"blurple\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "parent = \"nord\"\n[colors]\nprofit = \"#00ff00\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "parent = \"default\"\n[colors]\nloss = \"blurple\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("typo.toml"), "[colors]\nproffit = \"red\"\n").unwrap();
         std::fs::write(dir.path().join("syntax.toml"), "[colors\n").unwrap();
         std::fs::write(dir.path().join("loop.toml"), "parent = \"loop\"\n").unwrap();
@@ -235,8 +293,15 @@ mod tests {
         assert_eq!(mine.c(Role::Profit), Color::Rgb(0, 0xff, 0));
         assert_eq!(mine.c(Role::Loss), set.resolve("nord").unwrap().c(Role::Loss));
         let msgs: Vec<String> = set.problems.iter().map(|p| p.to_string()).collect();
-        assert!(msgs.iter().any(|m| m.contains("broken.toml:3") && m.contains("blurple")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("typo.toml:2") && m.contains("proffit")), "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("broken.toml:3") && m.contains("blurple")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("typo.toml:2") && m.contains("proffit")),
+            "{msgs:?}"
+        );
         assert!(msgs.iter().any(|m| m.contains("syntax.toml:1")), "{msgs:?}");
         assert!(set.resolve("loop").unwrap_err().message.contains("loops"));
         let (t, why) = set.pick("nope", false);

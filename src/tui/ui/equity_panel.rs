@@ -24,7 +24,10 @@ pub fn sparkline(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(block, area);
     let pts = &app.equity.points;
     if pts.is_empty() {
-        f.render_widget(Paragraph::new("no equity yet: launch a run (b backtest, p paper)").style(muted(theme)), inner);
+        f.render_widget(
+            Paragraph::new("no equity yet: launch a run (b backtest, p paper)").style(muted(theme)),
+            inner,
+        );
         return;
     }
     let w = inner.width as usize;
@@ -47,7 +50,10 @@ pub fn sparkline(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .collect();
     let up = app.equity.last >= app.equity.first;
     let color = if up { theme.c(Role::Profit) } else { theme.c(Role::Loss) };
-    f.render_widget(Sparkline::default().data(&data).max(1001).style(Style::new().fg(color)), inner);
+    f.render_widget(
+        Sparkline::default().data(&data).max(1001).style(Style::new().fg(color)),
+        inner,
+    );
 }
 
 pub fn chart(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -69,14 +75,36 @@ pub fn chart(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
     }
     let t = |s: f64| {
-        chrono::DateTime::from_timestamp(s as i64, 0).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+        chrono::DateTime::from_timestamp(s as i64, 0)
+            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
     };
     let axis = Style::new().fg(theme.c(Role::ChartAxis));
-    let x_labels = vec![Span::raw(t(e.x.0)), Span::raw(t((e.x.0 + e.x.1) / 2.0)), Span::raw(t(e.x.1))];
-    let y_labels = vec![Span::raw(fmt::money(e.y.0)), Span::raw(fmt::money((e.y.0 + e.y.1) / 2.0)), Span::raw(fmt::money(e.y.1))];
+    let x_labels = vec![
+        Span::raw(t(e.x.0)),
+        Span::raw(t((e.x.0 + e.x.1) / 2.0)),
+        Span::raw(t(e.x.1)),
+    ];
+    let y_labels = vec![
+        Span::raw(fmt::money(e.y.0)),
+        Span::raw(fmt::money((e.y.0 + e.y.1) / 2.0)),
+        Span::raw(fmt::money(e.y.1)),
+    ];
     let chart = Chart::new(datasets)
         .block(panel(format!("{} — c closes", title(app)), true, theme))
-        .x_axis(Axis::default().title("time (UTC)").style(axis).bounds([e.x.0, e.x.1]).labels(x_labels))
-        .y_axis(Axis::default().title("value").style(axis).bounds([e.y.0, e.y.1]).labels(y_labels));
+        .x_axis(
+            Axis::default()
+                .title("time (UTC)")
+                .style(axis)
+                .bounds([e.x.0, e.x.1])
+                .labels(x_labels),
+        )
+        .y_axis(
+            Axis::default()
+                .title("value")
+                .style(axis)
+                .bounds([e.y.0, e.y.1])
+                .labels(y_labels),
+        );
     f.render_widget(chart, area);
 }

@@ -59,7 +59,9 @@ pub fn duration(secs: f64) -> String {
 
 /// `2024-01-02T13:00:00Z` -> `2024-01-02 13:00`.
 pub fn short_time(iso: &str) -> String {
-    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| iso.to_string())
+    iso.get(..16)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| iso.to_string())
 }
 
 #[cfg(test)]

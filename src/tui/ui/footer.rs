@@ -12,16 +12,30 @@ use ratatui::Frame;
 pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |cmd: &str| app.keys.key(cmd).to_string();
     let mut pairs: Vec<(String, &str)> = if app.editing() {
-        vec![("type".into(), "edit"), ("Enter/Esc".into(), "done"), ("Tab".into(), "next panel")]
+        vec![
+            ("type".into(), "edit"),
+            ("Enter/Esc".into(), "done"),
+            ("Tab".into(), "next panel"),
+        ]
     } else {
         match app.focus {
-            Focus::Form => vec![("↑↓".into(), "field"), ("←→".into(), "choose"), ("Enter".into(), "edit")],
+            Focus::Form => vec![
+                ("↑↓".into(), "field"),
+                ("←→".into(), "choose"),
+                ("Enter".into(), "edit"),
+            ],
             Focus::Trades | Focus::Orders => vec![("↑↓ j/k".into(), "scroll"), ("PgUp/PgDn".into(), "page")],
         }
     };
+    let narrow = area.width < 110;
+    if narrow {
+        pairs.retain(|(k, _)| k != "←→");
+    }
     if !app.editing() {
+        if !narrow {
+            pairs.push(("Tab".into(), "focus"));
+        }
         pairs.extend([
-            ("Tab".into(), "focus"),
             (k("backtest"), "backtest"),
             (k("paper"), "paper"),
             (k("stop"), "stop"),
@@ -38,7 +52,10 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(key, key_style));
         spans.push(Span::styled(format!(" {what} "), muted(theme)));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)).style(Style::new().bg(theme.c(Role::Surface))), area);
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::new().bg(theme.c(Role::Surface))),
+        area,
+    );
 }
 
 pub fn banner(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -48,7 +65,13 @@ pub fn banner(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Level::Info => (Role::Info, " INFO "),
     };
     let line = Line::from(vec![
-        Span::styled(tag, Style::new().bg(theme.c(role)).fg(theme.c(Role::Background)).add_modifier(Modifier::BOLD | Modifier::REVERSED)),
+        Span::styled(
+            tag,
+            Style::new()
+                .bg(theme.c(role))
+                .fg(theme.c(Role::Background))
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
         Span::styled(format!(" {}", b.text), Style::new().fg(theme.c(role))),
         Span::styled("  (Esc to dismiss)", muted(theme)),
     ]);

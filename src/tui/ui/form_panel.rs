@@ -12,12 +12,16 @@ use ratatui::Frame;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let has_focus = focused(app, Focus::Form);
-    let title = if app.form.editing { "Run form (editing)" } else { "Run form" };
+    let title = if app.form.editing {
+        "Run form (editing)"
+    } else {
+        "Run form"
+    };
     let block = panel(title, has_focus, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [list, hint] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(inner);
-    let label_w = 12usize;
+    let label_w = if list.width >= 36 { 12usize } else { 11 };
     let value_w = (list.width as usize).saturating_sub(label_w + 1);
     let visible = app.form.visible();
     let sel_pos = visible.iter().position(|&i| i == app.form.selected).unwrap_or(0);
@@ -29,13 +33,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let selected = i == app.form.selected && has_focus;
         let mut label = field.label.clone();
         label.truncate(label_w);
-        let label_style = if field.error.is_some() { Style::new().fg(theme.c(Role::Error)) } else { muted(theme) };
+        let label_style = if field.error.is_some() {
+            Style::new().fg(theme.c(Role::Error))
+        } else {
+            muted(theme)
+        };
         let mut value = field.display();
         if value.chars().count() > value_w {
             value = value.chars().take(value_w.saturating_sub(1)).collect::<String>() + "…";
         }
         let value_style = if selected {
-            Style::new().bg(theme.c(Role::SelectionBg)).fg(theme.c(Role::SelectionFg)).add_modifier(Modifier::BOLD)
+            Style::new()
+                .bg(theme.c(Role::SelectionBg))
+                .fg(theme.c(Role::SelectionFg))
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(theme.c(Role::Text))
         };

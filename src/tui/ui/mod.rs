@@ -18,14 +18,22 @@ use ratatui::Frame;
 
 pub(crate) fn panel(title: impl Into<String>, focused: bool, theme: &Theme) -> Block<'static> {
     let title: String = title.into();
-    let border = if focused { theme.c(Role::BorderFocused) } else { theme.c(Role::Border) };
+    let border = if focused {
+        theme.c(Role::BorderFocused)
+    } else {
+        theme.c(Role::Border)
+    };
     let mut title_style = Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD);
     if focused && theme.is_monochrome() {
         title_style = title_style.add_modifier(Modifier::REVERSED);
     }
     Block::new()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
         .border_style(Style::new().fg(border))
         .title(ratatui::text::Span::styled(format!(" {title} "), title_style))
         .style(Style::new().bg(theme.c(Role::Background)).fg(theme.c(Role::Text)))
@@ -33,13 +41,21 @@ pub(crate) fn panel(title: impl Into<String>, focused: bool, theme: &Theme) -> B
 
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
-    f.render_widget(Block::new().style(Style::new().bg(theme.c(Role::Background)).fg(theme.c(Role::Text))), area);
+    f.render_widget(
+        Block::new().style(Style::new().bg(theme.c(Role::Background)).fg(theme.c(Role::Text))),
+        area,
+    );
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         return overlays::too_small(f, area, theme);
     }
     let banner_h = u16::from(app.banner.is_some());
-    let [head, body, banner, foot] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(10), Constraint::Length(banner_h), Constraint::Length(1)]).areas(area);
+    let [head, body, banner, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(banner_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     header::render(f, head, app, theme);
     main(f, body, app, theme);
     if banner_h > 0 {
@@ -55,7 +71,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
 }
 
 fn main(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let form_w = if area.width >= 110 { 42 } else { 36 };
+    let form_w = if area.width >= 110 { 42 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(form_w), Constraint::Min(40)]).areas(area);
     form_panel::render(f, left, app, theme);
     let status_h = 8;
@@ -66,12 +82,17 @@ fn main(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let spark_h = if right.height >= 30 { 7 } else { 4 };
-    let [status, spark, lists] =
-        Layout::vertical([Constraint::Length(status_h), Constraint::Length(spark_h), Constraint::Min(4)]).areas(right);
+    let [status, spark, lists] = Layout::vertical([
+        Constraint::Length(status_h),
+        Constraint::Length(spark_h),
+        Constraint::Min(4),
+    ])
+    .areas(right);
     status_panel::render(f, status, app, theme);
     equity_panel::sparkline(f, spark, app, theme);
     if lists.width >= 100 {
-        let [trades, orders] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(lists);
+        let [trades, orders] =
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(lists);
         tables::trades(f, trades, app, theme);
         tables::orders(f, orders, app, theme);
     } else {

@@ -10,19 +10,34 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(area);
-    let [c] = Layout::horizontal([Constraint::Length(w.min(area.width))]).flex(Flex::Center).areas(v);
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [c] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
     c
 }
 
 pub fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
     let text = vec![
-        Line::from(Span::styled("Terminal too small", Style::new().fg(theme.c(Role::Warning)).add_modifier(Modifier::BOLD))),
-        Line::from(format!("{}x{} — the dashboard needs at least 80x24", area.width, area.height)),
+        Line::from(Span::styled(
+            "Terminal too small",
+            Style::new().fg(theme.c(Role::Warning)).add_modifier(Modifier::BOLD),
+        )),
+        Line::from(format!(
+            "{}x{} — the dashboard needs at least 80x24",
+            area.width, area.height
+        )),
         Line::from(Span::styled("resize the window, or q to quit", muted(theme))),
     ];
     let r = centered(area, area.width, 3);
-    f.render_widget(Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }), r);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
 }
 
 pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -30,10 +45,19 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows: Vec<(String, &str)> = vec![
         ("Tab / Shift-Tab".into(), "move focus between form, trades and orders"),
         ("↑ ↓ / j k".into(), "move in the form; scroll trades and orders"),
-        ("← → / h l".into(), "change a choice (strategy, timeframe, exchange, mode)"),
+        (
+            "← → / h l".into(),
+            "change a choice (strategy, timeframe, exchange, mode)",
+        ),
         ("PgUp / PgDn".into(), "page through trades and orders"),
-        ("Enter".into(), "edit a text field (Enter again to finish); on a choice, launch"),
-        ("Esc".into(), "finish editing, close this help or the chart, dismiss a message"),
+        (
+            "Enter".into(),
+            "edit a text field (Enter again to finish); on a choice, launch",
+        ),
+        (
+            "Esc".into(),
+            "finish editing, close this help or the chart, dismiss a message",
+        ),
         (k("backtest"), "launch the form as a backtest"),
         (k("paper"), "launch the form as paper trading"),
         (k("stop"), "stop the run (asks first in live mode)"),
@@ -41,15 +65,25 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (k("chart"), "toggle the full equity chart with buy & hold"),
         (k("theme"), "next colour theme"),
         (k("help"), "toggle this help"),
-        (format!("{} / Ctrl-C", k("quit")), "quit (asks while a paper/live run is active)"),
+        (
+            format!("{} / Ctrl-C", k("quit")),
+            "quit (asks while a paper/live run is active)",
+        ),
     ];
     let r = centered(area, 78, rows.len() as u16 + 4);
     f.render_widget(Clear, r);
-    let block = panel(format!("Keys — theme {} — ? or Esc closes", app.theme_name()), true, theme);
+    let block = panel(
+        format!("Keys — theme {} — ? or Esc closes", app.theme_name()),
+        true,
+        theme,
+    );
     let inner = block.inner(r);
     f.render_widget(block, r);
     let key = Style::new().fg(theme.c(Role::Accent)).add_modifier(Modifier::BOLD);
-    let lines: Vec<Line> = rows.into_iter().map(|(a, b)| Line::from(vec![Span::styled(format!("{a:<18}"), key), Span::raw(b)])).collect();
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(a, b)| Line::from(vec![Span::styled(format!("{a:<18}"), key), Span::raw(b)]))
+        .collect();
     f.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -65,8 +99,16 @@ pub fn confirm(f: &mut Frame, area: Rect, c: Confirm, app: &App, theme: &Theme) 
     let inner = block.inner(r);
     f.render_widget(block, r);
     let lines = vec![
-        Line::from(Span::styled(question, Style::new().fg(theme.c(Role::Warning)).add_modifier(Modifier::BOLD))),
-        Line::from(vec![Span::styled("y", Style::new().fg(theme.c(Role::Accent))), Span::raw(" yes   "), Span::styled("n / Esc", Style::new().fg(theme.c(Role::Accent))), Span::raw(" no")]),
+        Line::from(Span::styled(
+            question,
+            Style::new().fg(theme.c(Role::Warning)).add_modifier(Modifier::BOLD),
+        )),
+        Line::from(vec![
+            Span::styled("y", Style::new().fg(theme.c(Role::Accent))),
+            Span::raw(" yes   "),
+            Span::styled("n / Esc", Style::new().fg(theme.c(Role::Accent))),
+            Span::raw(" no"),
+        ]),
     ];
     f.render_widget(Paragraph::new(lines).alignment(Alignment::Center), inner);
 }

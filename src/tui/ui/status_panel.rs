@@ -29,55 +29,97 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.view.status;
     let label = |t: &'static str| Span::styled(t, muted(theme));
     let num = |v: Option<f64>| v.map(fmt::money).unwrap_or_else(|| "-".into());
+    let narrow = inner.width < 64;
     let mut lines = Vec::new();
-    let status = Span::styled(s.status.as_str().to_uppercase(), Style::new().fg(theme.c(status_role(s.status))).add_modifier(Modifier::BOLD));
+    let status = Span::styled(
+        s.status.as_str().to_uppercase(),
+        Style::new()
+            .fg(theme.c(status_role(s.status)))
+            .add_modifier(Modifier::BOLD),
+    );
     lines.push(Line::from(vec![
-        label("Status  "),
         status,
-        label("   Mode "),
-        Span::raw(s.mode.map(|m| m.as_str()).unwrap_or("-")),
-        label("   Runtime "),
+        Span::raw(format!("  {}", s.mode.map(|m| m.as_str()).unwrap_or("-"))),
+        label("  runtime "),
         Span::raw(s.runtime_seconds.map(fmt::duration).unwrap_or_else(|| "-".into())),
-        label("   Trades "),
+        label("  trades "),
         Span::raw(s.trade_count.to_string()),
     ]));
-    let pnl = s.pnl.unwrap_or(0.0);
     let pnl_pct = match (s.pnl, s.value) {
         (Some(p), Some(v)) if v - p != 0.0 => format!(" ({})", fmt::pct(p / (v - p))),
         _ => String::new(),
     };
-    lines.push(Line::from(vec![
-        label("Cash    "),
+    let pnl = vec![
+        label("PnL "),
+        Span::styled(
+            s.pnl
+                .map(|p| format!("{}{pnl_pct}", fmt::signed_money(p)))
+                .unwrap_or_else(|| "-".into()),
+            signed_style(s.pnl.unwrap_or(0.0), theme).add_modifier(Modifier::BOLD),
+        ),
+    ];
+    let mut money = vec![
+        label("Cash "),
         Span::raw(num(s.cash)),
-        label("   Value "),
+        label("  Value "),
         Span::raw(num(s.value)),
-        label("   PnL "),
-        Span::styled(s.pnl.map(|p| format!("{}{pnl_pct}", fmt::signed_money(p))).unwrap_or_else(|| "-".into()), signed_style(pnl, theme).add_modifier(Modifier::BOLD)),
-    ]));
+    ];
+    if narrow {
+        lines.push(Line::from(money));
+        lines.push(Line::from(pnl));
+    } else {
+        money.push(Span::raw("  "));
+        money.extend(pnl);
+        lines.push(Line::from(money));
+    }
     let positions: Vec<String> = app
         .view
         .positions
         .iter()
         .map(|p| format!("{} {} @ {}", fmt::size(p.size), p.symbol, fmt::price(p.avg_price)))
         .collect();
-    lines.push(Line::from(vec![label("Holding "), Span::raw(if positions.is_empty() { "flat".to_string() } else { positions.join(", ") })]));
-    if let Some(m) = &app.view.performance_metrics {
-        let opt = |v: Option<f64>| v.map(fmt::pct).unwrap_or_else(|| "-".into());
+    lines.push(Line::from(vec![
+        label("Holding "),
+        Span::raw(if positions.is_empty() {
+            "flat".to_string()
+        } else {
+            positions.join(", ")
+        }),
+    ]));
+    if let Some(e) = &s.error {
         lines.push(Line::from(vec![
-            label("Return  "),
+            label("Error "),
+            Span::styled(e.clone(), Style::new().fg(theme.c(Role::Error))),
+        ]));
+    }
+    if let Some(m) = &app.view.performance_metrics {
+        let first = vec![
+            label("Return "),
             Span::styled(fmt::pct(m.total_return), signed_style(m.total_return, theme)),
             label("  Max DD "),
             Span::styled(fmt::pct(-m.max_drawdown), signed_style(-m.max_drawdown, theme)),
-            label("  Sharpe "),
+        ];
+        let second = vec![
+            label("Sharpe "),
             Span::raw(m.sharpe_ratio.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into())),
             label("  Win "),
-            Span::raw(m.win_rate.map(|w| format!("{:.1}%", w * 100.0)).unwrap_or_else(|| "-".into())),
+            Span::raw(
+                m.win_rate
+                    .map(|w| format!("{:.1}%", w * 100.0))
+                    .unwrap_or_else(|| "-".into()),
+            ),
             label("  B&H "),
-            Span::raw(opt(m.buy_and_hold_return)),
-        ]));
-    }
-    if let Some(e) = &s.error {
-        lines.push(Line::from(vec![label("Error   "), Span::styled(e.clone(), Style::new().fg(theme.c(Role::Error)))]));
+            Span::raw(m.buy_and_hold_return.map(fmt::pct).unwrap_or_else(|| "-".into())),
+        ];
+        if narrow {
+            lines.push(Line::from(first));
+            lines.push(Line::from(second));
+        } else {
+            let mut all = first;
+            all.push(Span::raw("  "));
+            all.extend(second);
+            lines.push(Line::from(all));
+        }
     }
     let gauge_h = u16::from(s.progress.is_some() && s.status.is_active());
     let [text, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_h)]).areas(inner);

@@ -13,7 +13,11 @@ use ratatui::Frame;
 
 pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let n = app.trades.len();
-    let title = if n == 0 { "Trades".to_string() } else { format!("Trades {}/{n}", (app.trade_scroll + 1).min(n)) };
+    let title = if n == 0 {
+        "Trades".to_string()
+    } else {
+        format!("Trades {}/{n}", (app.trade_scroll + 1).min(n))
+    };
     let block = panel(&title, focused(app, Focus::Trades), theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -22,8 +26,29 @@ pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let wide = inner.width >= 90;
-    let mut head = vec!["time", "symbol", "side", "size", "price"];
-    let mut widths = vec![Constraint::Length(16), Constraint::Length(10), Constraint::Length(4), Constraint::Length(11), Constraint::Length(12)];
+    let compact = inner.width < 60;
+    let (mut head, mut widths) = if compact {
+        (
+            vec!["time", "side", "size", "price"],
+            vec![
+                Constraint::Length(11),
+                Constraint::Length(4),
+                Constraint::Length(8),
+                Constraint::Length(10),
+            ],
+        )
+    } else {
+        (
+            vec!["time", "symbol", "side", "size", "price"],
+            vec![
+                Constraint::Length(16),
+                Constraint::Length(10),
+                Constraint::Length(4),
+                Constraint::Length(11),
+                Constraint::Length(12),
+            ],
+        )
+    };
     if wide {
         head.push("value");
         widths.push(Constraint::Length(11));
@@ -40,13 +65,23 @@ pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|k| &app.trades[n - 1 - k])
         .map(|t| {
             let side = Style::new().fg(theme.c(if t.side == "buy" { Role::Info } else { Role::Warning }));
-            let mut cells = vec![
-                Cell::from(fmt::short_time(&t.timestamp)),
-                Cell::from(t.symbol.clone()),
-                Cell::from(Span::styled(t.side.clone(), side)),
-                Cell::from(fmt::size(t.size)),
-                Cell::from(fmt::price(t.price)),
-            ];
+            let time = fmt::short_time(&t.timestamp);
+            let mut cells = if compact {
+                vec![
+                    Cell::from(time.get(5..).unwrap_or(&time).to_string()),
+                    Cell::from(Span::styled(t.side.clone(), side)),
+                    Cell::from(format!("{:.4}", t.size)),
+                    Cell::from(fmt::price(t.price)),
+                ]
+            } else {
+                vec![
+                    Cell::from(time),
+                    Cell::from(t.symbol.clone()),
+                    Cell::from(Span::styled(t.side.clone(), side)),
+                    Cell::from(fmt::size(t.size)),
+                    Cell::from(fmt::price(t.price)),
+                ]
+            };
             if wide {
                 cells.push(Cell::from(fmt::money(t.value)));
             }
@@ -85,12 +120,17 @@ pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 "cancelled" => Role::Muted,
                 _ => Role::Text,
             };
-            let time = chrono::DateTime::from_timestamp_millis(o.timestamp).map(|d| d.format("%m-%d %H:%M").to_string()).unwrap_or_default();
+            let time = chrono::DateTime::from_timestamp_millis(o.timestamp)
+                .map(|d| d.format("%m-%d %H:%M").to_string())
+                .unwrap_or_default();
             let price = o.price.map(fmt::price).unwrap_or_else(|| "mkt".into());
             let mut spans = vec![
                 Span::styled(format!("{time} #{:<4} ", o.order_id), muted(theme)),
                 Span::raw(format!("{} {} {} @ {} ", o.side, fmt::size(o.amount), o.symbol, price)),
-                Span::styled(o.status.clone(), Style::new().fg(theme.c(role)).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    o.status.clone(),
+                    Style::new().fg(theme.c(role)).add_modifier(Modifier::BOLD),
+                ),
             ];
             if let Some(r) = &o.reason {
                 spans.push(Span::styled(format!(" ({r})"), muted(theme)));

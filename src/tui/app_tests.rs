@@ -1,0 +1,426 @@
+//! `App::update`, action by action.
+
+use super::*;
+use crate::run::results::{OrderRecord, TradeRecord};
+use crate::runner::status::StatusResponse;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn now() -> DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn app() -> App {
+    App::new(
+        now(),
+        KeyMap::default(),
+        vec!["default".into(), "nord".into()],
+        0,
+        ApiInfo::default(),
+        Connection::Local,
+    )
+}
+
+fn view(id: &str, status: RunStatus, mode: Mode) -> Action {
+    Action::View(Box::new(RunView {
+        status: StatusResponse {
+            run_id: Some(id.into()),
+            status,
+            mode: Some(mode),
+            ..Default::default()
+        },
+        ..Default::default()
+    }))
+}
+
+pub(crate) fn trade(id: u64) -> TradeRecord {
+    TradeRecord {
+        id: id.to_string(),
+        order_id: id.to_string(),
+        timestamp: "2026-01-15T11:00:00Z".into(),
+        symbol: "BTC/USDT".into(),
+        side: if id % 2 == 1 { "buy" } else { "sell" }.into(),
+        size: 0.1,
+        price: 40_000.0,
+        value: 4_000.0,
+        commission: 4.0,
+        pnl: id.is_multiple_of(2).then_some(if id.is_multiple_of(4) { 25.0 } else { -12.5 }),
+    }
+}
+
+fn select(a: &mut App, key: FieldKey) {
+    a.form.selected = a.form.fields.iter().position(|f| f.key == key).unwrap();
+}
+
+fn type_text(a: &mut App, s: &str) {
+    for c in s.chars() {
+        a.update(Action::Edit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+}
+
+fn clear_field(a: &mut App) {
+    for _ in 0..40 {
+        a.update(Action::Edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    }
+}
+
+#[test]
+fn focus_cycles_and_leaves_editing() {
+    let mut a = app();
+    a.form.editing = true;
+    a.update(Action::FocusNext);
+    assert_eq!((a.focus, a.form.editing), (Focus::Trades, false));
+    a.update(Action::FocusNext);
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, Focus::Form);
+    a.update(Action::FocusPrev);
+    assert_eq!(a.focus, Focus::Orders);
+}
+
+#[test]
+fn up_down_move_in_the_form_and_scroll_lists() {
+    let mut a = app();
+    assert_eq!(a.selected_key(), Some(&FieldKey::Strategy));
+    a.update(Action::Down);
+    assert_eq!(a.selected_key(), Some(&FieldKey::Param("fast_period")));
+    a.update(Action::Up);
+    a.update(Action::Up);
+    assert_eq!(a.selected_key(), Some(&FieldKey::Strategy), "clamped at the top");
+    for i in 1..=50 {
+        a.update(Action::Trade(trade(i)));
+    }
+    a.update(Action::FocusNext);
+    a.update(Action::Down);
+    assert_eq!(a.trade_scroll, 1);
+    a.page = 20;
+    a.update(Action::PageDown);
+    assert_eq!(a.trade_scroll, 21);
+    a.update(Action::PageDown);
+    a.update(Action::PageDown);
+    assert_eq!(a.trade_scroll, 49, "clamped at the oldest fill");
+    a.update(Action::PageUp);
+    assert_eq!(a.trade_scroll, 29);
+    a.update(Action::Trade(trade(51)));
+    assert_eq!(a.trade_scroll, 30, "rows being read stay in place as new fills arrive");
+}
+
+#[test]
+fn left_right_choose_and_strategy_rebuilds_its_parameters() {
+    let mut a = app();
+    a.update(Action::Right);
+    assert_eq!(a.form.get(&FieldKey::Strategy).unwrap().value(), "TestStrategy");
+    assert!(a.form.get(&FieldKey::Param("period")).is_some());
+    assert!(a.form.get(&FieldKey::Param("fast_period")).is_none());
+    a.update(Action::Left);
+    a.update(Action::Left);
+    assert_eq!(
+        a.form.get(&FieldKey::Strategy).unwrap().value(),
+        "BuyAndHold",
+        "wraps around"
+    );
+    select(&mut a, FieldKey::Mode);
+    a.update(Action::Right);
+    assert_eq!(a.form.mode(), Mode::Paper);
+    assert!(
+        a.form
+            .visible()
+            .iter()
+            .any(|&i| a.form.fields[i].key == FieldKey::Speed),
+        "sim paper shows speed"
+    );
+    assert!(!a
+        .form
+        .visible()
+        .iter()
+        .any(|&i| a.form.fields[i].key == FieldKey::Start));
+    select(&mut a, FieldKey::Exchange);
+    a.update(Action::Right);
+    assert!(
+        a.form
+            .visible()
+            .iter()
+            .any(|&i| a.form.fields[i].key == FieldKey::ApiKey),
+        "a real exchange asks for credentials"
+    );
+}
+
+#[test]
+fn enter_edits_text_with_inline_validation_and_esc_finishes() {
+    let mut a = app();
+    select(&mut a, FieldKey::Param("fast_period"));
+    a.update(Action::Enter);
+    assert!(a.editing());
+    clear_field(&mut a);
+    type_text(&mut a, "2.5");
+    let err = a.form.selected_field().unwrap().error.clone().unwrap();
+    assert!(err.contains("whole number"), "{err}");
+    clear_field(&mut a);
+    type_text(&mut a, "12");
+    assert!(a.form.selected_field().unwrap().error.is_none());
+    a.update(Action::Esc);
+    assert!(!a.editing());
+    assert_eq!(a.form.get(&FieldKey::Param("fast_period")).unwrap().value(), "12");
+    select(&mut a, FieldKey::Symbols);
+    a.update(Action::Enter);
+    type_text(&mut a, ",ETHUSDT");
+    a.update(Action::Enter);
+    assert!(a
+        .form
+        .selected_field()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("BASE/QUOTE"));
+}
+
+#[test]
+fn launch_builds_the_request_or_explains_what_is_wrong() {
+    let mut a = app();
+    let fx = a.update(Action::Launch(Mode::Backtest));
+    let Some(Effect::Start(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (req.strategy_name.as_str(), req.mode, req.symbols.clone()),
+        ("MovingAverageCross", Mode::Backtest, vec!["BTC/USDT".to_string()])
+    );
+    assert_eq!(req.strategy_params["fast_period"], 10);
+    assert_eq!(
+        (req.start_date.as_deref(), req.end_date.as_deref()),
+        (Some("2025-07-19"), Some("2026-01-15"))
+    );
+    assert_eq!(req.initial_cash, 10_000.0);
+    let fx = a.update(Action::Launch(Mode::Paper));
+    let Some(Effect::Start(req)) = fx.first() else { panic!() };
+    assert_eq!(
+        (req.mode, req.exchange_config["speed"].as_f64()),
+        (Mode::Paper, Some(60.0))
+    );
+    assert!(req.start_date.is_none());
+    // A bad field blocks the launch and says which.
+    select(&mut a, FieldKey::Cash);
+    a.update(Action::Enter);
+    clear_field(&mut a);
+    type_text(&mut a, "-5");
+    a.update(Action::Enter);
+    assert!(a.update(Action::Launch(Mode::Backtest)).is_empty());
+    let b = a.banner.clone().unwrap();
+    assert_eq!(b.level, Level::Error);
+    assert!(b.text.contains("Cash"), "{}", b.text);
+    // Enter on a choice launches with the selected mode.
+    clear_field(&mut a);
+    let mut a = app();
+    select(&mut a, FieldKey::Timeframe);
+    assert!(matches!(a.update(Action::Enter).first(), Some(Effect::Start(_))));
+    // Never while a run is active.
+    a.update(view("r1", RunStatus::Running, Mode::Backtest));
+    assert!(a.update(Action::Launch(Mode::Backtest)).is_empty());
+    assert!(a.banner.as_ref().unwrap().text.contains("already active"));
+}
+
+#[test]
+fn credentials_are_masked_and_sent() {
+    let mut a = app();
+    select(&mut a, FieldKey::Mode);
+    a.update(Action::Right);
+    select(&mut a, FieldKey::Exchange);
+    a.update(Action::Right);
+    select(&mut a, FieldKey::ApiKey);
+    a.update(Action::Enter);
+    type_text(&mut a, "my-api-key");
+    a.update(Action::Enter);
+    let f = a.form.get(&FieldKey::ApiKey).unwrap();
+    assert_eq!(f.display(), "•".repeat(10));
+    assert!(!f.display().contains("my-api-key"));
+    select(&mut a, FieldKey::Secret);
+    a.update(Action::Enter);
+    type_text(&mut a, "shh");
+    a.update(Action::Enter);
+    let Some(Effect::Start(req)) = a.update(Action::Launch(Mode::Paper)).into_iter().next() else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            req.exchange_config["apiKey"].as_str(),
+            req.exchange_config["secret"].as_str()
+        ),
+        (Some("my-api-key"), Some("shh"))
+    );
+}
+
+#[test]
+fn stop_reset_and_their_guards() {
+    let mut a = app();
+    assert!(a.update(Action::Stop).is_empty());
+    assert!(a.banner.as_ref().unwrap().text.contains("no run"));
+    a.update(view("r1", RunStatus::Running, Mode::Backtest));
+    assert_eq!(a.update(Action::Stop), vec![Effect::Stop]);
+    assert!(a.update(Action::Reset).is_empty(), "no reset while running");
+    a.update(view("r1", RunStatus::Stopped, Mode::Backtest));
+    assert_eq!(a.update(Action::Reset), vec![Effect::Reset]);
+    a.update(view("r2", RunStatus::Running, Mode::Live));
+    assert!(a.update(Action::Stop).is_empty());
+    assert_eq!(a.confirm, Some(Confirm::StopLive));
+    assert!(
+        a.update(Action::Launch(Mode::Paper)).is_empty(),
+        "other keys wait for the answer"
+    );
+    assert_eq!(a.update(Action::Confirm(true)), vec![Effect::Stop]);
+    a.update(Action::Stop);
+    assert!(a.update(Action::Confirm(false)).is_empty());
+    assert!(a.confirm.is_none());
+}
+
+#[test]
+fn quit_asks_while_paper_or_live_runs() {
+    let mut a = app();
+    assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
+    let mut a = app();
+    a.update(view("r1", RunStatus::Running, Mode::Backtest));
+    assert_eq!(a.update(Action::Quit), vec![Effect::Quit], "a backtest just stops");
+    let mut a = app();
+    a.update(view("r1", RunStatus::Running, Mode::Paper));
+    assert!(a.update(Action::Quit).is_empty());
+    assert_eq!(a.confirm, Some(Confirm::Quit));
+    assert!(a.update(Action::Esc).is_empty());
+    assert!(!a.quitting);
+    a.update(Action::Quit);
+    assert_eq!(a.update(Action::Confirm(true)), vec![Effect::Quit]);
+    assert!(a.quitting);
+    let mut a = app();
+    a.update(view("r1", RunStatus::Running, Mode::Paper));
+    a.update(Action::Quit);
+    assert_eq!(a.update(Action::Quit), vec![Effect::Quit], "a second Ctrl-C means it");
+}
+
+#[test]
+fn toggles_and_theme() {
+    let mut a = app();
+    a.update(Action::ToggleChart);
+    a.update(Action::ToggleHelp);
+    assert!(a.chart && a.help);
+    a.update(Action::Esc);
+    assert!(!a.chart && !a.help);
+    a.update(Action::NextTheme);
+    assert_eq!(a.theme_name(), "nord");
+    a.update(Action::NextTheme);
+    assert_eq!(a.theme_name(), "default");
+    a.banner = Some(Banner {
+        level: Level::Info,
+        text: "x".into(),
+    });
+    a.update(Action::Esc);
+    assert!(a.banner.is_none(), "Esc dismisses a message");
+}
+
+#[test]
+fn views_trades_results_and_orders() {
+    let mut a = app();
+    a.update(view("r1", RunStatus::Running, Mode::Backtest));
+    a.update(Action::Trade(trade(1)));
+    a.update(Action::Trade(trade(2)));
+    a.update(Action::Trade(trade(2)));
+    a.update(Action::Trade(trade(1)));
+    assert_eq!(a.trades.len(), 2, "repeats are dropped");
+    let mut finished = RunView {
+        status: StatusResponse {
+            run_id: Some("r1".into()),
+            status: RunStatus::Failed,
+            error: Some("no data".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    a.update(Action::View(Box::new(finished.clone())));
+    assert_eq!(a.banner.as_ref().map(|b| b.level), Some(Level::Error));
+    assert!(a.banner.as_ref().unwrap().text.contains("no data"));
+    let info = crate::run::results::RunInfo {
+        run_id: "r1".into(),
+        status: RunStatus::Completed,
+        start_time: String::new(),
+        end_time: None,
+        error: None,
+        warnings: vec![],
+    };
+    let mut cfg = crate::run::config::validate(&a.form.request(Mode::Backtest), &["sim".into()]).unwrap();
+    cfg.initial_cash = 10_000.0;
+    let mut r = crate::run::results::empty(info, cfg);
+    r.trades = (1..=5).map(trade).collect();
+    a.update(Action::Results(Arc::new(r)));
+    assert_eq!(a.trades.len(), 5, "complete results replace what the events brought");
+    a.update(Action::Trade(trade(9)));
+    assert_eq!(a.trades.len(), 5, "late events add nothing once results are in");
+    finished.status.run_id = Some("r2".into());
+    finished.recent_trades = vec![trade(2), trade(1)];
+    a.update(Action::View(Box::new(finished)));
+    assert_eq!(
+        a.trades.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        vec!["1", "2"],
+        "a new run starts a new log"
+    );
+    for i in 0..(ORDER_STREAM as i64 + 5) {
+        let rec = OrderRecord {
+            id: i.to_string(),
+            symbol: "BTC/USDT".into(),
+            side: "buy".into(),
+            order_type: "market".into(),
+            amount: 1.0,
+            price: None,
+            stop_price: None,
+            status: "filled".into(),
+            filled: 1.0,
+            average_price: Some(1.0),
+            reason: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        a.update(Action::Order(OrderEvent::from_record(&rec, i)));
+    }
+    assert_eq!(a.orders.len(), ORDER_STREAM);
+    assert_eq!(
+        a.orders.front().unwrap().order_id,
+        (ORDER_STREAM + 4).to_string(),
+        "newest first"
+    );
+}
+
+#[test]
+fn news_connection_resize_tick_errors() {
+    let mut a = app();
+    a.update(Action::CommandDone(Err("RUN_ALREADY_ACTIVE: busy".into())));
+    assert_eq!(
+        a.banner.as_ref().map(|b| (b.level, b.text.as_str())),
+        Some((Level::Error, "RUN_ALREADY_ACTIVE: busy"))
+    );
+    a.update(Action::CommandDone(Ok("started".into())));
+    assert_eq!(a.banner.as_ref().unwrap().level, Level::Info);
+    a.update(Action::Connection(Connection::Lost {
+        url: "http://x:1".into(),
+        reason: "refused".into(),
+    }));
+    assert!(a.banner.as_ref().unwrap().text.contains("lost"));
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    assert!(a.banner.as_ref().unwrap().text.contains("reconnected"));
+    a.update(Action::Resize(90, 30));
+    assert_eq!(a.size, (90, 30));
+    let later = now() + chrono::Duration::seconds(61);
+    a.update(Action::Tick(later));
+    assert_eq!(a.now, later);
+    a.update(Action::Error("theme broken".into()));
+    assert_eq!(a.banner.as_ref().unwrap().text, "theme broken");
+    let t = TickerEvent {
+        symbol: "BTC/USDT".into(),
+        timestamp: 1,
+        open: 1.0,
+        high: 1.0,
+        low: 1.0,
+        close: 1.0,
+        volume: 1.0,
+    };
+    a.update(Action::Ticker(t));
+    assert!(a.tickers.contains_key("BTC/USDT"));
+    a.update(Action::Left);
+    a.update(Action::Confirm(true));
+}

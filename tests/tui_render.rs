@@ -1,0 +1,262 @@
+//! The whole screen rendered with ratatui's TestBackend, as insta snapshots, plus colour checks.
+
+use chrono::{DateTime, Utc};
+use cracktrader::engine::metrics::PerformanceMetrics;
+use cracktrader::run::config::Mode;
+use cracktrader::run::results::{EquityRecord, OrderRecord, PositionRecord, TradeRecord};
+use cracktrader::run::RunStatus;
+use cracktrader::runner::events::OrderEvent;
+use cracktrader::runner::status::StatusResponse;
+use cracktrader::tui::action::{Action, Connection, RunView};
+use cracktrader::tui::app::{ApiInfo, App};
+use cracktrader::tui::keys::KeyMap;
+use cracktrader::tui::theme::{Role, Theme, ThemeSet};
+use cracktrader::tui::ui::render;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn app() -> App {
+    let mut a = App::new(
+        t0(),
+        KeyMap::default(),
+        vec!["default".into()],
+        0,
+        ApiInfo {
+            address: Some("http://127.0.0.1:8000".into()),
+            auth: false,
+        },
+        Connection::Local,
+    );
+    a.update(Action::Tick(t0() + chrono::Duration::seconds(3725)));
+    a
+}
+
+fn theme() -> Theme {
+    ThemeSet::load(None).resolve("default").unwrap()
+}
+
+fn ts(i: i64) -> String {
+    cracktrader::data::validate::fmt_ts(1_736_000_000_000 + i * 3_600_000)
+}
+
+fn trades(n: u64) -> Vec<TradeRecord> {
+    (1..=n)
+        .map(|i| TradeRecord {
+            id: i.to_string(),
+            order_id: i.to_string(),
+            timestamp: ts(i as i64 * 5),
+            symbol: "BTC/USDT".into(),
+            side: if i % 2 == 1 { "buy" } else { "sell" }.into(),
+            size: 0.25,
+            price: 40_000.0 + i as f64 * 10.0,
+            value: 10_000.0 + i as f64 * 2.5,
+            commission: 10.0,
+            pnl: (i % 2 == 0).then_some(if i % 4 == 0 { 125.5 } else { -80.25 }),
+        })
+        .collect()
+}
+
+fn run_view(status: RunStatus, value: f64, error: Option<&str>) -> RunView {
+    let equity: Vec<EquityRecord> = (0..300)
+        .map(|i| {
+            let v = 10_000.0 + (value - 10_000.0) * i as f64 / 299.0 + ((i * 37) % 11) as f64 * 15.0;
+            EquityRecord {
+                timestamp: ts(i),
+                value: v,
+                cash: v,
+                pnl: v - 10_000.0,
+                benchmark: Some(10_000.0 + i as f64 * 2.0),
+            }
+        })
+        .collect();
+    let active = status.is_active();
+    RunView {
+        status: StatusResponse {
+            run_id: Some("run-20260115-110000-beef".into()),
+            status,
+            mode: Some(Mode::Backtest),
+            start_time: Some("2026-01-15T11:00:00.000Z".into()),
+            end_time: (!active).then(|| "2026-01-15T11:00:04.000Z".into()),
+            runtime_seconds: Some(4.25),
+            cash: Some(value - 2_500.0),
+            value: Some(value),
+            pnl: Some(value - 10_000.0),
+            trade_count: 30,
+            error: error.map(String::from),
+            progress: active.then_some(0.42),
+        },
+        positions: vec![PositionRecord {
+            symbol: "BTC/USDT".into(),
+            size: 0.0625,
+            avg_price: 40_000.0,
+            last_price: 40_100.0,
+            value: 2_506.25,
+            unrealized_pnl: 6.25,
+        }],
+        equity_curve: equity,
+        performance_metrics: (!active).then(|| PerformanceMetrics {
+            total_return: value / 10_000.0 - 1.0,
+            max_drawdown: 0.0832,
+            sharpe_ratio: Some(1.234),
+            win_rate: Some(0.5),
+            buy_and_hold_return: Some(0.06),
+            ..Default::default()
+        }),
+        recent_trades: trades(30).into_iter().rev().collect(),
+        recent_orders: vec![],
+    }
+}
+
+fn with_run(mut a: App, v: RunView) -> App {
+    a.update(Action::View(Box::new(v)));
+    for t in trades(30) {
+        a.update(Action::Trade(t));
+    }
+    for i in 1..=12 {
+        let rec = OrderRecord {
+            id: i.to_string(),
+            symbol: "BTC/USDT".into(),
+            side: if i % 2 == 1 { "buy" } else { "sell" }.into(),
+            order_type: "market".into(),
+            amount: 0.25,
+            price: None,
+            stop_price: None,
+            status: if i == 12 { "rejected" } else { "filled" }.into(),
+            filled: 0.25,
+            average_price: Some(40_000.0),
+            reason: (i == 12).then(|| "insufficient cash".into()),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        a.update(Action::Order(OrderEvent::from_record(
+            &rec,
+            1_736_000_000_000 + i * 3_600_000,
+        )));
+    }
+    a
+}
+
+fn draw(a: &App, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| render(f, a, &theme())).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(b: &Buffer) -> String {
+    let w = b.area.width as usize;
+    b.content
+        .chunks(w)
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Foreground colour of the first cell of `needle` on the screen.
+fn colour_of(b: &Buffer, needle: &str) -> ratatui::style::Color {
+    let w = b.area.width as usize;
+    for (y, row) in b.content.chunks(w).enumerate() {
+        let line: String = row.iter().map(|c| c.symbol()).collect();
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return b.content[y * w + x].fg;
+        }
+    }
+    panic!("'{needle}' not on screen:\n{}", text(b));
+}
+
+#[test]
+fn idle() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let b = draw(&app(), w, h);
+        insta::assert_snapshot!(format!("idle_{w}x{h}"), text(&b));
+        assert!(text(&b).contains("IDLE"));
+    }
+}
+
+#[test]
+fn running_with_profit_in_profit_colour() {
+    let a = with_run(app(), run_view(RunStatus::Running, 10_750.0, None));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let b = draw(&a, w, h);
+        insta::assert_snapshot!(format!("running_{w}x{h}"), text(&b));
+        assert_eq!(colour_of(&b, "+750.00"), theme().c(Role::Profit));
+        assert_eq!(colour_of(&b, "RUNNING"), theme().c(Role::StatusRunning));
+    }
+}
+
+#[test]
+fn finished_with_loss_in_loss_colour() {
+    let a = with_run(app(), run_view(RunStatus::Completed, 9_200.0, None));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let b = draw(&a, w, h);
+        insta::assert_snapshot!(format!("finished_{w}x{h}"), text(&b));
+        assert_eq!(colour_of(&b, "-800.00"), theme().c(Role::Loss));
+        assert!(text(&b).contains("Sharpe 1.23"));
+    }
+    // The trade log's realized pnl uses the same roles.
+    let b = draw(&a, 120, 40);
+    assert_eq!(colour_of(&b, "+125.50"), theme().c(Role::Profit));
+    assert_eq!(colour_of(&b, "-80.25"), theme().c(Role::Loss));
+}
+
+#[test]
+fn error_state_shows_the_banner() {
+    let mut a = with_run(app(), run_view(RunStatus::Running, 10_000.0, None));
+    a.update(Action::View(Box::new(run_view(
+        RunStatus::Failed,
+        10_000.0,
+        Some("no 1h candles for BTC/USDT in the requested range"),
+    ))));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let b = draw(&a, w, h);
+        insta::assert_snapshot!(format!("error_{w}x{h}"), text(&b));
+        assert_eq!(
+            colour_of(&b, "ERROR"),
+            theme().c(Role::Background),
+            "the banner tag is reversed on the error colour"
+        );
+        assert!(text(&b).contains("no 1h candles"));
+    }
+}
+
+#[test]
+fn help_chart_and_too_small() {
+    let mut a = with_run(app(), run_view(RunStatus::Completed, 10_500.0, None));
+    a.update(Action::ToggleHelp);
+    insta::assert_snapshot!("help_120x40", text(&draw(&a, 120, 40)));
+    a.update(Action::ToggleHelp);
+    a.update(Action::ToggleChart);
+    let b = draw(&a, 120, 40);
+    insta::assert_snapshot!("chart_120x40", text(&b));
+    assert!(text(&b).contains("buy & hold"));
+    let small = text(&draw(&a, 79, 23));
+    assert!(
+        small.contains("Terminal too small") && small.contains("79x23"),
+        "{small}"
+    );
+}
+
+#[test]
+fn no_color_theme_renders_without_colours() {
+    let a = with_run(app(), run_view(RunStatus::Completed, 9_200.0, None));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| render(f, &a, &Theme::monochrome())).unwrap();
+    let b = term.backend().buffer();
+    assert!(b
+        .content
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+}
