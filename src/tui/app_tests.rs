@@ -45,7 +45,9 @@ pub(crate) fn trade(id: u64) -> TradeRecord {
         price: 40_000.0,
         value: 4_000.0,
         commission: 4.0,
-        pnl: id.is_multiple_of(2).then_some(if id.is_multiple_of(4) { 25.0 } else { -12.5 }),
+        pnl: id
+            .is_multiple_of(2)
+            .then_some(if id.is_multiple_of(4) { 25.0 } else { -12.5 }),
     }
 }
 

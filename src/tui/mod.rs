@@ -57,6 +57,12 @@ fn log_to_file(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
 }
 
 pub fn run(opts: Options) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal; for the API alone use `cracktrader-tui serve`, for one run `cracktrader-tui backtest` (see --help)"
+        );
+    }
     let log = log_to_file(&opts.data_dir)?;
     let cfg = config::load(opts.config.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     let keys = keys::KeyMap::new(&cfg.keys).map_err(|e| anyhow::anyhow!("config: {e}"))?;
