@@ -5,4 +5,5 @@ pub mod data;
 pub mod engine;
 pub mod run;
 pub mod runner;
+pub mod store;
 pub mod tui;

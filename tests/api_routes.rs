@@ -759,3 +759,95 @@ async fn cors_is_off_unless_an_origin_is_configured() {
         .await;
     assert!(other.headers.get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn run_history_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = RunnerHandle::open(dir.path().to_path_buf()).unwrap();
+    let a = Api {
+        app: router(ApiState::new(
+            runner,
+            ApiSettings {
+                rate_limit: 0,
+                ..ApiSettings::default()
+            },
+        )),
+        _dir: dir,
+    };
+    assert_eq!(a.get("/api/v1/runs").await.body["runs"].as_array().unwrap().len(), 0);
+    let r = a.post("/api/v1/run/backtest", backtest_body()).await;
+    let id = r.body["run_id"].as_str().unwrap().to_string();
+    a.wait_finished().await;
+    let list = a.get("/api/v1/runs?limit=5&status=completed&mode=backtest").await.body;
+    assert_eq!(list["runs"][0]["run_id"], id.as_str());
+    assert_eq!((list["limit"].as_u64(), list["offset"].as_u64()), (Some(5), Some(0)));
+    let one = a.get(&format!("/api/v1/runs/{id}")).await.body;
+    let results = a.get("/api/v1/results").await.body;
+    assert_eq!(one["trades"], results["trades"]);
+    assert_eq!(one["equity_curve"], results["equity_curve"]);
+    assert_eq!(one["performance_metrics"], results["performance_metrics"]);
+    assert_error(
+        &a.get("/api/v1/runs?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+    );
+    let bad = a.get("/api/v1/runs?status=sleeping").await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(bad.body["error"]["details"]["field"], "status");
+    assert_error(
+        &a.get("/api/v1/runs?mode=yolo").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+    );
+    assert_error(
+        &a.get("/api/v1/runs/run-nope").await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &a.get("/api/v1/runs/run-nope/trades.csv").await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    let csv = a
+        .send(
+            Request::get(format!("/api/v1/runs/{id}/trades.csv"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    // The active run cannot be deleted; a finished one can, once.
+    a.delete("/api/v1/run/reset").await;
+    let paper = json!({"strategy_name": "BuyAndHold", "symbols": ["BTC/USDT"], "timeframe": "1m", "exchange": "sim", "exchange_config": {"speed": 60}, "mode": "paper"});
+    let live_id = a.post("/api/v1/run/live", paper).await.body["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_error(
+        &a.delete(&format!("/api/v1/runs/{live_id}")).await,
+        StatusCode::CONFLICT,
+        "RUN_ACTIVE",
+    );
+    a.post("/api/v1/run/stop", json!({})).await;
+    let gone = a.delete(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!(
+        (gone.status, gone.body["deleted"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_error(
+        &a.delete(&format!("/api/v1/runs/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    let h = a.get("/api/v1/health").await.body;
+    assert_eq!(h["checks"]["history"]["status"], "ok", "{h}");
+    assert!(h["metrics"]["store_committed"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn history_routes_without_persistence() {
+    let a = api();
+    assert!(a.get("/api/v1/runs").await.body["runs"].as_array().unwrap().is_empty());
+    assert_error(&a.get("/api/v1/runs/run-x").await, StatusCode::NOT_FOUND, "NOT_FOUND");
+}

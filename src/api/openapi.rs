@@ -29,7 +29,12 @@ use crate::runner::RunResponse;
         routes::exchanges,
         routes::balance,
         routes::meta,
-        routes::openapi_json
+        routes::openapi_json,
+        routes::runs_list,
+        routes::runs_get,
+        routes::runs_delete,
+        routes::runs_trades_csv,
+        routes::runs_equity_csv
     ),
     components(schemas(
         ErrorResponse,
@@ -61,7 +66,9 @@ use crate::runner::RunResponse;
         MetaResponse,
         OrderEvent,
         TickerEvent,
-        LogEvent
+        LogEvent,
+        routes::RunsResponse,
+        crate::store::RunSummary
     ))
 )]
 pub struct ApiDoc;

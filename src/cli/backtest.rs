@@ -65,6 +65,11 @@ pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
     };
     let cfg = config::validate(&req, &known_exchanges(data_dir))?;
     let results = backtest::run(data_dir, cfg)?;
+    // Recorded in the run history; a history problem is reported, never allowed to lose the result.
+    let db = cracktrader::store::Store::db_path(data_dir);
+    if let Err(e) = cracktrader::store::Store::open(&db).and_then(|mut s| s.save_results(&results)) {
+        eprintln!("warning: the run was not saved to the history: {e}");
+    }
     if a.json {
         for w in &results.warnings {
             eprintln!("warning: {w}");

@@ -2,6 +2,7 @@
 
 mod backtest;
 mod data;
+mod runs;
 mod serve;
 mod strategies;
 mod summary;
@@ -57,6 +58,9 @@ pub enum Command {
     Strategies,
     /// Run the engine and the REST/WebSocket API without the dashboard
     Serve(serve::ServeArgs),
+    /// Stored runs: list, show, export
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
 }
 
 /// The data dir from the flag/env, else `ProjectDirs::from("", "", "cracktrader")`, else `./cracktrader-data`.
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Backtest(args)) => backtest::run(&dir, args),
         Some(Command::Data(cmd)) => data::run(&dir, cmd),
         Some(Command::Strategies) => strategies::run(),
+        Some(Command::Runs(cmd)) => runs::run(&dir, cmd),
         Some(Command::Serve(args)) => {
             init_logging();
             serve::run(&dir, args)

@@ -100,7 +100,7 @@ pub fn run(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         let local = listener.local_addr().context("cannot read the bound address")?;
         println!("listening on http://{local}");
         let _ = std::io::stdout().flush();
-        let runner = RunnerHandle::spawn(data_dir.to_path_buf());
+        let runner = RunnerHandle::open(data_dir.to_path_buf())?;
         tracing::info!(
             "API on http://{local}/api/v1 (auth {}, data dir {})",
             if settings.keys.is_empty() { "off" } else { "on" },

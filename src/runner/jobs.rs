@@ -2,7 +2,7 @@
 //! ticking at `speed`. Both drive the same engine; only the feed differs.
 
 use super::sink::ChannelSink;
-use super::WorkerEvent;
+use super::{WorkerEvent, WorkerTx};
 use crate::data::sim;
 use crate::engine::Candle;
 use crate::run::backtest::{self, now_iso};
@@ -12,27 +12,24 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
 
 pub struct Job {
     pub run_id: String,
     pub config: RunConfig,
     pub data_dir: PathBuf,
-    pub generation: u64,
-    pub tx: UnboundedSender<(u64, WorkerEvent)>,
+    pub tx: WorkerTx,
     pub stop: Arc<AtomicBool>,
 }
 
 impl Job {
     fn send(&self, e: WorkerEvent) {
-        let _ = self.tx.send((self.generation, e));
+        self.tx.send(e);
     }
 
     fn sink(&self, realtime: bool, total_steps: u64) -> ChannelSink {
         let symbols: Arc<[String]> = self.config.symbols.clone().into();
         ChannelSink::new(
             self.tx.clone(),
-            self.generation,
             symbols,
             self.config.initial_cash,
             realtime,

@@ -13,13 +13,15 @@ use crate::run::backtest::run_id;
 use crate::run::error::{ErrorCode, RunError};
 use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
 use crate::run::{RunConfig, RunStatus};
+use crate::store::writer::{self, WriterStats};
+use crate::store::{Store, StoreError};
 use chrono::Utc;
 use events::{Event, LogEvent, OrderEvent, Published, TickerEvent};
 use serde::Serialize;
 use status::Snapshot;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -35,9 +37,15 @@ pub struct RunResponse {
     pub message: String,
 }
 
-/// What a worker reports to the runner.
+/// What a worker reports to the runner (through the store writer when there is one).
 #[derive(Debug)]
 pub enum WorkerEvent {
+    /// A run was accepted: the writer opens its record before anything else of it arrives.
+    Begin {
+        run_id: String,
+        config: Box<RunConfig>,
+        start_time: String,
+    },
     Running,
     Order(OrderRecord, i64),
     Fill(TradeRecord),
@@ -67,6 +75,24 @@ pub struct Stats {
     pub runs_stopped: AtomicU64,
 }
 
+/// The sending end workers use: counts what is queued for the writer, never blocks.
+#[derive(Clone)]
+pub struct WorkerTx {
+    tx: mpsc::UnboundedSender<(u64, WorkerEvent)>,
+    generation: u64,
+    queued: Option<Arc<WriterStats>>,
+}
+
+impl WorkerTx {
+    pub fn send(&self, e: WorkerEvent) {
+        if let Some(q) = &self.queued {
+            q.queued.fetch_add(1, Ordering::Relaxed);
+        }
+        // The runner outlives its workers; a closed channel only means the process is shutting down.
+        let _ = self.tx.send((self.generation, e));
+    }
+}
+
 /// A cheap, cloneable handle to the runner task.
 #[derive(Clone)]
 pub struct RunnerHandle {
@@ -75,32 +101,80 @@ pub struct RunnerHandle {
     events: broadcast::Sender<Arc<Published>>,
     pub stats: Arc<Stats>,
     pub data_dir: PathBuf,
+    /// Run history for reading (None when running without persistence).
+    pub store: Option<Arc<Mutex<Store>>>,
+    pub writer: Option<Arc<WriterStats>>,
 }
 
 impl RunnerHandle {
-    /// Starts the runner task on the current tokio runtime.
+    /// Starts the runner task on the current tokio runtime, without persistence.
     pub fn spawn(data_dir: PathBuf) -> RunnerHandle {
+        Self::start_runner(data_dir, None, None)
+    }
+
+    /// Starts the runner with run history at `<data dir>/cracktrader.db`: runs a crash left open are
+    /// marked `failed`/`interrupted`, and the last finished run is `/results` again.
+    pub fn open(data_dir: PathBuf) -> Result<RunnerHandle, StoreError> {
+        let path = Store::db_path(&data_dir);
+        let mut writer_store = Store::open(&path)?;
+        for id in writer_store.mark_interrupted()? {
+            tracing::warn!("run {id} was interrupted by a restart; marked failed");
+        }
+        let reader = Store::open(&path)?;
+        let last = reader.last_finished()?;
+        Ok(Self::start_runner(data_dir, Some((writer_store, reader)), last))
+    }
+
+    fn start_runner(data_dir: PathBuf, store: Option<(Store, Store)>, last: Option<ResultsResponse>) -> RunnerHandle {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+        let initial = Arc::new(Snapshot {
+            results: last.map(Arc::new),
+            ..Snapshot::default()
+        });
+        let (snap_tx, snap_rx) = watch::channel(initial.clone());
         let (ev_tx, _) = broadcast::channel(EVENT_BUFFER);
         let stats = Arc::new(Stats::default());
+        let (work_tx, work_rx) = mpsc::unbounded_channel::<(u64, WorkerEvent)>();
+        let (job_tx, reader, writer) = match store {
+            Some((w, r)) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let ws = Arc::new(WriterStats::default());
+                let (forward, ws2) = (work_tx.clone(), ws.clone());
+                match std::thread::Builder::new()
+                    .name("store-writer".into())
+                    .spawn(move || writer::run(w, rx, forward, ws2))
+                {
+                    Ok(_) => (tx, Some(Arc::new(Mutex::new(r))), Some(ws)),
+                    Err(e) => {
+                        tracing::error!("cannot start the store writer: {e}; running without history");
+                        (work_tx.clone(), None, None)
+                    }
+                }
+            }
+            None => (work_tx.clone(), None, None),
+        };
         let runner = Runner {
             data_dir: data_dir.clone(),
-            snap: Arc::new(Snapshot::default()),
+            snap: initial,
             snap_tx,
             events: ev_tx.clone(),
             stats: stats.clone(),
             generation: 0,
             stop_flag: None,
             stop_waiters: Vec::new(),
+            job_tx,
+            writer: writer.clone(),
         };
-        tokio::spawn(runner.run(cmd_rx));
+        drop(work_tx);
+        tokio::spawn(runner.run(cmd_rx, work_rx));
         RunnerHandle {
             cmd: cmd_tx,
             snapshot: snap_rx,
             events: ev_tx,
             stats,
             data_dir,
+            store: reader,
+            writer,
         }
     }
 
@@ -156,15 +230,21 @@ struct Runner {
     generation: u64,
     stop_flag: Option<Arc<AtomicBool>>,
     stop_waiters: Vec<oneshot::Sender<Result<RunResponse, RunError>>>,
+    /// Where workers send events: the store writer, or straight back here.
+    job_tx: mpsc::UnboundedSender<(u64, WorkerEvent)>,
+    writer: Option<Arc<WriterStats>>,
 }
 
 impl Runner {
-    async fn run(mut self, mut cmds: mpsc::Receiver<Command>) {
-        let (work_tx, mut work_rx) = mpsc::unbounded_channel::<(u64, WorkerEvent)>();
+    async fn run(
+        mut self,
+        mut cmds: mpsc::Receiver<Command>,
+        mut work_rx: mpsc::UnboundedReceiver<(u64, WorkerEvent)>,
+    ) {
         loop {
             tokio::select! {
                 cmd = cmds.recv() => match cmd {
-                    Some(c) => self.command(c, &work_tx),
+                    Some(c) => self.command(c),
                     None => break,
                 },
                 Some((generation, ev)) = work_rx.recv() => {
@@ -205,10 +285,10 @@ impl Runner {
         }));
     }
 
-    fn command(&mut self, cmd: Command, work_tx: &mpsc::UnboundedSender<(u64, WorkerEvent)>) {
+    fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Start(config, reply) => {
-                let _ = reply.send(self.start(*config, work_tx));
+                let _ = reply.send(self.start(*config));
             }
             Command::Stop(reply) => {
                 if !self.snap.status.is_active() {
@@ -264,11 +344,7 @@ impl Runner {
         }
     }
 
-    fn start(
-        &mut self,
-        config: RunConfig,
-        work_tx: &mpsc::UnboundedSender<(u64, WorkerEvent)>,
-    ) -> Result<RunResponse, RunError> {
+    fn start(&mut self, config: RunConfig) -> Result<RunResponse, RunError> {
         if self.snap.status.is_active() {
             return Err(RunError::new(
                 ErrorCode::RunAlreadyActive,
@@ -299,12 +375,26 @@ impl Runner {
             ..Snapshot::default()
         });
         self.stats.runs_started.fetch_add(1, Ordering::Relaxed);
+        let tx = WorkerTx {
+            tx: self.job_tx.clone(),
+            generation: self.generation,
+            queued: self.writer.clone(),
+        };
+        let start_time = self
+            .snap
+            .started
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        tx.send(WorkerEvent::Begin {
+            run_id: id.clone(),
+            config: Box::new(config.clone()),
+            start_time,
+        });
         let job = jobs::Job {
             run_id: id.clone(),
             config,
             data_dir: self.data_dir.clone(),
-            generation: self.generation,
-            tx: work_tx.clone(),
+            tx,
             stop,
         };
         let spawned = std::thread::Builder::new()
@@ -335,6 +425,7 @@ impl Runner {
         let symbols: Vec<String> = self.snap.config.as_ref().map(|c| c.symbols.clone()).unwrap_or_default();
         let s = Arc::make_mut(&mut self.snap);
         match ev {
+            WorkerEvent::Begin { .. } => false,
             WorkerEvent::Running => {
                 s.status = RunStatus::Running;
                 true

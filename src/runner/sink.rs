@@ -2,14 +2,13 @@
 //! task without ever blocking the engine. Orders and fills always go through; equity, prices and
 //! progress are throttled for backtests (a million steps a second would only flood the channel).
 
-use super::WorkerEvent;
+use super::{WorkerEvent, WorkerTx};
 use crate::engine::core::EventSink;
 use crate::engine::portfolio::Portfolio;
 use crate::engine::types::{Candle, EquityPoint, Fill, Order, SymbolIdx};
 use crate::run::results::{self, equity_record, order_record, trade_record};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
 
 /// How often a backtest reports progress, in wall time.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -17,8 +16,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 const CHECK_STEPS: u64 = 1024;
 
 pub struct ChannelSink {
-    tx: UnboundedSender<(u64, WorkerEvent)>,
-    generation: u64,
+    tx: WorkerTx,
     symbols: Arc<[String]>,
     initial_cash: f64,
     /// Paper/live runs report every step; backtests are throttled.
@@ -30,18 +28,10 @@ pub struct ChannelSink {
 }
 
 impl ChannelSink {
-    pub fn new(
-        tx: UnboundedSender<(u64, WorkerEvent)>,
-        generation: u64,
-        symbols: Arc<[String]>,
-        initial_cash: f64,
-        realtime: bool,
-        total_steps: u64,
-    ) -> Self {
+    pub fn new(tx: WorkerTx, symbols: Arc<[String]>, initial_cash: f64, realtime: bool, total_steps: u64) -> Self {
         let n = symbols.len();
         ChannelSink {
             tx,
-            generation,
             symbols,
             initial_cash,
             realtime,
@@ -53,8 +43,7 @@ impl ChannelSink {
     }
 
     fn send(&self, e: WorkerEvent) {
-        // The runner outlives its workers; a closed channel only means the process is shutting down.
-        let _ = self.tx.send((self.generation, e));
+        self.tx.send(e);
     }
 }
 

@@ -94,7 +94,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 )
             }
             None => {
-                let runner = RunnerHandle::spawn(opts.data_dir.clone());
+                let runner = RunnerHandle::open(opts.data_dir.clone())?;
                 let mut info = ApiInfo::default();
                 if let Some((addr, settings)) = &opts.api {
                     let listener = api::bind(*addr, settings).await?;

@@ -47,6 +47,29 @@ pub fn health_report(st: &ApiState) -> HealthResponse {
             "degraded",
         ),
     );
+    let store_check = match (&st.runner.store, &st.runner.writer) {
+        (Some(_), Some(w)) => {
+            let error = w.error.lock().ok().and_then(|e| e.clone());
+            let queued = w.queued.load(Ordering::Relaxed);
+            match error {
+                Some(e) => check(
+                    false,
+                    format!("history writes failing ({e}); results kept in memory"),
+                    "degraded",
+                ),
+                None if queued > 100_000 => {
+                    check(false, format!("history writer is {queued} events behind"), "degraded")
+                }
+                None => check(
+                    true,
+                    format!("history at {}", crate::store::Store::db_path(dir).display()),
+                    "ok",
+                ),
+            }
+        }
+        _ => check(true, "run history off", "ok"),
+    };
+    checks.insert("history".into(), store_check);
     let snap = st.runner.snapshot();
     let exchange = match snap.config.as_ref().filter(|_| snap.status.is_active()) {
         None => check(true, "no active run", "ok"),
@@ -71,6 +94,14 @@ pub fn health_report(st: &ApiState) -> HealthResponse {
         ("runs_completed", json!(s.runs_completed.load(Ordering::Relaxed))),
         ("runs_failed", json!(s.runs_failed.load(Ordering::Relaxed))),
         ("runs_stopped", json!(s.runs_stopped.load(Ordering::Relaxed))),
+        (
+            "store_queue",
+            json!(st.runner.writer.as_ref().map(|w| w.queued.load(Ordering::Relaxed))),
+        ),
+        (
+            "store_committed",
+            json!(st.runner.writer.as_ref().map(|w| w.committed.load(Ordering::Relaxed))),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

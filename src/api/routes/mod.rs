@@ -6,6 +6,7 @@ pub mod health;
 mod meta;
 mod results;
 mod run;
+mod runs;
 mod status;
 mod ws;
 
@@ -19,6 +20,7 @@ pub use health::*;
 pub use meta::*;
 pub use results::*;
 pub use run::*;
+pub use runs::*;
 pub use status::*;
 pub use ws::*;
 
@@ -39,4 +41,8 @@ pub fn router() -> Router<ApiState> {
         .route("/openapi.json", get(openapi_json))
         .route("/ws", get(ws))
         .route("/ws/status", get(ws_status))
+        .route("/runs", get(runs_list))
+        .route("/runs/{run_id}", get(runs_get).delete(runs_delete))
+        .route("/runs/{run_id}/trades.csv", get(runs_trades_csv))
+        .route("/runs/{run_id}/equity.csv", get(runs_equity_csv))
 }

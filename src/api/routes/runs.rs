@@ -1,0 +1,147 @@
+//! Run history: `/runs` (newest first, filterable), one run as `ResultsResponse`, delete, CSV exports.
+
+use crate::api::error::{ApiError, ErrorResponse};
+use crate::api::ApiState;
+use crate::run::ResultsResponse;
+use crate::store::{equity_csv, trades_csv, RunFilter, RunSummary, Store};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+const STATUSES: [&str; 6] = ["idle", "starting", "running", "completed", "failed", "stopped"];
+const MODES: [&str; 3] = ["backtest", "paper", "live"];
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RunsQuery {
+    /// 1 to 1000, default 50.
+    limit: Option<usize>,
+    offset: Option<usize>,
+    status: Option<String>,
+    mode: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RunsResponse {
+    pub runs: Vec<RunSummary>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// Runs a query on the history database off the async threads.
+async fn with_store<T: Send + 'static>(
+    st: &ApiState,
+    f: impl FnOnce(&mut Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store: Arc<Mutex<Store>> = st
+        .runner
+        .store
+        .clone()
+        .ok_or_else(|| ApiError::not_found("run history is not enabled on this server"))?;
+    tokio::task::spawn_blocking(move || {
+        let mut s = store.lock().map_err(|_| ApiError::internal("history lock poisoned"))?;
+        f(&mut s).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn bad(field: &str, msg: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", msg).details(json!({ "field": field }))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(RunsQuery),
+    responses((status = 200, body = RunsResponse), (status = 400, body = ErrorResponse)))]
+pub async fn runs_list(State(st): State<ApiState>, Query(q): Query<RunsQuery>) -> Result<Json<RunsResponse>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit", format!("limit must be from 1 to 1000, got {limit}")));
+    }
+    if let Some(s) = q.status.as_deref().filter(|s| !STATUSES.contains(s)) {
+        return Err(bad(
+            "status",
+            format!("unknown status '{s}'; one of {}", STATUSES.join(", ")),
+        ));
+    }
+    if let Some(m) = q.mode.as_deref().filter(|m| !MODES.contains(m)) {
+        return Err(bad("mode", format!("unknown mode '{m}'; one of {}", MODES.join(", "))));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let filter = RunFilter {
+        limit,
+        offset,
+        status: q.status,
+        mode: q.mode,
+    };
+    let runs = if st.runner.store.is_some() {
+        with_store(&st, move |s| s.list(&filter)).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(RunsResponse { runs, limit, offset }))
+}
+
+async fn load(st: &ApiState, run_id: String) -> Result<ResultsResponse, ApiError> {
+    let id = run_id.clone();
+    with_store(st, move |s| s.results(&id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run '{run_id}'")))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}", tag = "runs",
+    responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
+pub async fn runs_get(
+    State(st): State<ApiState>,
+    Path(run_id): Path<String>,
+) -> Result<Json<ResultsResponse>, ApiError> {
+    Ok(Json(load(&st, run_id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/runs/{run_id}", tag = "runs",
+    responses((status = 200, description = "deleted"), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+pub async fn runs_delete(
+    State(st): State<ApiState>,
+    Path(run_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let snap = st.runner.snapshot();
+    if snap.status.is_active() && snap.run_id.as_deref() == Some(run_id.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "RUN_ACTIVE",
+            format!("run {run_id} is active; stop it before deleting it"),
+        ));
+    }
+    let id = run_id.clone();
+    if !with_store(&st, move |s| s.delete(&id)).await? {
+        return Err(ApiError::not_found(format!("no run '{run_id}'")));
+    }
+    Ok(Json(json!({ "run_id": run_id, "deleted": true })))
+}
+
+fn csv(name: String, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/trades.csv", tag = "runs",
+    responses((status = 200, content_type = "text/csv", description = "fills"), (status = 404, body = ErrorResponse)))]
+pub async fn runs_trades_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
+    let r = load(&st, run_id).await?;
+    Ok(csv(format!("{}-trades.csv", r.run_id), trades_csv(&r.trades)))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{run_id}/equity.csv", tag = "runs",
+    responses((status = 200, content_type = "text/csv", description = "equity curve"), (status = 404, body = ErrorResponse)))]
+pub async fn runs_equity_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
+    let r = load(&st, run_id).await?;
+    Ok(csv(format!("{}-equity.csv", r.run_id), equity_csv(&r.equity_curve)))
+}

@@ -1,0 +1,550 @@
+//! Run history in SQLite (`<data dir>/cracktrader.db`, WAL): every run's request (secrets already
+//! redacted), status transitions, orders with each status change, fills, equity, metrics and outcome.
+//! Restarting loses nothing that was reported: the writer commits before anything is published.
+
+pub mod schema;
+pub mod writer;
+
+use crate::engine::metrics::PerformanceMetrics;
+use crate::run::config::RunConfig;
+use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, TradeRecord};
+use crate::run::RunStatus;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: database was written by a newer version (schema {found}, this program knows up to {known}); refusing to touch it")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("{path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data is unreadable: {0}")]
+    Decode(String),
+}
+
+pub struct Store {
+    conn: Connection,
+    pub path: PathBuf,
+}
+
+/// One line of the run history.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub mode: String,
+    pub status: String,
+    pub strategy: String,
+    pub symbols: Vec<String>,
+    pub exchange: String,
+    pub timeframe: String,
+    pub start_time: String,
+    pub end_time: Option<String>,
+    pub final_value: Option<f64>,
+    pub initial_cash: Option<f64>,
+    pub trade_count: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub limit: usize,
+    pub offset: usize,
+    pub status: Option<String>,
+    pub mode: Option<String>,
+}
+
+fn now_iso() -> String {
+    crate::run::backtest::now_iso()
+}
+
+impl Store {
+    pub fn db_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("cracktrader.db")
+    }
+
+    /// Opens (creating if needed) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let err = |message: String| StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create the data directory: {e}")))?;
+        }
+        let conn = Connection::open(path).map_err(|e| err(format!("cannot open the database: {e}")))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| {
+                err(format!(
+                    "not a readable SQLite database ({e}); move it aside to start fresh"
+                ))
+            })?;
+        if found > schema::current_version() {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema::current_version(),
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| err(format!("cannot enable WAL (is the database locked?): {e}")))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store
+            .migrate(found)
+            .map_err(|e| err(format!("migration failed: {e}")))?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<(), rusqlite::Error> {
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub(crate) fn transaction(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(self.conn.transaction()?)
+    }
+
+    /// Runs left `starting`/`running` by a crash become `failed` with error `interrupted`, ended at the
+    /// time of their last record. Returns their ids.
+    pub fn mark_interrupted(&mut self) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let ids: Vec<(String, String)> = {
+            let mut st = tx.prepare("SELECT run_id, last_update FROM runs WHERE status IN ('starting', 'running')")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, last) in &ids {
+            tx.execute(
+                "UPDATE runs SET status = 'failed', error = 'interrupted', end_time = ?2 WHERE run_id = ?1",
+                params![id, last],
+            )?;
+            tx.execute(
+                "INSERT INTO run_status (run_id, status, at) VALUES (?1, 'failed', ?2)",
+                params![id, now_iso()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ids.into_iter().map(|(id, _)| id).collect())
+    }
+
+    pub fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT r.run_id, r.mode, r.status, r.strategy, r.symbols, r.exchange, r.timeframe, r.start_time, r.end_time,
+                    r.final_value, r.config, r.error, (SELECT COUNT(*) FROM fills f WHERE f.run_id = r.run_id)
+             FROM runs r
+             WHERE (?1 IS NULL OR r.status = ?1) AND (?2 IS NULL OR r.mode = ?2)
+             ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = st.query_map(params![f.status, f.mode, f.limit.max(1) as i64, f.offset as i64], |r| {
+            let symbols: String = r.get(4)?;
+            let config: String = r.get(10)?;
+            let initial = serde_json::from_str::<serde_json::Value>(&config)
+                .ok()
+                .and_then(|c| c["initial_cash"].as_f64());
+            Ok(RunSummary {
+                run_id: r.get(0)?,
+                mode: r.get(1)?,
+                status: r.get(2)?,
+                strategy: r.get(3)?,
+                symbols: serde_json::from_str(&symbols).unwrap_or_default(),
+                exchange: r.get(5)?,
+                timeframe: r.get(6)?,
+                start_time: r.get(7)?,
+                end_time: r.get(8)?,
+                final_value: r.get(9)?,
+                initial_cash: initial,
+                trade_count: r.get::<_, i64>(12)? as u64,
+                error: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn status_of(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT status FROM runs WHERE run_id = ?1", [run_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Status transitions with their times, oldest first.
+    pub fn history(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT status, at FROM run_status WHERE run_id = ?1 ORDER BY rowid")?;
+        let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every status an order went through, oldest first.
+    pub fn order_events(&self, run_id: &str, order_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT status FROM order_events WHERE run_id = ?1 AND order_id = ?2 ORDER BY rowid")?;
+        let rows = st.query_map([run_id, order_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn delete(&mut self, run_id: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        for t in ["run_status", "orders", "order_events", "fills", "equity"] {
+            tx.execute(&format!("DELETE FROM {t} WHERE run_id = ?1"), [run_id])?;
+        }
+        let n = tx.execute("DELETE FROM runs WHERE run_id = ?1", [run_id])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// The newest finished run.
+    pub fn last_finished(&self) -> Result<Option<ResultsResponse>, StoreError> {
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT run_id FROM runs WHERE status IN ('completed', 'failed', 'stopped') ORDER BY start_time DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.results(&id),
+            None => Ok(None),
+        }
+    }
+
+    /// A stored run as a `ResultsResponse` (the same JSON as `/results`).
+    pub fn results(&self, run_id: &str) -> Result<Option<ResultsResponse>, StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<f64>,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+        );
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT config, status, start_time, end_time, final_value, error, metrics, equity_points_total, warnings FROM runs WHERE run_id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+            )
+            .optional()?;
+        let Some((config, status, start, end, final_value, error, metrics, total, warnings)) = row else {
+            return Ok(None);
+        };
+        let config: RunConfig =
+            serde_json::from_str(&config).map_err(|e| StoreError::Decode(format!("config of {run_id}: {e}")))?;
+        let status: RunStatus = serde_json::from_value(serde_json::Value::String(status.clone()))
+            .map_err(|_| StoreError::Decode(format!("status '{status}'")))?;
+        let metrics: PerformanceMetrics = metrics.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
+        let orders = self.orders(run_id)?;
+        let trades = self.fills(run_id)?;
+        let equity_curve = self.equity(run_id)?;
+        let positions = Vec::new();
+        Ok(Some(ResultsResponse {
+            run_id: run_id.to_string(),
+            final_value: final_value.unwrap_or(config.initial_cash),
+            config,
+            status,
+            start_time: start,
+            end_time: end,
+            orders,
+            trades,
+            positions,
+            equity_points_total: (total as usize).max(equity_curve.len()),
+            equity_curve,
+            performance_metrics: metrics,
+            error,
+            warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+        }))
+    }
+
+    pub fn orders(&self, run_id: &str) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at
+             FROM orders WHERE run_id = ?1 ORDER BY CAST(order_id AS INTEGER), order_id",
+        )?;
+        let rows = st.query_map([run_id], |r| {
+            Ok(OrderRecord {
+                id: r.get(0)?,
+                symbol: r.get(1)?,
+                side: r.get(2)?,
+                order_type: r.get(3)?,
+                amount: r.get(4)?,
+                price: r.get(5)?,
+                stop_price: r.get(6)?,
+                status: r.get(7)?,
+                filled: r.get(8)?,
+                average_price: r.get(9)?,
+                reason: r.get(10)?,
+                created_at: r.get(11)?,
+                updated_at: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn fills(&self, run_id: &str) -> Result<Vec<TradeRecord>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl
+             FROM fills WHERE run_id = ?1 ORDER BY CAST(fill_id AS INTEGER), fill_id",
+        )?;
+        let rows = st.query_map([run_id], |r| {
+            Ok(TradeRecord {
+                id: r.get(0)?,
+                order_id: r.get(1)?,
+                timestamp: r.get(2)?,
+                symbol: r.get(3)?,
+                side: r.get(4)?,
+                size: r.get(5)?,
+                price: r.get(6)?,
+                value: r.get(7)?,
+                commission: r.get(8)?,
+                pnl: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn equity(&self, run_id: &str) -> Result<Vec<EquityRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT timestamp, value, cash, pnl, benchmark FROM equity WHERE run_id = ?1 ORDER BY seq")?;
+        let rows = st.query_map([run_id], |r| {
+            Ok(EquityRecord {
+                timestamp: r.get(0)?,
+                value: r.get(1)?,
+                cash: r.get(2)?,
+                pnl: r.get(3)?,
+                benchmark: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a whole finished run at once (CLI backtests, and the final word on any run).
+    pub fn save_results(&mut self, r: &ResultsResponse) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        writer::begin_run(&tx, &r.run_id, &r.config, &r.start_time)?;
+        writer::finish_run(&tx, r)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// CSV of a run's fills.
+pub fn trades_csv(trades: &[TradeRecord]) -> String {
+    let mut out = String::from("id,order_id,timestamp,symbol,side,size,price,value,commission,pnl\n");
+    for t in trades {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            t.id,
+            t.order_id,
+            t.timestamp,
+            t.symbol,
+            t.side,
+            t.size,
+            t.price,
+            t.value,
+            t.commission,
+            t.pnl.map(|p| p.to_string()).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// CSV of a run's equity curve.
+pub fn equity_csv(points: &[EquityRecord]) -> String {
+    let mut out = String::from("timestamp,value,cash,pnl,benchmark\n");
+    for e in points {
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            e.timestamp,
+            e.value,
+            e.cash,
+            e.pnl,
+            e.benchmark.map(|b| b.to_string()).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::config::{self, Mode, RunRequest};
+
+    fn backtest(strategy: &str) -> ResultsResponse {
+        let req = RunRequest {
+            strategy_name: strategy.into(),
+            strategy_params: Default::default(),
+            symbols: vec!["BTC/USDT".into()],
+            timeframe: "1h".into(),
+            start_date: Some("2024-01-01".into()),
+            end_date: Some("2024-04-01".into()),
+            initial_cash: 10_000.0,
+            exchange: "sim".into(),
+            commission: None,
+            slippage_bps: None,
+            mode: Mode::Backtest,
+            data_file: None,
+            exchange_config: Default::default(),
+        };
+        let cfg = config::validate(&req, &["sim".into()]).unwrap();
+        crate::run::backtest::run(Path::new("/nonexistent"), cfg).unwrap()
+    }
+
+    #[test]
+    fn a_run_round_trips() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let r = backtest("MovingAverageCross");
+        assert!(!r.trades.is_empty());
+        s.save_results(&r).unwrap();
+        let back = s.results(&r.run_id).unwrap().unwrap();
+        assert_eq!(back.trades, r.trades);
+        assert_eq!(back.orders, r.orders);
+        assert_eq!(back.equity_curve, r.equity_curve);
+        assert_eq!(back.performance_metrics, r.performance_metrics);
+        assert_eq!(
+            (back.status, back.final_value, back.equity_points_total),
+            (r.status, r.final_value, r.equity_points_total)
+        );
+        assert_eq!(
+            serde_json::to_value(&back.config).unwrap(),
+            serde_json::to_value(&r.config).unwrap()
+        );
+        assert_eq!(s.last_finished().unwrap().unwrap().run_id, r.run_id);
+        assert_eq!(
+            s.history(&r.run_id)
+                .unwrap()
+                .iter()
+                .map(|h| h.0.as_str())
+                .collect::<Vec<_>>(),
+            vec!["starting", "completed"]
+        );
+        assert!(trades_csv(&back.trades).lines().count() == back.trades.len() + 1);
+    }
+
+    #[test]
+    fn list_filter_delete_and_interrupted() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let a = backtest("BuyAndHold");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let b = backtest("MovingAverageCross");
+        s.save_results(&a).unwrap();
+        s.save_results(&b).unwrap();
+        let all = s
+            .list(&RunFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>(),
+            vec![b.run_id.clone(), a.run_id.clone()],
+            "newest first"
+        );
+        assert_eq!(all[1].trade_count, 1);
+        assert_eq!(
+            s.list(&RunFilter {
+                limit: 1,
+                offset: 1,
+                ..Default::default()
+            })
+            .unwrap()[0]
+                .run_id,
+            a.run_id
+        );
+        assert!(s
+            .list(&RunFilter {
+                limit: 10,
+                mode: Some("paper".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .is_empty());
+        // A run left "running" by a crash.
+        {
+            let tx = s.transaction().unwrap();
+            writer::begin_run(&tx, "crashed", &a.config, "2026-01-01T00:00:00.000Z").unwrap();
+            tx.execute(
+                "UPDATE runs SET status = 'running', last_update = '2026-01-01T00:05:00.000Z' WHERE run_id = 'crashed'",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(s.mark_interrupted().unwrap(), vec!["crashed".to_string()]);
+        let c = s.results("crashed").unwrap().unwrap();
+        assert_eq!(
+            (c.status, c.error.as_deref(), c.end_time.as_deref()),
+            (RunStatus::Failed, Some("interrupted"), Some("2026-01-01T00:05:00.000Z"))
+        );
+        assert!(s.delete(&a.run_id).unwrap());
+        assert!(!s.delete(&a.run_id).unwrap());
+        assert!(s.results(&a.run_id).unwrap().is_none());
+    }
+
+    #[test]
+    fn migrates_from_the_first_schema_and_refuses_newer_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let path = Store::db_path(d.path());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO runs (run_id, mode, status, strategy, symbols, exchange, timeframe, config, start_time, last_update)
+                 VALUES ('old', 'backtest', 'completed', 'BuyAndHold', '[\"BTC/USDT\"]', 'sim', '1h', ?1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+                [serde_json::to_string(&backtest("BuyAndHold").config).unwrap()],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.version().unwrap(), schema::current_version());
+        let old = s.results("old").unwrap().unwrap();
+        assert_eq!((old.status, old.warnings.len()), (RunStatus::Completed, 0));
+        drop(s);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(
+            err.to_string().contains("newer version") && err.to_string().contains("99"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "a newer database is never rewritten"
+        );
+        std::fs::write(&path, b"this is not a database at all, not even close to one....").unwrap();
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("cracktrader.db") && err.contains("move it aside"), "{err}");
+    }
+}
