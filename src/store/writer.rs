@@ -31,15 +31,20 @@ struct RunInfo {
     equity_seq: i64,
 }
 
+/// Executes with a cached prepared statement: the writer runs the same few statements thousands of times.
+fn exec<P: rusqlite::Params>(tx: &Transaction<'_>, sql: &str, p: P) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(p)
+}
+
 pub(crate) fn begin_run(tx: &Transaction<'_>, run_id: &str, c: &RunConfig, start: &str) -> rusqlite::Result<()> {
     let config = serde_json::to_string(c).unwrap_or_else(|_| "{}".into());
     let symbols = serde_json::to_string(&c.symbols).unwrap_or_else(|_| "[]".into());
-    tx.execute(
-        "INSERT OR IGNORE INTO runs (run_id, mode, status, strategy, symbols, exchange, timeframe, config, start_time, last_update)
+    exec(tx, "INSERT OR IGNORE INTO runs (run_id, mode, status, strategy, symbols, exchange, timeframe, config, start_time, last_update)
          VALUES (?1, ?2, 'starting', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         params![run_id, c.mode.as_str(), c.strategy_name, symbols, c.exchange, c.timeframe.as_str(), config, start],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO run_status (run_id, status, at) VALUES (?1, 'starting', ?2)",
         params![run_id, start],
     )?;
@@ -47,11 +52,13 @@ pub(crate) fn begin_run(tx: &Transaction<'_>, run_id: &str, c: &RunConfig, start
 }
 
 fn set_status(tx: &Transaction<'_>, run_id: &str, status: &str, at: &str) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "UPDATE runs SET status = ?2, last_update = ?3 WHERE run_id = ?1",
         params![run_id, status, at],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO run_status (run_id, status, at) VALUES (?1, ?2, ?3)",
         params![run_id, status, at],
     )?;
@@ -59,12 +66,12 @@ fn set_status(tx: &Transaction<'_>, run_id: &str, status: &str, at: &str) -> rus
 }
 
 fn put_order(tx: &Transaction<'_>, run_id: &str, o: &OrderRecord, at: i64) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO orders (run_id, order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at)
+    exec(tx, "INSERT OR REPLACE INTO orders (run_id, order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![run_id, o.id, o.symbol, o.side, o.order_type, o.amount, o.price, o.stop_price, o.status, o.filled, o.average_price, o.reason, o.created_at, o.updated_at],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO order_events (run_id, order_id, status, filled, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![run_id, o.id, o.status, o.filled, at],
     )?;
@@ -72,8 +79,7 @@ fn put_order(tx: &Transaction<'_>, run_id: &str, o: &OrderRecord, at: i64) -> ru
 }
 
 fn put_fill(tx: &Transaction<'_>, run_id: &str, t: &TradeRecord) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl)
+    exec(tx, "INSERT OR REPLACE INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![run_id, t.id, t.order_id, t.timestamp, t.symbol, t.side, t.size, t.price, t.value, t.commission, t.pnl],
     )?;
@@ -81,8 +87,7 @@ fn put_fill(tx: &Transaction<'_>, run_id: &str, t: &TradeRecord) -> rusqlite::Re
 }
 
 fn put_equity(tx: &Transaction<'_>, run_id: &str, seq: i64, e: &EquityRecord) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO equity (run_id, seq, timestamp, value, cash, pnl, benchmark) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    exec(tx, "INSERT OR REPLACE INTO equity (run_id, seq, timestamp, value, cash, pnl, benchmark) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![run_id, seq, e.timestamp, e.value, e.cash, e.pnl, e.benchmark],
     )?;
     Ok(())
@@ -95,16 +100,22 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
     let end = r.end_time.clone().unwrap_or_else(crate::run::backtest::now_iso);
     let metrics = serde_json::to_string(&r.performance_metrics).ok();
     let warnings = serde_json::to_string(&r.warnings).unwrap_or_else(|_| "[]".into());
-    tx.execute(
-        "UPDATE runs SET status = ?2, end_time = ?3, final_value = ?4, error = ?5, metrics = ?6, equity_points_total = ?7, warnings = ?8, last_update = ?3
+    exec(tx, "UPDATE runs SET status = ?2, end_time = ?3, final_value = ?4, error = ?5, metrics = ?6, equity_points_total = ?7, warnings = ?8, last_update = ?3
          WHERE run_id = ?1",
         params![r.run_id, r.status.as_str(), end, r.final_value, r.error, metrics, r.equity_points_total as i64, warnings],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO run_status (run_id, status, at) VALUES (?1, ?2, ?3)",
         params![r.run_id, r.status.as_str(), end],
     )?;
+    // Backtests write orders only here; live and paper runs wrote each change as it happened.
+    let incremental = r.config.mode != Mode::Backtest;
     for o in &r.orders {
+        if !incremental {
+            put_order(tx, &r.run_id, o, chrono::Utc::now().timestamp_millis())?;
+            continue;
+        }
         let known: Option<String> = tx
             .query_row(
                 "SELECT status FROM orders WHERE run_id = ?1 AND order_id = ?2",
@@ -123,7 +134,7 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
         x.get(0)
     })?;
     if r.config.mode == Mode::Backtest || (stored as usize) < r.equity_curve.len() {
-        tx.execute("DELETE FROM equity WHERE run_id = ?1", [&r.run_id])?;
+        exec(tx, "DELETE FROM equity WHERE run_id = ?1", [&r.run_id])?;
         for (i, e) in r.equity_curve.iter().enumerate() {
             put_equity(tx, &r.run_id, i as i64, e)?;
         }
@@ -174,7 +185,8 @@ fn persist(store: &mut Store, runs: &mut HashMap<u64, RunInfo>, batch: &[(u64, W
     }
     for (g, ev) in batch {
         if let (Some(run), false) = (runs.get(g), matches!(ev, WorkerEvent::Finished(_))) {
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE runs SET last_update = ?2 WHERE run_id = ?1",
                 params![run.run_id, now],
             )

@@ -1,0 +1,148 @@
+//! Persistence benchmarks (`cargo bench --bench store`):
+//! - write throughput: fills persisted per second by the writer thread (paper/live path: each fill and
+//!   each order status change committed before it is published);
+//! - the cost of persistence on backtest speed: the same backtest with and without saving it.
+
+use cracktrader::run::backtest;
+use cracktrader::run::config::{self, Mode, RunRequest};
+use cracktrader::run::results::{OrderRecord, TradeRecord};
+use cracktrader::runner::WorkerEvent;
+use cracktrader::store::writer::{self, WriterStats};
+use cracktrader::store::Store;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn config(mode: Mode, tf: &str, start: &str, end: &str) -> config::RunConfig {
+    let req = RunRequest {
+        strategy_name: "MovingAverageCross".into(),
+        strategy_params: Default::default(),
+        symbols: vec!["BTC/USDT".into()],
+        timeframe: tf.into(),
+        start_date: Some(start.into()),
+        end_date: Some(end.into()),
+        initial_cash: 10_000.0,
+        exchange: "sim".into(),
+        commission: None,
+        slippage_bps: None,
+        mode,
+        data_file: None,
+        exchange_config: Default::default(),
+    };
+    config::validate(&req, &["sim".to_string()]).expect("valid")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // Write throughput through the real writer: N fills, each with the order events around it.
+    const FILLS: u64 = 100_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&Store::db_path(dir.path())).expect("open");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (fwd, mut fwd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let stats = Arc::new(WriterStats::default());
+    let s2 = stats.clone();
+    let w = std::thread::spawn(move || writer::run(store, rx, fwd, s2));
+    let cfg = config(Mode::Paper, "1m", "2024-01-01", "2024-01-02");
+    tx.send((
+        1,
+        WorkerEvent::Begin {
+            run_id: "bench".into(),
+            config: Box::new(cfg),
+            start_time: "2024-01-01T00:00:00Z".into(),
+        },
+    ))
+    .ok();
+    let t = Instant::now();
+    for i in 1..=FILLS {
+        let order = OrderRecord {
+            id: i.to_string(),
+            symbol: "BTC/USDT".into(),
+            side: "buy".into(),
+            order_type: "market".into(),
+            amount: 0.1,
+            price: None,
+            stop_price: None,
+            status: "filled".into(),
+            filled: 0.1,
+            average_price: Some(40_000.0),
+            reason: None,
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-01T00:00:00Z".into(),
+        };
+        tx.send((1, WorkerEvent::Order(order, i as i64))).ok();
+        let fill = TradeRecord {
+            id: i.to_string(),
+            order_id: i.to_string(),
+            timestamp: "2024-01-01T00:00:00Z".into(),
+            symbol: "BTC/USDT".into(),
+            side: "buy".into(),
+            size: 0.1,
+            price: 40_000.0,
+            value: 4_000.0,
+            commission: 4.0,
+            pnl: None,
+        };
+        tx.send((1, WorkerEvent::Fill(fill))).ok();
+    }
+    // Everything forwarded = everything committed.
+    let mut forwarded = 0u64;
+    while forwarded < 2 * FILLS + 1 {
+        if fwd_rx.blocking_recv().is_none() {
+            break;
+        }
+        forwarded += 1;
+    }
+    let elapsed = t.elapsed();
+    drop(tx);
+    w.join().ok();
+    println!("writer: {FILLS} fills + {FILLS} order updates committed in {elapsed:.2?}: {:.0} fills/s ({:.0} records/s), {} committed",
+        FILLS as f64 / elapsed.as_secs_f64(), 2.0 * FILLS as f64 / elapsed.as_secs_f64(), stats.committed.load(Ordering::Relaxed));
+
+    // Persistence cost on a backtest: run, then (or not) save the run.
+    let cfg = config(Mode::Backtest, "1m", "2023-01-01", "2024-01-01");
+    let set = backtest::load_candles(Path::new("/nonexistent"), &cfg).expect("sim candles");
+    let candles = set.series[0].len();
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    let mut fills = 0;
+    for i in 0..5 {
+        let t = Instant::now();
+        let r = backtest::run_on(
+            "b",
+            cfg.clone(),
+            &set.series,
+            vec![],
+            cracktrader::engine::core::NoEvents,
+            None,
+            |_, _| {},
+        );
+        without.push(t.elapsed());
+        fills = r.trades.len();
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&Store::db_path(d.path())).expect("open");
+        let t = Instant::now();
+        let mut r = backtest::run_on(
+            "b",
+            cfg.clone(),
+            &set.series,
+            vec![],
+            cracktrader::engine::core::NoEvents,
+            None,
+            |_, _| {},
+        );
+        r.run_id = format!("b{i}");
+        store.save_results(&r).expect("save");
+        with.push(t.elapsed());
+    }
+    let (a, b) = (median(without), median(with));
+    println!(
+        "backtest of {candles} candles ({fills} fills): {a:.2?} without storage, {b:.2?} with storage: ratio {:.2}x",
+        b.as_secs_f64() / a.as_secs_f64()
+    );
+}
