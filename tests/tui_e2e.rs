@@ -168,6 +168,16 @@ fn keyboard_launch_shows_on_screen_and_over_rest() {
         x.contains(&rest_id) && x.contains("COMPLETED")
     });
     assert!(shown.contains("ETH/USDT"), "{shown}");
+    // H lists the stored runs; the keyboard's first run is the second line, and Enter opens it.
+    s.keys("H");
+    s.wait("the run history", Duration::from_secs(10), |x| {
+        x.contains("Run history") && x.contains(&id) && x.contains(&rest_id)
+    });
+    s.keys("Down");
+    s.keys("Enter");
+    s.wait("the stored run opened", Duration::from_secs(10), |x| {
+        run_id_on(x) == id && x.contains("showing stored run")
+    });
     s.keys("?");
     s.wait("help", Duration::from_secs(5), |x| x.contains("Keys"));
     s.keys("Escape");

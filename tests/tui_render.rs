@@ -250,6 +250,37 @@ fn help_chart_and_too_small() {
 }
 
 #[test]
+fn history_overlay() {
+    let mut a = app();
+    a.update(Action::ToggleHistory);
+    let runs = (1..=3)
+        .map(|i| cracktrader::store::RunSummary {
+            run_id: format!("run-20260115-11000{i}-beef"),
+            mode: "backtest".into(),
+            status: if i == 2 { "failed" } else { "completed" }.into(),
+            strategy: "MovingAverageCross".into(),
+            symbols: vec!["BTC/USDT".into()],
+            exchange: "sim".into(),
+            timeframe: "1h".into(),
+            start_time: format!("2026-01-15T11:00:0{i}.000Z"),
+            end_time: None,
+            final_value: Some(10_000.0 + i as f64 * 100.0),
+            initial_cash: Some(10_000.0),
+            trade_count: i * 10,
+            error: None,
+        })
+        .collect();
+    a.update(Action::HistoryLoaded(Ok(runs)));
+    a.update(Action::Down);
+    let b = draw(&a, 120, 40);
+    insta::assert_snapshot!("history_120x40", text(&b));
+    assert_eq!(
+        colour_of(&b, "run-20260115-110002-beef").to_owned(),
+        theme().c(Role::SelectionFg)
+    );
+}
+
+#[test]
 fn no_color_theme_renders_without_colours() {
     let a = with_run(app(), run_view(RunStatus::Completed, 9_200.0, None));
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();

@@ -5,6 +5,7 @@ use crate::run::config::Mode;
 use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
 use crate::runner::events::{OrderEvent, TickerEvent};
 use crate::runner::status::StatusResponse;
+use crate::store::RunSummary;
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
 
@@ -60,6 +61,8 @@ pub enum Action {
     ToggleChart,
     NextTheme,
     ToggleHelp,
+    /// Open or close the run history.
+    ToggleHistory,
     Quit,
     /// A typed confirmation answer (`y`/`n`).
     Confirm(bool),
@@ -70,6 +73,8 @@ pub enum Action {
     Ticker(TickerEvent),
     Results(Arc<ResultsResponse>),
     CommandDone(Result<String, String>),
+    HistoryLoaded(Result<Vec<RunSummary>, String>),
+    RunOpened(Result<Arc<ResultsResponse>, String>),
     Connection(Connection),
     Resize(u16, u16),
     Tick(chrono::DateTime<chrono::Utc>),

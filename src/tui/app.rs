@@ -56,11 +56,21 @@ pub struct Banner {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    LoadHistory,
+    OpenRun(String),
     Start(Box<RunRequest>),
     Stop,
     Reset,
     /// Stop the active run (if any) and leave.
     Quit,
+}
+
+/// The run history overlay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub runs: Vec<crate::store::RunSummary>,
+    pub selected: usize,
+    pub loading: bool,
 }
 
 /// Where the API runs, for the header.
@@ -86,6 +96,7 @@ pub struct App {
     pub equity: EquitySeries,
     pub chart: bool,
     pub help: bool,
+    pub history: Option<History>,
     pub confirm: Option<Confirm>,
     pub banner: Option<Banner>,
     pub themes: Vec<String>,
@@ -123,6 +134,7 @@ impl App {
             equity: EquitySeries::default(),
             chart: false,
             help: false,
+            history: None,
             confirm: None,
             banner: None,
             themes,
@@ -236,7 +248,68 @@ impl App {
                 _ => return Vec::new(),
             }
         }
+        // The history overlay has the keyboard while it is open.
+        if let Some(h) = self.history.as_mut() {
+            match action {
+                Action::Up => {
+                    h.selected = h.selected.saturating_sub(1);
+                    return Vec::new();
+                }
+                Action::Down => {
+                    h.selected = (h.selected + 1).min(h.runs.len().saturating_sub(1));
+                    return Vec::new();
+                }
+                Action::Enter => {
+                    return match h.runs.get(h.selected) {
+                        Some(r) => vec![Effect::OpenRun(r.run_id.clone())],
+                        None => Vec::new(),
+                    };
+                }
+                Action::Esc | Action::ToggleHistory => {
+                    self.history = None;
+                    return Vec::new();
+                }
+                Action::FocusNext
+                | Action::FocusPrev
+                | Action::Left
+                | Action::Right
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Edit(_)
+                | Action::Launch(_)
+                | Action::Stop
+                | Action::Reset
+                | Action::ToggleChart
+                | Action::NextTheme
+                | Action::ToggleHelp
+                | Action::Confirm(_) => return Vec::new(),
+                _ => {}
+            }
+        }
         match action {
+            Action::ToggleHistory => {
+                self.history = Some(History {
+                    loading: true,
+                    ..History::default()
+                });
+                return vec![Effect::LoadHistory];
+            }
+            Action::HistoryLoaded(Ok(runs)) => {
+                if let Some(h) = self.history.as_mut() {
+                    h.runs = runs;
+                    h.loading = false;
+                    h.selected = h.selected.min(h.runs.len().saturating_sub(1));
+                }
+            }
+            Action::HistoryLoaded(Err(e)) => {
+                self.history = None;
+                self.error(format!("run history: {e}"));
+            }
+            Action::RunOpened(Ok(r)) => {
+                self.history = None;
+                self.open_run(r);
+            }
+            Action::RunOpened(Err(e)) => self.error(format!("cannot open the run: {e}")),
             Action::FocusNext => {
                 self.form.editing = false;
                 self.focus = self.focus.step(1);
@@ -375,6 +448,47 @@ impl App {
             Action::Tick(now) => self.now = now,
         }
         Vec::new()
+    }
+
+    /// Shows a stored run as if it had just finished.
+    fn open_run(&mut self, r: Arc<ResultsResponse>) {
+        let initial = r.config.initial_cash;
+        let runtime = match (
+            chrono::DateTime::parse_from_rfc3339(&r.start_time),
+            r.end_time.as_deref().map(chrono::DateTime::parse_from_rfc3339),
+        ) {
+            (Ok(a), Some(Ok(b))) => Some((b - a).num_milliseconds() as f64 / 1000.0),
+            _ => None,
+        };
+        let view = RunView {
+            status: crate::runner::status::StatusResponse {
+                run_id: Some(r.run_id.clone()),
+                status: r.status,
+                mode: Some(r.config.mode),
+                start_time: Some(r.start_time.clone()),
+                end_time: r.end_time.clone(),
+                runtime_seconds: runtime,
+                cash: r.equity_curve.last().map(|e| e.cash),
+                value: Some(r.final_value),
+                pnl: Some(r.final_value - initial),
+                trade_count: r.trades.len() as u64,
+                error: r.error.clone(),
+                progress: None,
+            },
+            positions: r.positions.clone(),
+            equity_curve: Vec::new(),
+            performance_metrics: Some(r.performance_metrics.clone()),
+            recent_trades: Vec::new(),
+            recent_orders: Vec::new(),
+        };
+        self.view = view;
+        self.trades = r.trades.clone();
+        self.trade_scroll = 0;
+        self.orders.clear();
+        self.order_scroll = 0;
+        self.equity = equity::prepare(&r.equity_curve);
+        self.info(format!("showing stored run {} ({})", r.run_id, r.status.as_str()));
+        self.results = Some(r);
     }
 
     fn apply_view(&mut self, v: RunView) {

@@ -426,3 +426,60 @@ fn news_connection_resize_tick_errors() {
     a.update(Action::Left);
     a.update(Action::Confirm(true));
 }
+
+#[test]
+fn history_lists_and_opens_stored_runs() {
+    let mut a = app();
+    assert_eq!(a.update(Action::ToggleHistory), vec![Effect::LoadHistory]);
+    assert!(a.history.as_ref().unwrap().loading);
+    let summary = |id: &str| crate::store::RunSummary {
+        run_id: id.into(),
+        mode: "backtest".into(),
+        status: "completed".into(),
+        strategy: "BuyAndHold".into(),
+        symbols: vec!["BTC/USDT".into()],
+        exchange: "sim".into(),
+        timeframe: "1h".into(),
+        start_time: "2026-01-15T11:00:00.000Z".into(),
+        end_time: None,
+        final_value: Some(11_000.0),
+        initial_cash: Some(10_000.0),
+        trade_count: 1,
+        error: None,
+    };
+    a.update(Action::HistoryLoaded(Ok(vec![summary("r2"), summary("r1")])));
+    assert!(!a.history.as_ref().unwrap().loading);
+    assert!(
+        a.update(Action::Launch(Mode::Backtest)).is_empty(),
+        "the overlay has the keyboard"
+    );
+    a.update(Action::Down);
+    a.update(Action::Down);
+    assert_eq!(a.history.as_ref().unwrap().selected, 1, "clamped at the last run");
+    assert_eq!(a.update(Action::Enter), vec![Effect::OpenRun("r1".into())]);
+    let info = crate::run::results::RunInfo {
+        run_id: "r1".into(),
+        status: RunStatus::Completed,
+        start_time: "2026-01-15T11:00:00.000Z".into(),
+        end_time: Some("2026-01-15T11:00:02.000Z".into()),
+        error: None,
+        warnings: vec![],
+    };
+    let cfg = crate::run::config::validate(&a.form.request(Mode::Backtest), &["sim".into()]).unwrap();
+    let mut r = crate::run::results::empty(info, cfg);
+    r.trades = vec![trade(1), trade(2)];
+    r.final_value = 10_500.0;
+    a.update(Action::RunOpened(Ok(Arc::new(r))));
+    assert!(a.history.is_none());
+    assert_eq!(a.view.status.run_id.as_deref(), Some("r1"));
+    assert_eq!(
+        (a.view.status.pnl, a.view.status.runtime_seconds, a.trades.len()),
+        (Some(500.0), Some(2.0), 2)
+    );
+    a.update(Action::ToggleHistory);
+    a.update(Action::Esc);
+    assert!(a.history.is_none());
+    a.update(Action::ToggleHistory);
+    a.update(Action::HistoryLoaded(Err("run history is off".into())));
+    assert!(a.history.is_none() && a.banner.as_ref().unwrap().text.contains("history is off"));
+}

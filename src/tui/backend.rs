@@ -101,6 +101,57 @@ impl Backend {
         }
     }
 
+    pub async fn history(&self) -> Result<Vec<crate::store::RunSummary>, String> {
+        match self {
+            Backend::Local(r) => {
+                let store = r.store.clone().ok_or("run history is off")?;
+                tokio::task::spawn_blocking(move || {
+                    let s = store.lock().map_err(|_| "history lock poisoned".to_string())?;
+                    s.list(&crate::store::RunFilter {
+                        limit: 200,
+                        ..Default::default()
+                    })
+                    .map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+            Backend::Remote(c) => {
+                let (status, v) = c.request("GET", "/api/v1/runs?limit=200", None).await?;
+                if status != 200 {
+                    return Err(error_text(status, &v));
+                }
+                serde_json::from_value(v["runs"].clone()).map_err(|e| format!("unexpected run list: {e}"))
+            }
+        }
+    }
+
+    pub async fn open_run(&self, run_id: String) -> Result<Arc<ResultsResponse>, String> {
+        match self {
+            Backend::Local(r) => {
+                let store = r.store.clone().ok_or("run history is off")?;
+                tokio::task::spawn_blocking(move || {
+                    let s = store.lock().map_err(|_| "history lock poisoned".to_string())?;
+                    s.results(&run_id)
+                        .map_err(|e| e.to_string())?
+                        .map(Arc::new)
+                        .ok_or_else(|| format!("no run '{run_id}'"))
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+            Backend::Remote(c) => {
+                let (status, v) = c.request("GET", &format!("/api/v1/runs/{run_id}"), None).await?;
+                if status != 200 {
+                    return Err(error_text(status, &v));
+                }
+                serde_json::from_value(v)
+                    .map(Arc::new)
+                    .map_err(|e| format!("unexpected run: {e}"))
+            }
+        }
+    }
+
     /// Streams news into the app until the receiver is gone.
     pub async fn feed(self, tx: UnboundedSender<Action>) {
         match self {

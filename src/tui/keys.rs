@@ -14,6 +14,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("chart", "c"),
     ("theme", "t"),
     ("help", "?"),
+    ("history", "H"),
     ("quit", "q"),
 ];
 
@@ -99,6 +100,7 @@ impl KeyMap {
                 "chart" => Action::ToggleChart,
                 "theme" => Action::NextTheme,
                 "help" => Action::ToggleHelp,
+                "history" => Action::ToggleHistory,
                 "quit" => Action::Quit,
                 _ => return None,
             },

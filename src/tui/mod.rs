@@ -135,6 +135,16 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     })
 }
 
+/// Resolves on SIGTERM (Ctrl-C is a key press inside the dashboard).
+async fn terminate_signal() {
+    #[cfg(unix)]
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        s.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await
+}
+
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
@@ -148,6 +158,7 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
+    let mut terminated = std::pin::pin!(terminate_signal());
     loop {
         if dirty {
             terminal.draw(|f| ui::render(f, app, theme)).context("drawing failed")?;
@@ -182,6 +193,11 @@ async fn event_loop(
                 app.update(Action::Tick(chrono::Utc::now()));
                 dirty = true;
             }
+            _ = &mut terminated => {
+                // SIGTERM: stop the run cleanly, then leave (the terminal is restored by the caller).
+                app.quitting = true;
+                effects = vec![Effect::Quit];
+            }
         }
         if !no_color && theme.name != app.theme_name() {
             if let Ok(t) = themes.resolve(app.theme_name()) {
@@ -191,6 +207,16 @@ async fn event_loop(
         for e in effects {
             let (b, tx) = (backend.clone(), tx.clone());
             match e {
+                Effect::LoadHistory => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::HistoryLoaded(b.history().await));
+                    });
+                }
+                Effect::OpenRun(id) => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::RunOpened(b.open_run(id).await));
+                    });
+                }
                 Effect::Start(req) => {
                     tokio::spawn(async move {
                         let _ = tx.send(Action::CommandDone(b.start(*req).await));

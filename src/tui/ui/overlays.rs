@@ -1,7 +1,7 @@
 //! Things drawn over the dashboard: help, confirmations, and the too-small screen.
 
 use super::{muted, panel};
-use crate::tui::app::{App, Confirm};
+use crate::tui::app::{App, Confirm, History};
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -40,6 +40,67 @@ pub fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
+pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(6).min(118),
+        area.height.saturating_sub(4).min(24),
+    );
+    f.render_widget(Clear, r);
+    let block = panel("Run history — ↑↓ select, Enter open, Esc close", true, theme);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    if h.loading {
+        f.render_widget(Paragraph::new("loading...").style(muted(theme)), inner);
+        return;
+    }
+    if h.runs.is_empty() {
+        f.render_widget(Paragraph::new("no stored runs yet").style(muted(theme)), inner);
+        return;
+    }
+    let rows = inner.height.saturating_sub(1) as usize;
+    let first = h.selected.saturating_sub(rows.saturating_sub(1));
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<25} {:<8} {:<9} {:<18} {:<16} {:<4} {:<16} {:>6} {:>9}",
+            "run", "mode", "status", "strategy", "symbols", "tf", "started", "fills", "return"
+        ),
+        Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD),
+    ))];
+    for (i, run) in h.runs.iter().enumerate().skip(first).take(rows) {
+        let ret = match (run.final_value, run.initial_cash) {
+            (Some(v), Some(c)) if c > 0.0 => format!("{:+.2}%", (v / c - 1.0) * 100.0),
+            _ => "-".into(),
+        };
+        let mut symbols = run.symbols.join(",");
+        symbols.truncate(16);
+        let mut strategy = run.strategy.clone();
+        strategy.truncate(18);
+        let text = format!(
+            "{:<25} {:<8} {:<9} {:<18} {:<16} {:<4} {:<16} {:>6} {:>9}",
+            run.run_id,
+            run.mode,
+            run.status,
+            strategy,
+            symbols,
+            run.timeframe,
+            run.start_time.get(..16).unwrap_or(&run.start_time).replace('T', " "),
+            run.trade_count,
+            ret
+        );
+        let style = if i == h.selected {
+            Style::new()
+                .bg(theme.c(Role::SelectionBg))
+                .fg(theme.c(Role::SelectionFg))
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().fg(theme.c(Role::Text))
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
 pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |c: &str| app.keys.key(c).to_string();
     let rows: Vec<(String, &str)> = vec![
@@ -65,6 +126,7 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (k("chart"), "toggle the full equity chart with buy & hold"),
         (k("theme"), "next colour theme"),
         (k("help"), "toggle this help"),
+        (k("history"), "run history: open any stored run"),
         (
             format!("{} / Ctrl-C", k("quit")),
             "quit (asks while a paper/live run is active)",
