@@ -62,7 +62,7 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
     let first = h.selected.saturating_sub(rows.saturating_sub(1));
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<25} {:<8} {:<9} {:<18} {:<16} {:<4} {:<16} {:>6} {:>9}",
+            "{:<25} {:<8} {:<9} {:<16} {:<12} {:<3} {:<16} {:>6} {:>8}",
             "run", "mode", "status", "strategy", "symbols", "tf", "started", "fills", "return"
         ),
         Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD),
@@ -73,11 +73,11 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
             _ => "-".into(),
         };
         let mut symbols = run.symbols.join(",");
-        symbols.truncate(16);
+        symbols.truncate(12);
         let mut strategy = run.strategy.clone();
-        strategy.truncate(18);
+        strategy.truncate(16);
         let text = format!(
-            "{:<25} {:<8} {:<9} {:<18} {:<16} {:<4} {:<16} {:>6} {:>9}",
+            "{:<25} {:<8} {:<9} {:<16} {:<12} {:<3} {:<16} {:>6} {:>8}",
             run.run_id,
             run.mode,
             run.status,
