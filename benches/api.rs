@@ -6,7 +6,7 @@
 
 use axum::routing::get;
 use cracktrader::api::{self, ApiSettings, ApiState};
-use cracktrader::run::config::{self, Mode, RunRequest};
+use cracktrader::run::config::{self, RunRequest};
 use cracktrader::runner::events::Event;
 use cracktrader::runner::RunnerHandle;
 use futures_util::{SinkExt, StreamExt};
@@ -23,21 +23,7 @@ const WINDOW: Duration = Duration::from_secs(3);
 const WS_CLIENTS: usize = 200;
 
 fn config(tf: &str, start: &str, end: &str, symbols: &[&str]) -> config::RunConfig {
-    let req = RunRequest {
-        strategy_name: "MovingAverageCross".into(),
-        strategy_params: Default::default(),
-        symbols: symbols.iter().map(|s| s.to_string()).collect(),
-        timeframe: tf.into(),
-        start_date: Some(start.into()),
-        end_date: Some(end.into()),
-        initial_cash: 10_000.0,
-        exchange: "sim".into(),
-        commission: None,
-        slippage_bps: None,
-        mode: Mode::Backtest,
-        data_file: None,
-        exchange_config: Default::default(),
-    };
+    let req = RunRequest::backtest("MovingAverageCross", symbols, tf).between(start, end);
     config::validate(&req, &["sim".to_string()]).expect("valid")
 }
 

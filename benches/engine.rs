@@ -9,7 +9,7 @@ use cracktrader::engine::indicators::{Cross, CrossOver, Sma};
 use cracktrader::engine::replay::replay;
 use cracktrader::engine::{Candle, Timeframe};
 use cracktrader::run::backtest;
-use cracktrader::run::config::{self, Mode, RunRequest};
+use cracktrader::run::config::{self, RunRequest};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,21 +76,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
 }
 
 fn config() -> config::RunConfig {
-    let req = RunRequest {
-        strategy_name: "MovingAverageCross".into(),
-        strategy_params: Default::default(),
-        symbols: vec!["BTC/USDT".into()],
-        timeframe: "1m".into(),
-        start_date: None,
-        end_date: None,
-        initial_cash: 10_000.0,
-        exchange: "sim".into(),
-        commission: None,
-        slippage_bps: None,
-        mode: Mode::Backtest,
-        data_file: None,
-        exchange_config: Default::default(),
-    };
+    let req = RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1m");
     config::validate(&req, &["sim".to_string()]).expect("valid config")
 }
 

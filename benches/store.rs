@@ -16,19 +16,8 @@ use std::time::{Duration, Instant};
 
 fn config(mode: Mode, tf: &str, start: &str, end: &str) -> config::RunConfig {
     let req = RunRequest {
-        strategy_name: "MovingAverageCross".into(),
-        strategy_params: Default::default(),
-        symbols: vec!["BTC/USDT".into()],
-        timeframe: tf.into(),
-        start_date: Some(start.into()),
-        end_date: Some(end.into()),
-        initial_cash: 10_000.0,
-        exchange: "sim".into(),
-        commission: None,
-        slippage_bps: None,
         mode,
-        data_file: None,
-        exchange_config: Default::default(),
+        ..RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], tf).between(start, end)
     };
     config::validate(&req, &["sim".to_string()]).expect("valid")
 }

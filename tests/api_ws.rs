@@ -1,7 +1,7 @@
 //! WebSockets against a real server on 127.0.0.1:0 with a tokio-tungstenite client.
 
 use cracktrader::api::{self, auth::ApiKey, ApiSettings, ApiState};
-use cracktrader::run::config::{self, Mode, RunRequest};
+use cracktrader::run::config::{self, RunRequest};
 use cracktrader::runner::RunnerHandle;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -59,22 +59,11 @@ async fn recv(ws: &mut Ws) -> Value {
 }
 
 fn config(strategy: &str, symbols: &[&str], tf: &str, start: &str, end: &str) -> config::RunConfig {
-    let req = RunRequest {
-        strategy_name: strategy.into(),
-        strategy_params: json!({}).as_object().unwrap().clone(),
-        symbols: symbols.iter().map(|s| s.to_string()).collect(),
-        timeframe: tf.into(),
-        start_date: Some(start.into()),
-        end_date: Some(end.into()),
-        initial_cash: 10_000.0,
-        exchange: "sim".into(),
-        commission: None,
-        slippage_bps: None,
-        mode: Mode::Backtest,
-        data_file: None,
-        exchange_config: Default::default(),
-    };
-    config::validate(&req, &["sim".to_string()]).unwrap()
+    config::validate(
+        &RunRequest::backtest(strategy, symbols, tf).between(start, end),
+        &["sim".to_string()],
+    )
+    .unwrap()
 }
 
 #[tokio::test]

@@ -48,6 +48,22 @@ pub struct RunOutput {
     pub last_close: Vec<f64>,
 }
 
+impl RunOutput {
+    /// The output of a run that never saw a candle.
+    pub fn empty(initial_cash: f64, symbols: usize) -> RunOutput {
+        RunOutput {
+            orders: Vec::new(),
+            fills: Vec::new(),
+            equity: Vec::new(),
+            round_trips: Vec::new(),
+            portfolio: Portfolio::new(initial_cash, symbols),
+            steps_in_market: 0,
+            first_close: vec![f64::NAN; symbols],
+            last_close: vec![f64::NAN; symbols],
+        }
+    }
+}
+
 pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     cfg: EngineConfig,
     clock: C,

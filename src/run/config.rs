@@ -51,6 +51,34 @@ pub struct RunRequest {
     pub exchange_config: Map<String, Value>,
 }
 
+impl RunRequest {
+    /// A backtest on `sim` with default cash and costs and no parameters; adjust fields as needed.
+    pub fn backtest(strategy: &str, symbols: &[&str], timeframe: &str) -> RunRequest {
+        RunRequest {
+            strategy_name: strategy.into(),
+            strategy_params: Map::new(),
+            symbols: symbols.iter().map(|s| s.to_string()).collect(),
+            timeframe: timeframe.into(),
+            start_date: None,
+            end_date: None,
+            initial_cash: DEFAULT_CASH,
+            exchange: "sim".into(),
+            commission: None,
+            slippage_bps: None,
+            mode: Mode::Backtest,
+            data_file: None,
+            exchange_config: Map::new(),
+        }
+    }
+
+    /// Limits the run to candles opening in `[start, end)` (ISO 8601).
+    pub fn between(mut self, start: &str, end: &str) -> RunRequest {
+        self.start_date = Some(start.into());
+        self.end_date = Some(end.into());
+        self
+    }
+}
+
 /// A validated run configuration; this is the `config` object of results.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunConfig {

@@ -214,31 +214,8 @@ pub struct RunInfo {
 
 /// Results of a run that ended before the engine produced anything (e.g. no data for the range).
 pub fn empty(info: RunInfo, config: RunConfig) -> ResultsResponse {
-    let final_value = config.initial_cash;
-    let RunInfo {
-        run_id,
-        status,
-        start_time,
-        end_time,
-        error,
-        warnings,
-    } = info;
-    ResultsResponse {
-        run_id,
-        config,
-        status,
-        start_time,
-        end_time,
-        orders: Vec::new(),
-        trades: Vec::new(),
-        positions: Vec::new(),
-        equity_curve: Vec::new(),
-        equity_points_total: 0,
-        performance_metrics: PerformanceMetrics::default(),
-        final_value,
-        error,
-        warnings,
-    }
+    let out = RunOutput::empty(config.initial_cash, config.symbols.len());
+    build(info, config, &out)
 }
 
 /// Positions still held, marked at their last price.

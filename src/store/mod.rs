@@ -393,24 +393,10 @@ pub fn equity_csv(points: &[EquityRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::config::{self, Mode, RunRequest};
+    use crate::run::config::{self, RunRequest};
 
     fn backtest(strategy: &str) -> ResultsResponse {
-        let req = RunRequest {
-            strategy_name: strategy.into(),
-            strategy_params: Default::default(),
-            symbols: vec!["BTC/USDT".into()],
-            timeframe: "1h".into(),
-            start_date: Some("2024-01-01".into()),
-            end_date: Some("2024-04-01".into()),
-            initial_cash: 10_000.0,
-            exchange: "sim".into(),
-            commission: None,
-            slippage_bps: None,
-            mode: Mode::Backtest,
-            data_file: None,
-            exchange_config: Default::default(),
-        };
+        let req = RunRequest::backtest(strategy, &["BTC/USDT"], "1h").between("2024-01-01", "2024-04-01");
         let cfg = config::validate(&req, &["sim".into()]).unwrap();
         crate::run::backtest::run(Path::new("/nonexistent"), cfg).unwrap()
     }
