@@ -3,6 +3,7 @@
 pub mod api;
 pub mod data;
 pub mod engine;
+pub mod exchange;
 pub mod run;
 pub mod runner;
 pub mod store;

@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
-use cracktrader::data::source::{normalise_exchange, normalise_symbol};
+use cracktrader::data::source::{normalise_exchange, normalise_symbol, parse_date};
 use cracktrader::data::validate::{fmt_ts, infer_timeframe};
 use cracktrader::data::{load_file, Cache};
 use cracktrader::engine::Timeframe;
@@ -23,6 +23,35 @@ pub enum DataCommand {
     },
     /// Show what is cached
     List,
+    /// Download candles from an exchange into the cache (only what is missing)
+    Download {
+        /// Only binance has a connector
+        #[arg(long, default_value = "binance")]
+        exchange: String,
+        #[arg(long)]
+        symbol: String,
+        #[arg(long)]
+        timeframe: String,
+        /// First candle (ISO 8601)
+        #[arg(long, value_name = "ISO8601")]
+        start: String,
+        /// Candles opening before this time (ISO 8601) [default: now]
+        #[arg(long, value_name = "ISO8601")]
+        end: Option<String>,
+    },
+}
+
+/// `\r`-redrawn progress bar on stderr.
+fn progress_bar(label: &str, done: usize, total: usize) {
+    let total = total.max(1);
+    let frac = (done as f64 / total as f64).min(1.0);
+    let filled = (frac * 30.0) as usize;
+    eprint!(
+        "\r{label} [{}{}] {done}/{total} candles {:>3.0}%",
+        "#".repeat(filled),
+        " ".repeat(30 - filled),
+        frac * 100.0
+    );
 }
 
 pub fn run(data_dir: &Path, cmd: DataCommand) -> anyhow::Result<()> {
@@ -67,6 +96,47 @@ pub fn run(data_dir: &Path, cmd: DataCommand) -> anyhow::Result<()> {
                 stats.added,
                 stats.replaced,
                 stats.total
+            );
+        }
+        DataCommand::Download {
+            exchange,
+            symbol,
+            timeframe,
+            start,
+            end,
+        } => {
+            let exchange = normalise_exchange(&exchange).map_err(|e| anyhow!(e))?;
+            if exchange != cracktrader::exchange::binance::history::EXCHANGE {
+                bail!("downloading is available from binance only (got '{exchange}')");
+            }
+            let symbol = normalise_symbol(&symbol).map_err(|e| anyhow!(e))?;
+            let tf: Timeframe = timeframe.parse()?;
+            let start = parse_date(&start).map_err(|e| anyhow!(e))?;
+            let end = match end {
+                Some(e) => parse_date(&e).map_err(|e| anyhow!(e))?,
+                None => tf.floor(chrono::Utc::now().timestamp_millis()),
+            };
+            if end <= start {
+                bail!("--end {} must be after --start {}", fmt_ts(end), fmt_ts(start));
+            }
+            let rest =
+                cracktrader::exchange::binance::rest::Rest::new(&cracktrader::exchange::binance::rest_origin(false))
+                    .map_err(|e| anyhow!(e))?;
+            let label = format!("{symbol} {tf}");
+            let added = cracktrader::exchange::binance::history::ensure_cached(
+                data_dir,
+                &rest,
+                &symbol,
+                tf,
+                start,
+                end,
+                |d, t| progress_bar(&label, d, t),
+            )
+            .map_err(|e| anyhow!(e.message))?;
+            eprintln!();
+            println!(
+                "downloaded {added} new {symbol} {tf} candles from Binance; cached in {}",
+                data_dir.display()
             );
         }
         DataCommand::List => {

@@ -37,9 +37,43 @@ pub fn query(config: &RunConfig) -> CandleQuery {
     }
 }
 
+/// Downloads what a dated Binance backtest lacks into the cache. Problems come back as messages: the
+/// run may still have what it needs cached.
+fn fetch_missing(data_dir: &Path, config: &RunConfig) -> Result<Vec<String>, RunError> {
+    use crate::exchange::binance::{history, rest::Rest, rest_origin};
+    let (Some(start), true, None) = (config.start_ms, config.exchange == history::EXCHANGE, &config.data_file) else {
+        return Ok(Vec::new());
+    };
+    let tf = config.timeframe;
+    let end = config
+        .end_ms
+        .unwrap_or_else(|| tf.floor(chrono::Utc::now().timestamp_millis()));
+    let rest = match Rest::new(&rest_origin(false)) {
+        Ok(r) => r,
+        Err(e) => return Ok(vec![e]),
+    };
+    let mut problems = Vec::new();
+    for sym in &config.symbols {
+        match history::ensure_cached(data_dir, &rest, sym, tf, start, end, |_, _| {}) {
+            Ok(_) => {}
+            Err(e) if e.code == ErrorCode::InvalidSymbol => return Err(e),
+            Err(e) => problems.push(e.message),
+        }
+    }
+    Ok(problems)
+}
+
 /// Loads the run's candles; a run with no candles at all is an error, not an empty result.
 pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleSet, RunError> {
-    let set = data::load(data_dir, &query(config)).map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
+    let fetch_problems = fetch_missing(data_dir, config)?;
+    let mut set = data::load(data_dir, &query(config)).map_err(|e| {
+        let mut msg = e.to_string();
+        for p in &fetch_problems {
+            msg.push_str(&format!("; {p}"));
+        }
+        RunError::new(ErrorCode::NoData, msg)
+    })?;
+    set.warnings.extend(fetch_problems);
     for (sym, s) in config.symbols.iter().zip(&set.series) {
         if s.is_empty() {
             return Err(RunError::new(

@@ -49,7 +49,7 @@ pub async fn exchanges() -> Json<ExchangesResponse> {
                 modes: vec!["backtest".into()],
                 timeframes,
                 sandbox: true,
-                sandbox_notes: "Testnet at testnet.binance.vision with separate API keys. Backtests read candles imported with `cracktrader-tui data import`; paper and live trading come with the Binance connector.".into(),
+                sandbox_notes: "Testnet at testnet.binance.vision with separate API keys. Backtests with a start date download missing candles from Binance's public API into the cache (also `cracktrader-tui data download`); paper and live trading come with the rest of the Binance connector.".into(),
                 requires_credentials: true,
             },
         ],
