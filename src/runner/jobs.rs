@@ -55,6 +55,7 @@ impl Job {
         let outcome = match (self.config.mode, self.config.exchange.as_str()) {
             (Mode::Backtest, _) => self.backtest(start_time),
             (Mode::Paper, "sim") => self.paper_sim(start_time),
+            (Mode::Paper, "binance") => self.paper_binance(start_time),
             (mode, exchange) => self.failed(
                 start_time,
                 format!(
@@ -141,6 +142,95 @@ impl Job {
             start_time,
             end_time: Some(now_iso()),
             error,
+            warnings: Vec::new(),
+        };
+        results::build(info, cfg.clone(), &out)
+    }
+}
+
+impl Job {
+    /// Paper trading on Binance's live candles with the engine's simulated execution: the same fill
+    /// rules as a backtest, so replaying the candles it saw as a backtest gives the same fills.
+    fn paper_binance(&self, start_time: String) -> ResultsResponse {
+        use crate::exchange::binance::{
+            origins,
+            rest::Rest,
+            stream::{FeedEvent, KlineStream},
+        };
+        let cfg = &self.config;
+        let (rest_origin, ws_origin) = origins(&cfg.exchange_config, cfg.live.sandbox);
+        let rest = match Rest::new(&rest_origin) {
+            Ok(r) => Arc::new(r),
+            Err(e) => return self.failed(start_time, e),
+        };
+        let mut ids = Vec::new();
+        for s in &cfg.symbols {
+            match rest.resolve(s) {
+                Ok(r) => ids.push(r.id),
+                Err(e) => return self.failed(start_time, e.message),
+            }
+        }
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => return self.failed(start_time, format!("cannot start the market stream: {e}")),
+        };
+        let mut engine = backtest::engine(cfg, self.sink(true, 0));
+        self.send(WorkerEvent::Running);
+        self.send(WorkerEvent::Log(
+            "info".into(),
+            format!("paper trading on Binance candles from {ws_origin}"),
+        ));
+        let stop = self.stop.clone();
+        rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let stream = KlineStream {
+                ws_origin: ws_origin.clone(),
+                ids,
+                tf: cfg.timeframe,
+            };
+            let feed = tokio::spawn(stream.run(rest.clone(), tx, stop.clone()));
+            // Candles sharing an open time form one engine step; it ends as soon as every symbol has
+            // delivered (a later candle also ends it, when a symbol had a gap).
+            let symbols = cfg.symbols.len();
+            let mut step: Option<(i64, usize)> = None;
+            let mut check = tokio::time::interval(std::time::Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    ev = rx.recv() => match ev {
+                        Some(FeedEvent::Closed(i, c)) => {
+                            if let Some((ts, _)) = step.filter(|&(t, _)| t != c.ts) {
+                                engine.end_step(ts);
+                                step = None;
+                            }
+                            engine.on_candle(i, &c);
+                            let seen = step.map_or(1, |(_, n)| n + 1);
+                            if seen == symbols {
+                                engine.end_step(c.ts);
+                                step = None;
+                            } else {
+                                step = Some((c.ts, seen));
+                            }
+                        }
+                        Some(FeedEvent::Open(i, c)) => self.send(WorkerEvent::Candle(i, c)),
+                        Some(FeedEvent::Note(n)) => self.send(WorkerEvent::Log("warning".into(), n)),
+                        None => break,
+                    },
+                    _ = check.tick() => if stop.load(Ordering::Relaxed) { break; },
+                }
+            }
+            if let Some((ts, _)) = step {
+                engine.end_step(ts);
+            }
+            feed.abort();
+        });
+        engine.cancel_all("run stopped");
+        let out = engine.finish();
+        let info = RunInfo {
+            run_id: self.run_id.clone(),
+            status: RunStatus::Stopped,
+            start_time,
+            end_time: Some(now_iso()),
+            error: None,
             warnings: Vec::new(),
         };
         results::build(info, cfg.clone(), &out)

@@ -2,6 +2,8 @@
 //! reference reader for the candle files (deliberately not the crate's parser).
 #![allow(dead_code)]
 
+pub mod fake_binance;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

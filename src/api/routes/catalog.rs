@@ -46,7 +46,7 @@ pub async fn exchanges() -> Json<ExchangesResponse> {
             ExchangeInfo {
                 id: "binance".into(),
                 name: "Binance (spot)".into(),
-                modes: vec!["backtest".into()],
+                modes: vec!["backtest".into(), "paper".into()],
                 timeframes,
                 sandbox: true,
                 sandbox_notes: "Testnet at testnet.binance.vision with separate API keys. Backtests with a start date download missing candles from Binance's public API into the cache (also `cracktrader-tui data download`); paper and live trading come with the rest of the Binance connector.".into(),

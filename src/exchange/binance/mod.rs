@@ -3,6 +3,7 @@
 pub mod filters;
 pub mod rest;
 pub mod sign;
+pub mod stream;
 
 /// Production REST origin; `/api/v3/...` paths are appended to it.
 pub const MAINNET_REST: &str = "https://api.binance.com";
@@ -10,6 +11,32 @@ pub const MAINNET_REST: &str = "https://api.binance.com";
 pub const TESTNET_REST: &str = "https://testnet.binance.vision";
 /// Env override of the REST origin (tests point it at a local fake).
 pub const REST_ENV: &str = "CRACKTRADER_BINANCE_REST";
+
+/// Production market-stream origin; `/stream?streams=...` is appended to it.
+pub const MAINNET_WS: &str = "wss://stream.binance.com:9443";
+pub const TESTNET_WS: &str = "wss://stream.testnet.binance.vision";
+/// Env override of the stream origin.
+pub const WS_ENV: &str = "CRACKTRADER_BINANCE_WS";
+
+/// Origins for a run: `exchange_config.urls` (`{"rest": ORIGIN, "ws": ORIGIN}`) first, then the env
+/// overrides, then testnet or mainnet.
+pub fn origins(exchange_config: &serde_json::Map<String, serde_json::Value>, sandbox: bool) -> (String, String) {
+    let urls = &exchange_config.get("urls").cloned().unwrap_or_default();
+    let pick = |key: &str, env: &str, test: &str, main: &str| {
+        urls[key]
+            .as_str()
+            .map(String::from)
+            .or_else(|| std::env::var(env).ok())
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| if sandbox { test } else { main }.to_string())
+            .trim_end_matches('/')
+            .to_string()
+    };
+    (
+        pick("rest", REST_ENV, TESTNET_REST, MAINNET_REST),
+        pick("ws", WS_ENV, TESTNET_WS, MAINNET_WS),
+    )
+}
 
 /// The REST origin to use: the override, else testnet or mainnet.
 pub fn rest_origin(sandbox: bool) -> String {

@@ -1,0 +1,239 @@
+//! A fake Binance for tests: REST (`/api/v3/time`, `/api/v3/exchangeInfo`, `/api/v3/klines`) and the
+//! combined market stream (`/stream?streams=...`) in Binance's exact JSON shapes, candles from the sim
+//! market, with switches for rate limits, dropped connections and server shutdowns.
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use cracktrader::data::sim;
+use cracktrader::engine::Timeframe;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct Fake {
+    pub klines_requests: AtomicU64,
+    /// Answer this many klines requests with 429 first.
+    pub rate_limit_next: AtomicU64,
+    pub retry_after: AtomicU64,
+    /// Market stream: the next candle to send (shared by all connections, so an outage loses candles).
+    pub cursor: AtomicI64,
+    /// Close each connection after this many closed candles (0 = never).
+    pub drop_after: AtomicU64,
+    /// Candles that "close while disconnected" after a drop.
+    pub gap_on_reconnect: AtomicU64,
+    /// Send `serverShutdown` once after this many closed candles in a session (0 = never).
+    pub shutdown_after: AtomicU64,
+    /// Stop streaming at this candle open time.
+    pub stream_until: AtomicI64,
+    pub connections: AtomicU64,
+}
+
+fn tf_of(interval: &str) -> Option<Timeframe> {
+    interval.parse().ok()
+}
+
+/// Kline rows exactly as Binance sends them: numbers as strings, 12 fields.
+pub fn rows(symbol: &str, tf: Timeframe, start: i64, end_inclusive: i64, limit: usize) -> Vec<Value> {
+    let pair = match symbol {
+        "BTCUSDT" => "BTC/USDT",
+        "ETHBTC" => "ETH/BTC",
+        _ => return Vec::new(),
+    };
+    let first = tf.floor(start) + if tf.floor(start) < start { tf.millis() } else { 0 };
+    let end = (end_inclusive + 1).min(first + limit as i64 * tf.millis());
+    sim::candles(pair, tf, first, end)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            json!([
+                c.ts,
+                format!("{:.8}", c.open),
+                format!("{:.8}", c.high),
+                format!("{:.8}", c.low),
+                format!("{:.8}", c.close),
+                format!("{:.8}", c.volume),
+                c.ts + tf.millis() - 1,
+                "0.0",
+                100,
+                "0.0",
+                "0.0",
+                "0"
+            ])
+        })
+        .collect()
+}
+
+async fn klines(State(f): State<Arc<Fake>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    f.klines_requests.fetch_add(1, Ordering::SeqCst);
+    if f.rate_limit_next.load(Ordering::SeqCst) > 0 {
+        f.rate_limit_next.fetch_sub(1, Ordering::SeqCst);
+        let wait = f.retry_after.load(Ordering::SeqCst).to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", wait)],
+            Json(json!({"code": -1003, "msg": "Too many requests."})),
+        )
+            .into_response();
+    }
+    let Some(tf) = q.get("interval").and_then(|i| tf_of(i)) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": -1120, "msg": "Invalid interval."})),
+        )
+            .into_response();
+    };
+    let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+    let limit = num("limit").unwrap_or(500).clamp(1, 1000) as usize;
+    let (start, mut end) = (num("startTime").unwrap_or(0), num("endTime").unwrap_or(i64::MAX / 2));
+    // While the market stream runs, "now" is its cursor: only candles before it have closed.
+    let now = f.cursor.load(Ordering::SeqCst);
+    if now > 0 {
+        end = end.min(now - 1);
+    }
+    Json(Value::Array(rows(
+        q.get("symbol").map(|s| s.as_str()).unwrap_or(""),
+        tf,
+        start,
+        end,
+        limit,
+    )))
+    .into_response()
+}
+
+fn info() -> Value {
+    let sym = |s: &str, b: &str, qa: &str| {
+        json!({"symbol": s, "status": "TRADING", "baseAsset": b, "quoteAsset": qa, "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000.00", "tickSize": "0.01"},
+            {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000", "stepSize": "0.00001"},
+            {"filterType": "NOTIONAL", "minNotional": "5.0"}]})
+    };
+    json!({"timezone": "UTC", "serverTime": 0, "symbols": [sym("BTCUSDT", "BTC", "USDT"), sym("ETHBTC", "ETH", "BTC")]})
+}
+
+/// Starts the fake on its own runtime; returns its origin and state.
+pub fn fake() -> (String, Arc<Fake>) {
+    let state = Arc::new(Fake::default());
+    let s2 = state.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new()
+                .route(
+                    "/api/v3/time",
+                    get(|| async { Json(json!({"serverTime": chrono::Utc::now().timestamp_millis()})) }),
+                )
+                .route("/api/v3/exchangeInfo", get(|| async { Json(info()) }))
+                .route("/api/v3/klines", get(klines))
+                .route("/stream", get(stream))
+                .with_state(s2);
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    (format!("http://{}", rx.recv().unwrap()), state)
+}
+
+/// Binance's combined-stream kline message.
+fn kline_msg(id: &str, tf: Timeframe, c: &cracktrader::engine::Candle, closed: bool) -> String {
+    let stream = format!("{}@kline_{tf}", id.to_lowercase());
+    json!({"stream": stream, "data": {"e": "kline", "E": c.ts, "s": id, "k": {
+        "t": c.ts, "T": c.ts + tf.millis() - 1, "s": id, "i": tf.as_str(),
+        "o": format!("{:.8}", c.open), "c": format!("{:.8}", if closed { c.close } else { c.open }),
+        "h": format!("{:.8}", c.high), "l": format!("{:.8}", c.low), "v": format!("{:.8}", c.volume), "x": closed}}})
+    .to_string()
+}
+
+async fn stream(
+    State(f): State<Arc<Fake>>,
+    Query(q): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let streams: Vec<(String, Timeframe)> = q
+        .get("streams")
+        .map(|s| {
+            s.split('/')
+                .filter_map(|x| {
+                    let (sym, iv) = x.split_once("@kline_")?;
+                    Some((sym.to_uppercase(), iv.parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ws.on_upgrade(move |socket| session(socket, f, streams))
+}
+
+async fn session(mut socket: WebSocket, f: Arc<Fake>, streams: Vec<(String, Timeframe)>) {
+    let n = f.connections.fetch_add(1, Ordering::SeqCst);
+    if n > 0 {
+        // Candles closed while the client was away.
+        let gap = f.gap_on_reconnect.load(Ordering::SeqCst) as i64;
+        let tf = streams.first().map(|s| s.1).unwrap_or(Timeframe::M1);
+        f.cursor.fetch_add(gap * tf.millis(), Ordering::SeqCst);
+    }
+    let mut sent = 0u64;
+    loop {
+        let Some(tf) = streams.first().map(|s| s.1) else { return };
+        let ts = f.cursor.load(Ordering::SeqCst);
+        if ts >= f.stream_until.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        for (id, tf) in &streams {
+            let pair = if id == "BTCUSDT" { "BTC/USDT" } else { "ETH/BTC" };
+            let c = sim::candles(pair, *tf, ts, ts + tf.millis()).unwrap()[0];
+            if socket
+                .send(WsMessage::Text(kline_msg(id, *tf, &c, false).into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if socket
+                .send(WsMessage::Text(kline_msg(id, *tf, &c, true).into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        f.cursor.store(ts + tf.millis(), Ordering::SeqCst);
+        sent += 1;
+        if sent.is_multiple_of(7) && socket.send(WsMessage::Ping(Default::default())).await.is_err() {
+            return;
+        }
+        let shutdown = f.shutdown_after.load(Ordering::SeqCst);
+        if shutdown > 0 && sent == shutdown {
+            f.shutdown_after.store(0, Ordering::SeqCst);
+            let _ = socket
+                .send(WsMessage::Text(
+                    json!({"stream": "x", "data": {"e": "serverShutdown", "E": ts}})
+                        .to_string()
+                        .into(),
+                ))
+                .await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return;
+        }
+        let drop_after = f.drop_after.load(Ordering::SeqCst);
+        if drop_after > 0 && sent == drop_after {
+            f.drop_after.store(0, Ordering::SeqCst);
+            return; // dropped without a close frame
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
