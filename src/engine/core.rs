@@ -3,7 +3,7 @@
 //! Strategy, portfolio and risk code here is the same for backtest, paper and live.
 
 use super::clock::Clock;
-use super::execution::{Execution, Match};
+use super::execution::{Execution, Match, Submitted};
 use super::portfolio::{Booking, Portfolio, RoundTrip};
 use super::strategy::{Ctx, Request, Sizing, Strategy};
 use super::types::{Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx};
@@ -301,10 +301,22 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
         let symbol = o.symbol;
         self.set_status(id, OrderStatus::Submitted);
-        self.set_status(id, OrderStatus::Accepted);
         self.open_orders[symbol] += 1;
         self.open_ids.push(id);
-        self.execution.submit(&self.orders[id as usize - 1]);
+        if self.execution.submit(&self.orders[id as usize - 1]) == Submitted::Accepted {
+            self.set_status(id, OrderStatus::Accepted);
+        }
+    }
+
+    /// An exchange's answer about an order: accepted, rejected (with its reason) or cancelled.
+    pub fn on_exchange_update(&mut self, id: OrderId, status: OrderStatus, reason: Option<String>) {
+        if self.orders.get(id as usize - 1).is_none_or(|o| o.status.is_final()) {
+            return;
+        }
+        if let Some(r) = reason {
+            self.orders[id as usize - 1].reason = Some(r);
+        }
+        self.set_status(id, status);
     }
 
     fn set_status(&mut self, id: OrderId, status: OrderStatus) {
@@ -313,7 +325,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if o.status.is_final() {
             return;
         }
-        let was_open = matches!(o.status, OrderStatus::Accepted | OrderStatus::PartiallyFilled);
+        let was_open = matches!(
+            o.status,
+            OrderStatus::Submitted | OrderStatus::Accepted | OrderStatus::PartiallyFilled
+        );
         o.status = status;
         o.updated_at = now;
         if was_open && status.is_final() {
@@ -336,9 +351,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if o.status.is_final() {
             return;
         }
-        self.execution.cancel(o);
-        self.orders[id as usize - 1].reason = Some(reason.to_string());
-        self.set_status(id, OrderStatus::Cancelled);
+        if self.execution.cancel(o) {
+            self.orders[id as usize - 1].reason = Some(reason.to_string());
+            self.set_status(id, OrderStatus::Cancelled);
+        }
     }
 
     fn cancel_symbol(&mut self, symbol: SymbolIdx, reason: &str) {

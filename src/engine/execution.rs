@@ -10,11 +10,21 @@ pub struct Match {
     pub price: f64,
 }
 
+/// What execution says right after an order is handed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Working now (simulated execution books it at once).
+    Accepted,
+    /// Sent; the exchange's answer arrives later through `Engine::on_exchange_update`.
+    Pending,
+}
+
 pub trait Execution {
     /// The engine accepted an order: queue it (simulated) or send it (exchange).
-    fn submit(&mut self, order: &Order);
-    /// The engine wants an order gone (strategy cancel, OCO sibling filled).
-    fn cancel(&mut self, order: &Order);
+    fn submit(&mut self, order: &Order) -> Submitted;
+    /// The engine wants an order gone (strategy cancel, OCO sibling filled). True when it is gone now;
+    /// false when the exchange will confirm (it may still fill meanwhile).
+    fn cancel(&mut self, order: &Order) -> bool;
     /// A candle of `symbol` closed. Simulated execution matches its book against it, pushing fills to
     /// `out` and setting `triggered` on stop-limits; an exchange reports fills on its own and does nothing.
     fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle, orders: &mut [Order], out: &mut Vec<Match>);
@@ -39,12 +49,14 @@ impl SimulatedExecution {
 }
 
 impl Execution for SimulatedExecution {
-    fn submit(&mut self, order: &Order) {
+    fn submit(&mut self, order: &Order) -> Submitted {
         self.book[order.symbol].push(order.id);
+        Submitted::Accepted
     }
 
-    fn cancel(&mut self, order: &Order) {
+    fn cancel(&mut self, order: &Order) -> bool {
         self.book[order.symbol].retain(|&id| id != order.id);
+        true
     }
 
     #[inline]

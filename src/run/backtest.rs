@@ -4,9 +4,9 @@ use super::config::RunConfig;
 use super::error::{ErrorCode, RunError};
 use super::results::{self, ResultsResponse, RunStatus};
 use crate::data::{self, CandleQuery, Series};
-use crate::engine::clock::HistoricalClock;
+use crate::engine::clock::{Clock, HistoricalClock};
 use crate::engine::core::{Engine, EngineConfig, EventSink, NoEvents};
-use crate::engine::execution::SimulatedExecution;
+use crate::engine::execution::{Execution, SimulatedExecution};
 use crate::engine::replay::{replay, ReplayEnd};
 use crate::engine::types::Candle;
 use std::path::{Path, PathBuf};
@@ -87,6 +87,17 @@ pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleS
 
 /// Builds the engine for `config` with simulated execution and the historical clock.
 pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClock, SimulatedExecution, S> {
+    let execution = SimulatedExecution::new(config.symbols.len(), config.slippage_bps);
+    engine_with(config, HistoricalClock::default(), execution, sink)
+}
+
+/// The engine for `config` with any clock and execution: the same strategy, portfolio and risk code.
+pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
+    config: &RunConfig,
+    clock: C,
+    execution: X,
+    sink: S,
+) -> Engine<C, X, S> {
     let spec = config.spec();
     let strategies = config.symbols.iter().map(|_| (spec.build)(&config.params)).collect();
     let cfg = EngineConfig {
@@ -96,13 +107,7 @@ pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClo
         sizing: config.sizing(),
         max_orders_per_sec: MAX_ORDERS_PER_SEC,
     };
-    Engine::new(
-        cfg,
-        HistoricalClock::default(),
-        SimulatedExecution::new(config.symbols.len(), config.slippage_bps),
-        sink,
-        strategies,
-    )
+    Engine::new(cfg, clock, execution, sink, strategies)
 }
 
 /// Replays `series` and returns results. Used by the CLI directly and by the runner task.

@@ -55,7 +55,7 @@ impl Job {
         let outcome = match (self.config.mode, self.config.exchange.as_str()) {
             (Mode::Backtest, _) => self.backtest(start_time),
             (Mode::Paper, "sim") => self.paper_sim(start_time),
-            (Mode::Paper, "binance") => self.paper_binance(start_time),
+            (Mode::Paper | Mode::Live, "binance") => self.binance(start_time),
             (mode, exchange) => self.failed(
                 start_time,
                 format!(
@@ -149,51 +149,103 @@ impl Job {
 }
 
 impl Job {
-    /// Paper trading on Binance's live candles with the engine's simulated execution: the same fill
-    /// rules as a backtest, so replaying the candles it saw as a backtest gives the same fills.
-    fn paper_binance(&self, start_time: String) -> ResultsResponse {
-        use crate::exchange::binance::{
-            origins,
-            rest::Rest,
-            stream::{FeedEvent, KlineStream},
-        };
+    /// Paper and live trading on Binance's live candles. Paper plugs in the engine's simulated execution
+    /// (the backtest fill rules, so replaying the candles as a backtest gives the same fills); live plugs
+    /// in orders on Binance (its testnet with `sandbox: true`) and a wall clock.
+    fn binance(&self, start_time: String) -> ResultsResponse {
+        use crate::engine::clock::LiveClock;
+        use crate::exchange::binance::trade::{LiveExecution, OrderTask, SignedClient};
+        use crate::exchange::binance::{origins, rest::Rest};
         let cfg = &self.config;
         let (rest_origin, ws_origin) = origins(&cfg.exchange_config, cfg.live.sandbox);
         let rest = match Rest::new(&rest_origin) {
             Ok(r) => Arc::new(r),
             Err(e) => return self.failed(start_time, e),
         };
-        let mut ids = Vec::new();
+        let mut rules = Vec::new();
         for s in &cfg.symbols {
             match rest.resolve(s) {
-                Ok(r) => ids.push(r.id),
+                Ok(r) => rules.push(r),
                 Err(e) => return self.failed(start_time, e.message),
             }
         }
+        let ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
+        let sink = self.sink(true, 0);
+        if cfg.mode != Mode::Live {
+            let engine = backtest::engine(cfg, sink);
+            return self.drive(start_time, engine, &rest, ids, ws_origin, None);
+        }
+        let Some(creds) = cfg.live.credentials.clone() else {
+            return self.failed(start_time, "live trading needs API credentials".into());
+        };
+        let client = match SignedClient::new(&rest_origin, creds, Duration::from_secs(5)) {
+            Ok(c) => c,
+            Err(e) => return self.failed(start_time, e),
+        };
+        if let Err(e) = client.sync_time(&rest) {
+            return self.failed(start_time, format!("cannot read Binance's clock: {e}"));
+        }
+        let (cmd_tx, cmd_rx) = std::sync::mpsc::channel();
+        let (rep_tx, rep_rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = OrderTask::new(self.run_id.clone(), client, rest.clone(), rules, rep_tx);
+        let worker = std::thread::Builder::new()
+            .name("binance-orders".into())
+            .spawn(move || task.run(cmd_rx));
+        if let Err(e) = worker {
+            return self.failed(start_time, format!("cannot start the order task: {e}"));
+        }
+        let engine = backtest::engine_with(cfg, LiveClock, LiveExecution { tx: cmd_tx.clone() }, sink);
+        self.drive(start_time, engine, &rest, ids, ws_origin, Some((rep_rx, cmd_tx)))
+    }
+
+    /// The stream loop shared by paper and live: closed candles through the engine (grouped into steps
+    /// by open time), open ones to the ticker, exchange reports into the engine, polling for fills.
+    fn drive<C: crate::engine::clock::Clock, X: crate::engine::execution::Execution>(
+        &self,
+        start_time: String,
+        mut engine: crate::engine::core::Engine<C, X, ChannelSink>,
+        rest: &Arc<crate::exchange::binance::rest::Rest>,
+        ids: Vec<String>,
+        ws_origin: String,
+        live: Option<(
+            tokio::sync::mpsc::UnboundedReceiver<crate::exchange::binance::trade::ExecReport>,
+            std::sync::mpsc::Sender<crate::exchange::binance::trade::ExecCommand>,
+        )>,
+    ) -> ResultsResponse {
+        use crate::engine::OrderStatus;
+        use crate::exchange::binance::stream::{FeedEvent, KlineStream};
+        use crate::exchange::binance::trade::{ExecCommand, ExecReport};
+        let cfg = &self.config;
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return self.failed(start_time, format!("cannot start the market stream: {e}")),
         };
-        let mut engine = backtest::engine(cfg, self.sink(true, 0));
         self.send(WorkerEvent::Running);
         self.send(WorkerEvent::Log(
             "info".into(),
-            format!("paper trading on Binance candles from {ws_origin}"),
+            format!("{} trading on Binance candles from {ws_origin}", cfg.mode.as_str()),
         ));
         let stop = self.stop.clone();
+        let (mut reports, commands) = match live {
+            Some((r, c)) => (Some(r), Some(c)),
+            None => (None, None),
+        };
+        let apply = |engine: &mut crate::engine::core::Engine<C, X, ChannelSink>, r: ExecReport| match r {
+            ExecReport::Accepted(id) => engine.on_exchange_update(id, OrderStatus::Accepted, None),
+            ExecReport::Rejected(id, why) => engine.on_exchange_update(id, OrderStatus::Rejected, Some(why)),
+            ExecReport::Cancelled(id) => engine.on_exchange_update(id, OrderStatus::Cancelled, None),
+            ExecReport::Fill { order_id, price, qty } => engine.on_exchange_fill(order_id, price, qty),
+        };
         rt.block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let stream = KlineStream {
-                ws_origin: ws_origin.clone(),
-                ids,
-                tf: cfg.timeframe,
-            };
+            let stream = KlineStream { ws_origin: ws_origin.clone(), ids, tf: cfg.timeframe };
             let feed = tokio::spawn(stream.run(rest.clone(), tx, stop.clone()));
             // Candles sharing an open time form one engine step; it ends as soon as every symbol has
             // delivered (a later candle also ends it, when a symbol had a gap).
             let symbols = cfg.symbols.len();
             let mut step: Option<(i64, usize)> = None;
-            let mut check = tokio::time::interval(std::time::Duration::from_millis(100));
+            let mut check = tokio::time::interval(Duration::from_millis(100));
+            let mut polls = 0u32;
             loop {
                 tokio::select! {
                     ev = rx.recv() => match ev {
@@ -215,22 +267,43 @@ impl Job {
                         Some(FeedEvent::Note(n)) => self.send(WorkerEvent::Log("warning".into(), n)),
                         None => break,
                     },
-                    _ = check.tick() => if stop.load(Ordering::Relaxed) { break; },
+                    Some(r) = async { match reports.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => apply(&mut engine, r),
+                    _ = check.tick() => {
+                        if stop.load(Ordering::Relaxed) { break; }
+                        polls += 1;
+                        if polls % 10 == 0 {
+                            if let Some(c) = &commands { let _ = c.send(ExecCommand::Poll); }
+                        }
+                    }
                 }
             }
             if let Some((ts, _)) = step {
                 engine.end_step(ts);
             }
             feed.abort();
+            engine.cancel_all("run stopped");
+            // Live: wait (briefly) for the exchange to confirm cancels and report last fills.
+            if let (Some(r), Some(c)) = (reports.as_mut(), &commands) {
+                let _ = c.send(ExecCommand::Poll);
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                while let Ok(Some(rep)) = tokio::time::timeout_at(deadline, r.recv()).await {
+                    apply(&mut engine, rep);
+                    if engine.orders().iter().all(|o| o.status.is_final()) {
+                        break;
+                    }
+                }
+            }
         });
-        engine.cancel_all("run stopped");
         let out = engine.finish();
+        let unsettled = out.orders.iter().filter(|o| !o.status.is_final()).count();
+        let error = (unsettled > 0)
+            .then(|| format!("{unsettled} order(s) not confirmed closed by the exchange; check them on Binance"));
         let info = RunInfo {
             run_id: self.run_id.clone(),
             status: RunStatus::Stopped,
             start_time,
             end_time: Some(now_iso()),
-            error: None,
+            error,
             warnings: Vec::new(),
         };
         results::build(info, cfg.clone(), &out)

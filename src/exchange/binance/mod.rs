@@ -4,6 +4,7 @@ pub mod filters;
 pub mod rest;
 pub mod sign;
 pub mod stream;
+pub mod trade;
 
 /// Production REST origin; `/api/v3/...` paths are appended to it.
 pub const MAINNET_REST: &str = "https://api.binance.com";

@@ -1,0 +1,437 @@
+//! Signed trading: HMAC-signed REST with the server clock offset and `recvWindow`, and the order task
+//! that turns engine orders into Binance orders. Every order carries a `newClientOrderId` derived from
+//! the run id and the order's sequence number; after an ambiguous failure (timeout, connection error,
+//! 5xx) the order is looked up by that id before any retry, so a retry can never create a second one.
+
+use super::filters::SymbolRules;
+use super::rest::Rest;
+use super::sign::signed_query;
+use crate::engine::types::{Order, OrderKind, Side};
+use crate::run::config::Credentials;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+const RECV_WINDOW: u64 = 5000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TradeError {
+    /// The request may or may not have reached the exchange.
+    Ambiguous(String),
+    /// Binance said no: its code and message.
+    Api { code: i64, msg: String },
+}
+
+impl std::fmt::Display for TradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TradeError::Ambiguous(e) => write!(f, "{e}"),
+            TradeError::Api { code, msg } => write!(f, "Binance {code}: {msg}"),
+        }
+    }
+}
+
+pub struct SignedClient {
+    http: reqwest::blocking::Client,
+    origin: String,
+    creds: Credentials,
+    /// Server time minus local time, ms.
+    offset: AtomicI64,
+}
+
+impl SignedClient {
+    pub fn new(origin: &str, creds: Credentials, timeout: Duration) -> Result<SignedClient, String> {
+        crate::exchange::init_tls();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+        Ok(SignedClient {
+            http,
+            origin: origin.trim_end_matches('/').to_string(),
+            creds,
+            offset: AtomicI64::new(0),
+        })
+    }
+
+    pub fn sync_time(&self, rest: &Rest) -> Result<(), String> {
+        let server = rest.server_time()?;
+        self.offset
+            .store(server - chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn send(&self, method: reqwest::Method, path: &str, params: &[(&str, String)]) -> Result<Value, TradeError> {
+        let ts = chrono::Utc::now().timestamp_millis() + self.offset.load(Ordering::Relaxed);
+        let mut query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        query.push(format!("recvWindow={RECV_WINDOW}"));
+        query.push(format!("timestamp={ts}"));
+        let q = signed_query(&self.creds.secret, &query.join("&"));
+        let url = format!("{}{path}?{q}", self.origin);
+        let res = self
+            .http
+            .request(method, &url)
+            .header("X-MBX-APIKEY", &self.creds.api_key)
+            .send()
+            .map_err(|e| {
+                TradeError::Ambiguous(if e.is_timeout() {
+                    "the exchange did not answer in time".into()
+                } else {
+                    format!("request failed: {}", e.without_url())
+                })
+            })?;
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = res
+            .text()
+            .map_err(|e| TradeError::Ambiguous(format!("reading the answer failed: {e}")))?;
+        if status >= 500 {
+            return Err(TradeError::Ambiguous(format!("exchange error HTTP {status}")));
+        }
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|_| TradeError::Ambiguous(format!("unreadable answer (HTTP {status})")))?;
+        if status == 429 || status == 418 {
+            return Err(TradeError::Api {
+                code: -1003,
+                msg: format!("rate limited; retry after {} s", retry_after.unwrap_or(1)),
+            });
+        }
+        if status != 200 {
+            return Err(TradeError::Api {
+                code: v["code"].as_i64().unwrap_or(0),
+                msg: v["msg"].as_str().unwrap_or("").to_string(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// A signed request; `-1021` (timestamp outside the window) re-syncs the clock and retries once.
+    pub fn signed(
+        &self,
+        rest: &Rest,
+        method: reqwest::Method,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Value, TradeError> {
+        match self.send(method.clone(), path, params) {
+            Err(TradeError::Api { code: -1021, .. }) => {
+                self.sync_time(rest).map_err(TradeError::Ambiguous)?;
+                self.send(method, path, params)
+            }
+            other => other,
+        }
+    }
+}
+
+/// `run-20261126-181136-41f7` + 12 -> `ct2026112618113641f7-12` (Binance allows 36 characters).
+pub fn client_order_id(run_id: &str, seq: u64) -> String {
+    let tag: String = run_id
+        .trim_start_matches("run-")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(24)
+        .collect();
+    format!("ct{tag}-{seq}")
+}
+
+fn fmt_num(v: f64) -> String {
+    let s = format!("{v:.8}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Execution on Binance for the engine: orders go to the order task; answers come back as reports.
+pub struct LiveExecution {
+    pub tx: std::sync::mpsc::Sender<ExecCommand>,
+}
+
+impl crate::engine::execution::Execution for LiveExecution {
+    fn submit(&mut self, order: &Order) -> crate::engine::execution::Submitted {
+        let _ = self.tx.send(ExecCommand::Place(Box::new(order.clone())));
+        crate::engine::execution::Submitted::Pending
+    }
+    fn cancel(&mut self, order: &Order) -> bool {
+        let _ = self.tx.send(ExecCommand::Cancel(order.id));
+        false
+    }
+    fn on_candle(
+        &mut self,
+        _: usize,
+        _: &crate::engine::Candle,
+        _: &mut [Order],
+        _: &mut Vec<crate::engine::execution::Match>,
+    ) {
+    }
+}
+
+/// What the order task reports back to the engine loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecReport {
+    Accepted(u64),
+    Rejected(u64, String),
+    Cancelled(u64),
+    Fill { order_id: u64, price: f64, qty: f64 },
+}
+
+pub enum ExecCommand {
+    Place(Box<Order>),
+    Cancel(u64),
+    /// Check working orders for fills.
+    Poll,
+}
+
+struct Working {
+    symbol: String,
+    client_id: String,
+    reported_qty: f64,
+    reported_quote: f64,
+}
+
+/// The order task: runs on its own thread, one request at a time, in the order the engine sent them.
+pub struct OrderTask {
+    pub run_id: String,
+    pub client: SignedClient,
+    pub rest: std::sync::Arc<Rest>,
+    /// Rules by our symbol index.
+    pub rules: Vec<SymbolRules>,
+    pub report: tokio::sync::mpsc::UnboundedSender<ExecReport>,
+    working: HashMap<u64, Working>,
+}
+
+impl OrderTask {
+    pub fn new(
+        run_id: String,
+        client: SignedClient,
+        rest: std::sync::Arc<Rest>,
+        rules: Vec<SymbolRules>,
+        report: tokio::sync::mpsc::UnboundedSender<ExecReport>,
+    ) -> Self {
+        OrderTask {
+            run_id,
+            client,
+            rest,
+            rules,
+            report,
+            working: HashMap::new(),
+        }
+    }
+
+    fn tell(&self, r: ExecReport) {
+        let _ = self.report.send(r);
+    }
+
+    pub fn run(mut self, rx: std::sync::mpsc::Receiver<ExecCommand>) {
+        while let Ok(cmd) = rx.recv() {
+            match cmd {
+                ExecCommand::Place(o) => self.place(&o),
+                ExecCommand::Cancel(id) => self.cancel(id),
+                ExecCommand::Poll => self.poll(),
+            }
+        }
+    }
+
+    fn place(&mut self, o: &Order) {
+        let Some(rules) = self.rules.get(o.symbol).cloned() else {
+            return self.tell(ExecReport::Rejected(o.id, "unknown symbol".into()));
+        };
+        let reference = o.kind.display_price().unwrap_or(0.0);
+        let (qty, price) = match o.kind {
+            OrderKind::Market => match rules.fit(o.amount, 1.0) {
+                // Market orders check the notional at the exchange; only the lot step applies here.
+                Ok((q, _)) => (q, 0.0),
+                Err(e) if e.contains("notional") => (super::filters::round_down(o.amount, rules.step), 0.0),
+                Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+            },
+            _ => match rules.fit(o.amount, reference) {
+                Ok(x) => x,
+                Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+            },
+        };
+        let client_id = client_order_id(&self.run_id, o.id);
+        let side = if o.side == Side::Buy { "BUY" } else { "SELL" };
+        let mut params: Vec<(&str, String)> = vec![
+            ("symbol", rules.id.clone()),
+            ("side", side.into()),
+            ("quantity", fmt_num(qty)),
+        ];
+        let tick = |p: f64| fmt_num(super::filters::round_down(p, rules.tick));
+        match o.kind {
+            OrderKind::Market => params.push(("type", "MARKET".into())),
+            OrderKind::Limit { .. } => params.extend([
+                ("type", "LIMIT".into()),
+                ("timeInForce", "GTC".into()),
+                ("price", fmt_num(price)),
+            ]),
+            // Binance spot stops are stop-limits: a stop gets a limit 0.5% beyond it so it fills on a gap.
+            OrderKind::Stop { stop } => {
+                let limit = if o.side == Side::Sell {
+                    stop * 0.995
+                } else {
+                    stop * 1.005
+                };
+                params.extend([
+                    ("type", "STOP_LOSS_LIMIT".into()),
+                    ("timeInForce", "GTC".into()),
+                    ("stopPrice", tick(stop)),
+                    ("price", tick(limit)),
+                ]);
+            }
+            OrderKind::StopLimit { stop, limit } => {
+                params.extend([
+                    ("type", "STOP_LOSS_LIMIT".into()),
+                    ("timeInForce", "GTC".into()),
+                    ("stopPrice", tick(stop)),
+                    ("price", tick(limit)),
+                ]);
+            }
+        }
+        params.extend([
+            ("newClientOrderId", client_id.clone()),
+            ("newOrderRespType", "FULL".into()),
+        ]);
+        self.working.insert(
+            o.id,
+            Working {
+                symbol: rules.id.clone(),
+                client_id: client_id.clone(),
+                reported_qty: 0.0,
+                reported_quote: 0.0,
+            },
+        );
+        let answer = match self
+            .client
+            .signed(&self.rest, reqwest::Method::POST, "/api/v3/order", &params)
+        {
+            Err(TradeError::Ambiguous(e)) => {
+                // It may exist: ask by our id before anything else. Only a definite "unknown order" allows a retry.
+                tracing::warn!("order {client_id}: {e}; checking whether it was placed");
+                match self.lookup(o.id) {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => self
+                        .client
+                        .signed(&self.rest, reqwest::Method::POST, "/api/v3/order", &params),
+                    Err(e2) => Err(e2),
+                }
+            }
+            other => other,
+        };
+        match answer {
+            Ok(v) => self.apply(o.id, &v),
+            Err(TradeError::Api { code, msg }) => {
+                self.working.remove(&o.id);
+                self.tell(ExecReport::Rejected(o.id, format!("Binance {code}: {msg}")));
+            }
+            Err(TradeError::Ambiguous(e)) => {
+                // Still unknown: keep it as working; polling will find it if it exists.
+                tracing::warn!("order {client_id} unconfirmed: {e}");
+            }
+        }
+    }
+
+    fn lookup(&self, id: u64) -> Result<Option<Value>, TradeError> {
+        let Some(w) = self.working.get(&id) else {
+            return Ok(None);
+        };
+        match self.client.signed(
+            &self.rest,
+            reqwest::Method::GET,
+            "/api/v3/order",
+            &[("symbol", w.symbol.clone()), ("origClientOrderId", w.client_id.clone())],
+        ) {
+            Ok(v) => Ok(Some(v)),
+            Err(TradeError::Api { code: -2013, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reports what an order answer says beyond what was already reported.
+    fn apply(&mut self, id: u64, v: &Value) {
+        let num = |x: &Value| {
+            x.as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+                .or_else(|| x.as_f64())
+                .unwrap_or(0.0)
+        };
+        let status = v["status"].as_str().unwrap_or("");
+        let Some(w) = self.working.get_mut(&id) else { return };
+        let first = w.reported_qty == 0.0 && w.reported_quote == 0.0;
+        let (exec, quote) = (num(&v["executedQty"]), num(&v["cummulativeQuoteQty"]));
+        let mut fills = Vec::new();
+        if exec > w.reported_qty + 1e-12 {
+            let qty = exec - w.reported_qty;
+            let price = if quote > w.reported_quote {
+                (quote - w.reported_quote) / qty
+            } else {
+                num(&v["price"])
+            };
+            fills.push((price, qty));
+            w.reported_qty = exec;
+            w.reported_quote = quote;
+        }
+        let done = matches!(
+            status,
+            "FILLED" | "CANCELED" | "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH"
+        );
+        if first && !matches!(status, "REJECTED" | "EXPIRED") {
+            self.tell(ExecReport::Accepted(id));
+        }
+        for (price, qty) in fills {
+            self.tell(ExecReport::Fill {
+                order_id: id,
+                price,
+                qty,
+            });
+        }
+        match status {
+            "CANCELED" => self.tell(ExecReport::Cancelled(id)),
+            "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH" => {
+                self.tell(ExecReport::Rejected(id, format!("Binance: order {status}")))
+            }
+            _ => {}
+        }
+        if done {
+            self.working.remove(&id);
+        }
+    }
+
+    fn cancel(&mut self, id: u64) {
+        let Some(w) = self.working.get(&id) else { return };
+        let params = [("symbol", w.symbol.clone()), ("origClientOrderId", w.client_id.clone())];
+        match self
+            .client
+            .signed(&self.rest, reqwest::Method::DELETE, "/api/v3/order", &params)
+        {
+            Ok(v) => self.apply(id, &v),
+            // Already gone (filled or cancelled): the next poll tells which.
+            Err(e) => tracing::warn!("cancel of order {id} failed: {e}"),
+        }
+    }
+
+    fn poll(&mut self) {
+        let ids: Vec<u64> = self.working.keys().copied().collect();
+        for id in ids {
+            if let Ok(Some(v)) = self.lookup(id) {
+                self.apply(id, &v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_short_unique_and_valid() {
+        let a = client_order_id("run-20261126-181136-41f7", 12);
+        assert_eq!(a, "ct2026112618113641f7-12");
+        assert!(a.len() <= 36 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert_ne!(a, client_order_id("run-20261126-181136-41f7", 13));
+        assert_eq!(fmt_num(0.123450000), "0.12345");
+        assert_eq!(fmt_num(43210.0), "43210");
+    }
+}
