@@ -271,7 +271,7 @@ impl Job {
                     _ = check.tick() => {
                         if stop.load(Ordering::Relaxed) { break; }
                         polls += 1;
-                        if polls % 10 == 0 {
+                        if polls.is_multiple_of(10) {
                             if let Some(c) = &commands { let _ = c.send(ExecCommand::Poll); }
                         }
                     }
