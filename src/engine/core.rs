@@ -308,6 +308,16 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 
+    /// The exchange took the order for `amount` (its lot step may have rounded the quantity down).
+    pub fn on_exchange_accept(&mut self, id: OrderId, amount: f64) {
+        if let Some(o) = self.orders.get_mut(id as usize - 1).filter(|o| !o.status.is_final()) {
+            if amount > 0.0 && amount <= o.amount {
+                o.amount = amount;
+            }
+            self.set_status(id, OrderStatus::Accepted);
+        }
+    }
+
     /// An exchange's answer about an order: accepted, rejected (with its reason) or cancelled.
     pub fn on_exchange_update(&mut self, id: OrderId, status: OrderStatus, reason: Option<String>) {
         if self.orders.get(id as usize - 1).is_none_or(|o| o.status.is_final()) {

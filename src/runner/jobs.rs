@@ -231,7 +231,7 @@ impl Job {
             None => (None, None),
         };
         let apply = |engine: &mut crate::engine::core::Engine<C, X, ChannelSink>, r: ExecReport| match r {
-            ExecReport::Accepted(id) => engine.on_exchange_update(id, OrderStatus::Accepted, None),
+            ExecReport::Accepted(id, qty) => engine.on_exchange_accept(id, qty),
             ExecReport::Rejected(id, why) => engine.on_exchange_update(id, OrderStatus::Rejected, Some(why)),
             ExecReport::Cancelled(id) => engine.on_exchange_update(id, OrderStatus::Cancelled, None),
             ExecReport::Fill { order_id, price, qty } => engine.on_exchange_fill(order_id, price, qty),

@@ -33,6 +33,34 @@ pub struct Fake {
     /// Stop streaming at this candle open time.
     pub stream_until: AtomicI64,
     pub connections: AtomicU64,
+    /// Signed trading: orders placed, POSTs received per client order id, raw signed queries seen.
+    pub orders: std::sync::Mutex<Vec<FakeOrder>>,
+    pub posts: std::sync::Mutex<HashMap<String, u32>>,
+    pub queries: std::sync::Mutex<Vec<String>>,
+    /// Delay (ms) before answering the next order POST; the order is placed anyway.
+    pub slow_next_order_ms: AtomicU64,
+    /// Answer the next signed request with -1021 (timestamp outside recvWindow).
+    pub skew_once: AtomicU64,
+    /// Quote balance (USDT) for insufficient-balance rejections.
+    pub quote_balance: std::sync::Mutex<f64>,
+}
+
+pub const API_KEY: &str = "fake-api-key-123";
+pub const SECRET: &str = "fake-secret-456";
+
+#[derive(Debug, Clone)]
+pub struct FakeOrder {
+    pub order_id: i64,
+    pub client_id: String,
+    pub symbol: String,
+    pub side: String,
+    pub kind: String,
+    pub qty: String,
+    pub price: Option<String>,
+    pub stop: Option<String>,
+    pub status: String,
+    pub executed: f64,
+    pub quote: f64,
 }
 
 fn tf_of(interval: &str) -> Option<Timeframe> {
@@ -119,7 +147,10 @@ fn info() -> Value {
 
 /// Starts the fake on its own runtime; returns its origin and state.
 pub fn fake() -> (String, Arc<Fake>) {
-    let state = Arc::new(Fake::default());
+    let state = Arc::new(Fake {
+        quote_balance: std::sync::Mutex::new(1_000_000.0),
+        ..Fake::default()
+    });
     let s2 = state.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -136,6 +167,11 @@ pub fn fake() -> (String, Arc<Fake>) {
                 .route("/api/v3/exchangeInfo", get(|| async { Json(info()) }))
                 .route("/api/v3/klines", get(klines))
                 .route("/stream", get(stream))
+                .route(
+                    "/api/v3/order",
+                    axum::routing::post(order_post).get(order_get).delete(order_delete),
+                )
+                .route("/api/v3/openOrders", get(open_orders))
                 .with_state(s2);
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
@@ -236,4 +272,179 @@ async fn session(mut socket: WebSocket, f: Arc<Fake>, streams: Vec<(String, Time
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+fn api_error(status: StatusCode, code: i64, msg: &str) -> Response {
+    (status, Json(json!({"code": code, "msg": msg}))).into_response()
+}
+
+/// Checks key, signature and timestamp window like Binance; returns the parameters.
+fn verify(f: &Fake, headers: &axum::http::HeaderMap, raw: &str) -> Result<HashMap<String, String>, Response> {
+    f.queries.lock().unwrap().push(raw.to_string());
+    if headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            -2015,
+            "Invalid API-key, IP, or permissions for action.",
+        ));
+    }
+    let Some((payload, sig)) = raw.rsplit_once("&signature=") else {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            -1102,
+            "Mandatory parameter 'signature' was not sent.",
+        ));
+    };
+    if cracktrader::exchange::binance::sign::signature(SECRET, payload) != sig {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            -1022,
+            "Signature for this request is not valid.",
+        ));
+    }
+    let params: HashMap<String, String> = payload
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let ts: i64 = params.get("timestamp").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let window: i64 = params.get("recvWindow").and_then(|t| t.parse().ok()).unwrap_or(5000);
+    let now = chrono::Utc::now().timestamp_millis();
+    if f.skew_once.swap(0, Ordering::SeqCst) > 0 || ts > now + 1000 || now - ts > window {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            -1021,
+            "Timestamp for this request is outside of the recvWindow.",
+        ));
+    }
+    Ok(params)
+}
+
+fn order_json(o: &FakeOrder) -> Value {
+    json!({"symbol": o.symbol, "orderId": o.order_id, "clientOrderId": o.client_id, "transactTime": chrono::Utc::now().timestamp_millis(),
+        "price": o.price.clone().unwrap_or_else(|| "0.00000000".into()), "origQty": o.qty, "executedQty": format!("{:.8}", o.executed),
+        "cummulativeQuoteQty": format!("{:.8}", o.quote), "status": o.status, "timeInForce": "GTC", "type": o.kind, "side": o.side,
+        "stopPrice": o.stop.clone().unwrap_or_else(|| "0.00000000".into()),
+        "fills": if o.executed > 0.0 { json!([{"price": format!("{:.8}", o.quote / o.executed), "qty": format!("{:.8}", o.executed), "commission": "0", "commissionAsset": "USDT"}]) } else { json!([]) }})
+}
+
+/// The market price: the close of the last candle the stream sent.
+fn last_price(f: &Fake, symbol: &str) -> f64 {
+    let pair = if symbol == "BTCUSDT" { "BTC/USDT" } else { "ETH/BTC" };
+    let ts = f.cursor.load(Ordering::SeqCst) - 60_000;
+    sim::candles(pair, Timeframe::M1, ts, ts + 60_000).unwrap()[0].close
+}
+
+async fn order_post(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let client_id = p.get("newClientOrderId").cloned().unwrap_or_default();
+    *f.posts.lock().unwrap().entry(client_id.clone()).or_default() += 1;
+    if f.orders.lock().unwrap().iter().any(|o| o.client_id == client_id) {
+        return api_error(StatusCode::BAD_REQUEST, -2010, "Duplicate order sent.");
+    }
+    let symbol = p.get("symbol").cloned().unwrap_or_default();
+    let kind = p.get("type").cloned().unwrap_or_default();
+    let side = p.get("side").cloned().unwrap_or_default();
+    let qty: f64 = p.get("quantity").and_then(|q| q.parse().ok()).unwrap_or(0.0);
+    let price = last_price(&f, &symbol);
+    if side == "BUY" && kind == "MARKET" && qty * price > *f.quote_balance.lock().unwrap() {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            -2010,
+            "Account has insufficient balance for requested action.",
+        );
+    }
+    let answer = {
+        let mut orders = f.orders.lock().unwrap();
+        let order_id = orders.len() as i64 + 1;
+        let mut o = FakeOrder {
+            order_id,
+            client_id,
+            symbol,
+            side,
+            kind: kind.clone(),
+            qty: p.get("quantity").cloned().unwrap_or_default(),
+            price: p.get("price").cloned(),
+            stop: p.get("stopPrice").cloned(),
+            status: "NEW".into(),
+            executed: 0.0,
+            quote: 0.0,
+        };
+        if kind == "MARKET" {
+            o.status = "FILLED".into();
+            o.executed = qty;
+            o.quote = qty * price;
+        }
+        let answer = order_json(&o);
+        orders.push(o);
+        answer
+    };
+    let delay = f.slow_next_order_ms.swap(0, Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    Json(answer).into_response()
+}
+
+async fn order_get(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
+    match f.orders.lock().unwrap().iter().find(|o| o.client_id == cid) {
+        Some(o) => Json(order_json(o)).into_response(),
+        None => api_error(StatusCode::BAD_REQUEST, -2013, "Order does not exist."),
+    }
+}
+
+async fn order_delete(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
+    let mut orders = f.orders.lock().unwrap();
+    match orders.iter_mut().find(|o| o.client_id == cid && o.status == "NEW") {
+        Some(o) => {
+            o.status = "CANCELED".into();
+            Json(order_json(o)).into_response()
+        }
+        None => api_error(StatusCode::BAD_REQUEST, -2011, "Unknown order sent."),
+    }
+}
+
+async fn open_orders(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        return r;
+    }
+    Json(Value::Array(
+        f.orders
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|o| o.status == "NEW")
+            .map(order_json)
+            .collect(),
+    ))
+    .into_response()
 }

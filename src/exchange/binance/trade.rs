@@ -171,10 +171,15 @@ impl crate::engine::execution::Execution for LiveExecution {
 /// What the order task reports back to the engine loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExecReport {
-    Accepted(u64),
+    /// Working on the exchange, for this (step-rounded) quantity.
+    Accepted(u64, f64),
     Rejected(u64, String),
     Cancelled(u64),
-    Fill { order_id: u64, price: f64, qty: f64 },
+    Fill {
+        order_id: u64,
+        price: f64,
+        qty: f64,
+    },
 }
 
 pub enum ExecCommand {
@@ -377,7 +382,7 @@ impl OrderTask {
             "FILLED" | "CANCELED" | "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH"
         );
         if first && !matches!(status, "REJECTED" | "EXPIRED") {
-            self.tell(ExecReport::Accepted(id));
+            self.tell(ExecReport::Accepted(id, num(&v["origQty"])));
         }
         for (price, qty) in fills {
             self.tell(ExecReport::Fill {
