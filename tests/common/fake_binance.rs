@@ -279,28 +279,28 @@ fn api_error(status: StatusCode, code: i64, msg: &str) -> Response {
 }
 
 /// Checks key, signature and timestamp window like Binance; returns the parameters.
-fn verify(f: &Fake, headers: &axum::http::HeaderMap, raw: &str) -> Result<HashMap<String, String>, Response> {
+fn verify(f: &Fake, headers: &axum::http::HeaderMap, raw: &str) -> Result<HashMap<String, String>, Box<Response>> {
     f.queries.lock().unwrap().push(raw.to_string());
     if headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
-        return Err(api_error(
+        return Err(Box::new(api_error(
             StatusCode::UNAUTHORIZED,
             -2015,
             "Invalid API-key, IP, or permissions for action.",
-        ));
+        )));
     }
     let Some((payload, sig)) = raw.rsplit_once("&signature=") else {
-        return Err(api_error(
+        return Err(Box::new(api_error(
             StatusCode::BAD_REQUEST,
             -1102,
             "Mandatory parameter 'signature' was not sent.",
-        ));
+        )));
     };
     if cracktrader::exchange::binance::sign::signature(SECRET, payload) != sig {
-        return Err(api_error(
+        return Err(Box::new(api_error(
             StatusCode::BAD_REQUEST,
             -1022,
             "Signature for this request is not valid.",
-        ));
+        )));
     }
     let params: HashMap<String, String> = payload
         .split('&')
@@ -311,11 +311,11 @@ fn verify(f: &Fake, headers: &axum::http::HeaderMap, raw: &str) -> Result<HashMa
     let window: i64 = params.get("recvWindow").and_then(|t| t.parse().ok()).unwrap_or(5000);
     let now = chrono::Utc::now().timestamp_millis();
     if f.skew_once.swap(0, Ordering::SeqCst) > 0 || ts > now + 1000 || now - ts > window {
-        return Err(api_error(
+        return Err(Box::new(api_error(
             StatusCode::BAD_REQUEST,
             -1021,
             "Timestamp for this request is outside of the recvWindow.",
-        ));
+        )));
     }
     Ok(params)
 }
@@ -342,7 +342,7 @@ async fn order_post(
 ) -> Response {
     let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let client_id = p.get("newClientOrderId").cloned().unwrap_or_default();
     *f.posts.lock().unwrap().entry(client_id.clone()).or_default() += 1;
@@ -400,7 +400,7 @@ async fn order_get(
 ) -> Response {
     let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
     match f.orders.lock().unwrap().iter().find(|o| o.client_id == cid) {
@@ -416,7 +416,7 @@ async fn order_delete(
 ) -> Response {
     let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
     let mut orders = f.orders.lock().unwrap();
@@ -435,7 +435,7 @@ async fn open_orders(
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Response {
     if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
-        return r;
+        return *r;
     }
     Json(Value::Array(
         f.orders
