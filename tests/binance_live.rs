@@ -194,6 +194,15 @@ async fn rejections_carry_binances_message_and_real_money_is_guarded() {
             .contains("insufficient balance"),
         "{s}"
     );
+    // The run's error says it too, with Binance's message.
+    let s = wait_for(&app, "the run error", |s| s["error"].is_string()).await;
+    assert!(
+        s["error"]
+            .as_str()
+            .unwrap()
+            .contains("Account has insufficient balance"),
+        "{s}"
+    );
     call(&app, "POST", "/api/v1/run/stop", json!({})).await;
     call(&app, "DELETE", "/api/v1/run/reset", Value::Null).await;
     // sandbox: false without --allow-live is refused before anything is sent.

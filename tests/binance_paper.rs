@@ -41,6 +41,7 @@ async fn paper_on_the_live_stream_survives_drops_and_matches_a_backtest() {
     std::env::set_var("CRACKTRADER_BINANCE_REST", &origin);
     let dir = tempfile::tempdir().unwrap();
     let runner = RunnerHandle::spawn(dir.path().to_path_buf());
+    let mut logs = runner.subscribe();
     let app = router(ApiState::new(
         runner,
         ApiSettings {
@@ -78,6 +79,17 @@ async fn paper_on_the_live_stream_survives_drops_and_matches_a_backtest() {
     let stopped = call(&app, "POST", "/api/v1/run/stop", json!({})).await;
     assert_eq!(stopped["status"], "stopped", "{stopped}");
     let paper = call(&app, "GET", "/api/v1/results", Value::Null).await;
+    // The run logs how long the engine took from a closed candle to the orders it placed.
+    let mut latency = None;
+    while let Ok(p) = logs.try_recv() {
+        if let cracktrader::runner::events::Event::Logs(l) = &p.event {
+            if l.message.contains("candle-to-order latency") {
+                latency = Some(l.message.clone());
+            }
+        }
+    }
+    let latency = latency.expect("latency is reported");
+    eprintln!("{latency}");
     // Every minute exactly once, in order: the dropped candles were backfilled, none repeated.
     let times: Vec<i64> = paper["equity_curve"]
         .as_array()

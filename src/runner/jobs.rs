@@ -232,7 +232,10 @@ impl Job {
         };
         let apply = |engine: &mut crate::engine::core::Engine<C, X, ChannelSink>, r: ExecReport| match r {
             ExecReport::Accepted(id, qty) => engine.on_exchange_accept(id, qty),
-            ExecReport::Rejected(id, why) => engine.on_exchange_update(id, OrderStatus::Rejected, Some(why)),
+            ExecReport::Rejected(id, why) => {
+                self.send(WorkerEvent::RunError(format!("order {id} rejected: {why}")));
+                engine.on_exchange_update(id, OrderStatus::Rejected, Some(why))
+            }
             ExecReport::Cancelled(id) => engine.on_exchange_update(id, OrderStatus::Cancelled, None),
             ExecReport::Fill { order_id, price, qty } => engine.on_exchange_fill(order_id, price, qty),
         };
@@ -246,6 +249,7 @@ impl Job {
             let mut step: Option<(i64, usize)> = None;
             let mut check = tokio::time::interval(Duration::from_millis(100));
             let mut polls = 0u32;
+            let mut latencies: Vec<Duration> = Vec::new();
             loop {
                 tokio::select! {
                     ev = rx.recv() => match ev {
@@ -254,7 +258,11 @@ impl Job {
                                 engine.end_step(ts);
                                 step = None;
                             }
+                            let (t0, before) = (std::time::Instant::now(), engine.orders().len());
                             engine.on_candle(i, &c);
+                            if engine.orders().len() > before {
+                                latencies.push(t0.elapsed());
+                            }
                             let seen = step.map_or(1, |(_, n)| n + 1);
                             if seen == symbols {
                                 engine.end_step(c.ts);
@@ -281,6 +289,14 @@ impl Job {
                 engine.end_step(ts);
             }
             feed.abort();
+            if !latencies.is_empty() {
+                latencies.sort();
+                let q = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+                self.send(WorkerEvent::Log(
+                    "info".into(),
+                    format!("candle-to-order latency inside the engine: p50 {:?}, p99 {:?} over {} candles that placed orders", q(0.5), q(0.99), latencies.len()),
+                ));
+            }
             engine.cancel_all("run stopped");
             // Live: wait (briefly) for the exchange to confirm cancels and report last fills.
             if let (Some(r), Some(c)) = (reports.as_mut(), &commands) {
@@ -296,8 +312,19 @@ impl Job {
         });
         let out = engine.finish();
         let unsettled = out.orders.iter().filter(|o| !o.status.is_final()).count();
-        let error = (unsettled > 0)
-            .then(|| format!("{unsettled} order(s) not confirmed closed by the exchange; check them on Binance"));
+        let last_rejection = out
+            .orders
+            .iter()
+            .rev()
+            .find(|o| o.status == OrderStatus::Rejected)
+            .and_then(|o| o.reason.clone().map(|r| format!("order {} rejected: {r}", o.id)));
+        let error = if unsettled > 0 {
+            Some(format!(
+                "{unsettled} order(s) not confirmed closed by the exchange; check them on Binance"
+            ))
+        } else {
+            last_rejection.filter(|_| cfg.mode == Mode::Live)
+        };
         let info = RunInfo {
             run_id: self.run_id.clone(),
             status: RunStatus::Stopped,

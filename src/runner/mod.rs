@@ -57,6 +57,8 @@ pub enum WorkerEvent {
         progress: Option<f64>,
     },
     Log(String, String),
+    /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
+    RunError(String),
     Finished(Box<ResultsResponse>),
 }
 
@@ -472,6 +474,11 @@ impl Runner {
             WorkerEvent::Log(level, message) => {
                 self.log(&level, message);
                 false
+            }
+            WorkerEvent::RunError(message) => {
+                s.error = Some(message.clone());
+                self.log("error", message);
+                true
             }
             WorkerEvent::Finished(r) => {
                 let r: Arc<ResultsResponse> = Arc::from(r);

@@ -21,6 +21,8 @@ pub enum TradeError {
     Ambiguous(String),
     /// Binance said no: its code and message.
     Api { code: i64, msg: String },
+    /// 429/418: not executed; retry after this many seconds.
+    RateLimited(u64),
 }
 
 impl std::fmt::Display for TradeError {
@@ -28,6 +30,7 @@ impl std::fmt::Display for TradeError {
         match self {
             TradeError::Ambiguous(e) => write!(f, "{e}"),
             TradeError::Api { code, msg } => write!(f, "Binance {code}: {msg}"),
+            TradeError::RateLimited(s) => write!(f, "Binance rate limit; retry after {s} s"),
         }
     }
 }
@@ -96,10 +99,7 @@ impl SignedClient {
         let v: Value = serde_json::from_str(&body)
             .map_err(|_| TradeError::Ambiguous(format!("unreadable answer (HTTP {status})")))?;
         if status == 429 || status == 418 {
-            return Err(TradeError::Api {
-                code: -1003,
-                msg: format!("rate limited; retry after {} s", retry_after.unwrap_or(1)),
-            });
+            return Err(TradeError::RateLimited(retry_after.unwrap_or(1)));
         }
         if status != 200 {
             return Err(TradeError::Api {
@@ -110,7 +110,8 @@ impl SignedClient {
         Ok(v)
     }
 
-    /// A signed request; `-1021` (timestamp outside the window) re-syncs the clock and retries once.
+    /// A signed request. `-1021` (timestamp outside the window) re-syncs the clock and retries once;
+    /// 429/418 (not executed) wait out `Retry-After` (up to a minute) and retry, twice at most.
     pub fn signed(
         &self,
         rest: &Rest,
@@ -118,12 +119,21 @@ impl SignedClient {
         path: &str,
         params: &[(&str, String)],
     ) -> Result<Value, TradeError> {
-        match self.send(method.clone(), path, params) {
-            Err(TradeError::Api { code: -1021, .. }) => {
-                self.sync_time(rest).map_err(TradeError::Ambiguous)?;
-                self.send(method, path, params)
+        let mut resynced = false;
+        let mut waits = 0;
+        loop {
+            match self.send(method.clone(), path, params) {
+                Err(TradeError::Api { code: -1021, .. }) if !resynced => {
+                    resynced = true;
+                    self.sync_time(rest).map_err(TradeError::Ambiguous)?;
+                }
+                Err(TradeError::RateLimited(s)) if waits < 2 && s <= 60 => {
+                    waits += 1;
+                    tracing::warn!("Binance rate limit; waiting {s} s before retrying");
+                    std::thread::sleep(Duration::from_secs(s));
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 }
@@ -326,9 +336,9 @@ impl OrderTask {
         };
         match answer {
             Ok(v) => self.apply(o.id, &v),
-            Err(TradeError::Api { code, msg }) => {
+            Err(e @ (TradeError::Api { .. } | TradeError::RateLimited(_))) => {
                 self.working.remove(&o.id);
-                self.tell(ExecReport::Rejected(o.id, format!("Binance {code}: {msg}")));
+                self.tell(ExecReport::Rejected(o.id, e.to_string()));
             }
             Err(TradeError::Ambiguous(e)) => {
                 // Still unknown: keep it as working; polling will find it if it exists.
