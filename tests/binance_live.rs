@@ -214,3 +214,73 @@ async fn rejections_carry_binances_message_and_real_money_is_guarded() {
         (StatusCode::FORBIDDEN, Some("LIVE_TRADING_DISABLED"))
     );
 }
+
+#[test]
+fn credentials_never_reach_the_log() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let (origin, f) = fake();
+    f.cursor.store(T0, Ordering::SeqCst);
+    f.stream_until.store(T0 + 20 * 60_000, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::bin()
+        .env("RUST_LOG", "debug")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().trim_start_matches("listening on http://").to_string();
+    let http = |method: &str, path: &str, body: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let started = http(
+        "POST",
+        "/api/v1/run/live",
+        &live(&origin, json!({}), 1000.0).to_string(),
+    );
+    assert!(started.contains("run_id"), "{started}");
+    let t = Instant::now();
+    while f.orders.lock().unwrap().is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(20), "no order reached the exchange");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut everything = String::new();
+    for path in [
+        "/api/v1/status/detailed",
+        "/api/v1/results",
+        "/api/v1/runs",
+        "/api/v1/health",
+    ] {
+        everything.push_str(&http("GET", path, ""));
+    }
+    everything.push_str(&http("POST", "/api/v1/run/stop", "{}"));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("live"), "the log has the run: {log}");
+    for secret in [SECRET, API_KEY] {
+        assert!(!log.contains(secret), "the log shows a credential");
+        assert!(!everything.contains(secret), "a response shows a credential");
+    }
+    let db = std::fs::read(dir.path().join("cracktrader.db")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&db).contains(SECRET),
+        "the database holds a credential"
+    );
+}

@@ -40,6 +40,8 @@ pub enum Confirm {
     Quit,
     /// Stop a live run.
     StopLive,
+    /// Launch a real-money live run: the user must type LIVE.
+    RealMoney,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quitting: bool,
+    /// What has been typed into the real-money confirmation.
+    pub typed: String,
     /// Rows the trade and order tables showed last frame (for paging).
     pub page: usize,
 }
@@ -145,6 +149,7 @@ impl App {
             now,
             size: (120, 40),
             quitting: false,
+            typed: String::new(),
             page: 10,
         }
     }
@@ -158,7 +163,7 @@ impl App {
     }
 
     pub fn editing(&self) -> bool {
-        self.focus == Focus::Form && self.form.editing
+        self.confirm == Some(Confirm::RealMoney) || (self.focus == Focus::Form && self.form.editing)
     }
 
     fn active_mode(&self) -> Option<Mode> {
@@ -206,14 +211,53 @@ impl App {
             self.error("a run is already active; stop it first (s)");
             return Vec::new();
         }
+        if self.form.real_money() && self.confirm != Some(Confirm::RealMoney) {
+            self.typed.clear();
+            self.confirm = Some(Confirm::RealMoney);
+            return Vec::new();
+        }
         self.info(format!("starting {} run...", mode.as_str()));
         vec![Effect::Start(Box::new(self.form.request(mode)))]
     }
 
     /// Applies one action; returns the side effects to carry out.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        // Real money needs LIVE typed in full; anything else sends nothing.
+        if self.confirm == Some(Confirm::RealMoney) {
+            match action {
+                Action::Edit(k) => {
+                    match k.code {
+                        crossterm::event::KeyCode::Char(c) => self.typed.push(c),
+                        crossterm::event::KeyCode::Backspace => {
+                            self.typed.pop();
+                        }
+                        _ => {}
+                    }
+                    return Vec::new();
+                }
+                Action::Enter => {
+                    let ok = self.typed == "LIVE";
+                    self.typed.clear();
+                    if ok {
+                        let fx = self.launch(Mode::Live);
+                        self.confirm = None;
+                        return fx;
+                    }
+                    self.confirm = None;
+                    self.error("confirmation did not match LIVE; nothing was sent");
+                    return Vec::new();
+                }
+                Action::Esc | Action::Quit | Action::FocusNext => {
+                    self.confirm = None;
+                    self.typed.clear();
+                    self.info("real-money launch cancelled");
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         // A pending confirmation takes the next answer.
-        if let Some(c) = self.confirm {
+        if let Some(c) = self.confirm.filter(|c| *c != Confirm::RealMoney) {
             match action {
                 Action::Confirm(true) => {
                     self.confirm = None;
@@ -223,6 +267,7 @@ impl App {
                             vec![Effect::Quit]
                         }
                         Confirm::StopLive => vec![Effect::Stop],
+                        Confirm::RealMoney => Vec::new(),
                     };
                 }
                 Action::Confirm(false) | Action::Esc => {

@@ -483,3 +483,46 @@ fn history_lists_and_opens_stored_runs() {
     a.update(Action::HistoryLoaded(Err("run history is off".into())));
     assert!(a.history.is_none() && a.banner.as_ref().unwrap().text.contains("history is off"));
 }
+
+#[test]
+fn real_money_needs_live_typed_in_full() {
+    let mut a = app();
+    select(&mut a, FieldKey::Exchange);
+    a.update(Action::Right);
+    select(&mut a, FieldKey::Mode);
+    a.update(Action::Right);
+    a.update(Action::Right);
+    assert_eq!(a.form.mode(), Mode::Live);
+    // Testnet (the default) goes straight out, with sandbox on.
+    let fx = a.update(Action::Enter);
+    let Some(Effect::Start(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(req.exchange_config["sandbox"], serde_json::json!(true));
+    // Real money asks first.
+    select(&mut a, FieldKey::Sandbox);
+    a.update(Action::Right);
+    assert!(a.form.real_money());
+    assert!(a.update(Action::Enter).is_empty());
+    assert_eq!(a.confirm, Some(Confirm::RealMoney));
+    assert!(a.editing(), "typed keys go to the confirmation, not to shortcuts");
+    type_text(&mut a, "live");
+    assert!(a.update(Action::Enter).is_empty(), "lower case is not LIVE");
+    assert!(a.banner.as_ref().unwrap().text.contains("nothing was sent"));
+    a.update(Action::Enter);
+    type_text(&mut a, "LIVX");
+    a.update(Action::Edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    type_text(&mut a, "E");
+    let fx = a.update(Action::Enter);
+    let Some(Effect::Start(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (req.mode, req.exchange_config["sandbox"].as_bool()),
+        (Mode::Live, Some(false))
+    );
+    assert!(a.confirm.is_none());
+    a.update(Action::Enter);
+    a.update(Action::Esc);
+    assert!(a.confirm.is_none() && a.typed.is_empty());
+}

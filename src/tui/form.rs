@@ -20,6 +20,7 @@ pub enum FieldKey {
     Exchange,
     Mode,
     Speed,
+    Sandbox,
     ApiKey,
     Secret,
 }
@@ -190,6 +191,13 @@ impl RunForm {
             "60",
             "sim paper: simulated seconds per second (60 = a minute a second)",
         ));
+        f.fields.push(Field::select(
+            FieldKey::Sandbox,
+            "Sandbox",
+            vec!["yes".into(), "no".into()],
+            0,
+            "yes = the exchange's testnet; no = real money (asks you to type LIVE)",
+        ));
         f.fields.push(Field::secret(
             FieldKey::ApiKey,
             "API key",
@@ -229,6 +237,7 @@ impl RunForm {
                 FieldKey::Start | FieldKey::End => mode == Mode::Backtest,
                 FieldKey::Speed => mode == Mode::Paper && sim,
                 FieldKey::ApiKey | FieldKey::Secret => mode != Mode::Backtest && !sim,
+                FieldKey::Sandbox => mode == Mode::Live && !sim,
                 _ => true,
             })
             .collect()
@@ -383,6 +392,12 @@ impl RunForm {
                     exchange_config.insert("speed".into(), Value::from(speed));
                 }
             }
+            if self.value(&FieldKey::Exchange) != "sim" {
+                exchange_config.insert(
+                    "sandbox".into(),
+                    Value::Bool(mode != Mode::Live || self.value(&FieldKey::Sandbox) != "no"),
+                );
+            }
             if let (Some(k), Some(s)) = (opt(&FieldKey::ApiKey), opt(&FieldKey::Secret)) {
                 exchange_config.insert("apiKey".into(), Value::String(k));
                 exchange_config.insert("secret".into(), Value::String(s));
@@ -416,6 +431,11 @@ impl RunForm {
             data_file: None,
             exchange_config,
         }
+    }
+
+    /// A live run on a real exchange with the sandbox off: real money.
+    pub fn real_money(&self) -> bool {
+        self.mode() == Mode::Live && self.value(&FieldKey::Exchange) != "sim" && self.value(&FieldKey::Sandbox) == "no"
     }
 
     /// Switches the mode select to `mode` (the b/p keys launch the form as that mode).

@@ -151,9 +151,30 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 pub fn confirm(f: &mut Frame, area: Rect, c: Confirm, app: &App, theme: &Theme) {
     let mode = app.view.status.mode.map(|m| m.as_str()).unwrap_or("the");
+    if c == Confirm::RealMoney {
+        let r = centered(area, 70, 6);
+        f.render_widget(Clear, r);
+        let block = panel("Real money", true, theme);
+        let inner = block.inner(r);
+        f.render_widget(block, r);
+        let lines = vec![
+            Line::from(Span::styled(
+                "Live trading with real money on the exchange.",
+                Style::new().fg(theme.c(Role::Error)).add_modifier(Modifier::BOLD),
+            )),
+            Line::from("Type LIVE and press Enter to confirm; Esc cancels."),
+            Line::from(vec![
+                Span::styled("> ", Style::new().fg(theme.c(Role::Accent))),
+                Span::raw(app.typed.clone()),
+            ]),
+        ];
+        f.render_widget(Paragraph::new(lines).alignment(Alignment::Center), inner);
+        return;
+    }
     let question = match c {
         Confirm::Quit => format!("A {mode} run is active. Stop it and quit?"),
         Confirm::StopLive => "Stop the LIVE run? Working orders are cancelled on the exchange.".to_string(),
+        Confirm::RealMoney => String::new(),
     };
     let r = centered(area, 64, 5);
     f.render_widget(Clear, r);
