@@ -76,6 +76,15 @@ async fn paper_on_the_live_stream_survives_drops_and_matches_a_backtest() {
         f.connections.load(Ordering::SeqCst) >= 3,
         "dropped once and shut down once"
     );
+    let health = call(&app, "GET", "/api/v1/health", Value::Null).await;
+    assert_eq!(health["checks"]["exchange"]["status"], "ok", "{health}");
+    assert!(
+        health["checks"]["exchange"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("binance: "),
+        "{health}"
+    );
     let stopped = call(&app, "POST", "/api/v1/run/stop", json!({})).await;
     assert_eq!(stopped["status"], "stopped", "{stopped}");
     let paper = call(&app, "GET", "/api/v1/results", Value::Null).await;

@@ -250,6 +250,7 @@ impl Job {
             let mut check = tokio::time::interval(Duration::from_millis(100));
             let mut polls = 0u32;
             let mut latencies: Vec<Duration> = Vec::new();
+            let mut connected = false;
             loop {
                 tokio::select! {
                     ev = rx.recv() => match ev {
@@ -257,6 +258,10 @@ impl Job {
                             if let Some((ts, _)) = step.filter(|&(t, _)| t != c.ts) {
                                 engine.end_step(ts);
                                 step = None;
+                            }
+                            if !connected {
+                                connected = true;
+                                self.send(WorkerEvent::Connectivity(true, format!("market stream up ({ws_origin})")));
                             }
                             let (t0, before) = (std::time::Instant::now(), engine.orders().len());
                             engine.on_candle(i, &c);
@@ -272,7 +277,11 @@ impl Job {
                             }
                         }
                         Some(FeedEvent::Open(i, c)) => self.send(WorkerEvent::Candle(i, c)),
-                        Some(FeedEvent::Note(n)) => self.send(WorkerEvent::Log("warning".into(), n)),
+                        Some(FeedEvent::Note(n)) => {
+                            let up = n.contains("reconnected");
+                            self.send(WorkerEvent::Connectivity(up, n.clone()));
+                            self.send(WorkerEvent::Log("warning".into(), n));
+                        }
                         None => break,
                     },
                     Some(r) = async { match reports.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => apply(&mut engine, r),

@@ -59,6 +59,8 @@ pub enum WorkerEvent {
     Log(String, String),
     /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
     RunError(String),
+    /// The exchange connection of a paper/live run: up or down, and what happened.
+    Connectivity(bool, String),
     Finished(Box<ResultsResponse>),
 }
 
@@ -473,6 +475,10 @@ impl Runner {
             }
             WorkerEvent::Log(level, message) => {
                 self.log(&level, message);
+                false
+            }
+            WorkerEvent::Connectivity(up, detail) => {
+                s.exchange = Some((up, detail));
                 false
             }
             WorkerEvent::RunError(message) => {

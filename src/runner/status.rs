@@ -42,6 +42,8 @@ pub struct Snapshot {
     pub equity_seen: u64,
     pub tickers: BTreeMap<String, TickerEvent>,
     pub metrics: Option<PerformanceMetrics>,
+    /// Paper/live on a real exchange: whether its connection is up, and the latest news about it.
+    pub exchange: Option<(bool, String)>,
     /// The last finished run's results (completed, failed or stopped).
     pub results: Option<Arc<ResultsResponse>>,
 }

@@ -37,7 +37,7 @@ pub async fn exchanges() -> Json<ExchangesResponse> {
             ExchangeInfo {
                 id: "sim".into(),
                 name: "Simulated market (offline, deterministic)".into(),
-                modes: vec!["backtest".into(), "paper".into()],
+                modes: vec!["backtest".into(), "paper".into(), "live".into()],
                 timeframes: timeframes.clone(),
                 sandbox: false,
                 sandbox_notes: "No sandbox needed: nothing is real. Paper runs tick at exchange_config.speed (60 = one minute per second).".into(),
@@ -46,10 +46,10 @@ pub async fn exchanges() -> Json<ExchangesResponse> {
             ExchangeInfo {
                 id: "binance".into(),
                 name: "Binance (spot)".into(),
-                modes: vec!["backtest".into(), "paper".into()],
+                modes: vec!["backtest".into(), "paper".into(), "live".into()],
                 timeframes,
                 sandbox: true,
-                sandbox_notes: "Testnet at testnet.binance.vision with separate API keys. Backtests with a start date download missing candles from Binance's public API into the cache (also `cracktrader-tui data download`); paper and live trading come with the rest of the Binance connector.".into(),
+                sandbox_notes: "exchange_config.sandbox: true uses the spot testnet (testnet.binance.vision, separate API keys). Real-money live trading (sandbox false) needs the server started with --allow-live. Backtests with a start date download missing candles into the cache.".into(),
                 requires_credentials: true,
             },
         ],

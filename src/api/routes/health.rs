@@ -71,10 +71,16 @@ pub fn health_report(st: &ApiState) -> HealthResponse {
     };
     checks.insert("history".into(), store_check);
     let snap = st.runner.snapshot();
-    let exchange = match snap.config.as_ref().filter(|_| snap.status.is_active()) {
-        None => check(true, "no active run", "ok"),
-        Some(c) if c.exchange == "sim" => check(true, "sim: offline synthetic market", "ok"),
-        Some(c) => check(true, format!("{}: candles from the local cache", c.exchange), "ok"),
+    let exchange = match (snap.config.as_ref().filter(|_| snap.status.is_active()), &snap.exchange) {
+        (None, _) => check(true, "no active run", "ok"),
+        (Some(c), _) if c.exchange == "sim" => check(true, "sim: offline synthetic market", "ok"),
+        (Some(c), Some((up, detail))) if c.mode != crate::run::Mode::Backtest => {
+            check(*up, format!("{}: {detail}", c.exchange), "degraded")
+        }
+        (Some(c), None) if c.mode != crate::run::Mode::Backtest => {
+            check(true, format!("{}: connecting", c.exchange), "ok")
+        }
+        (Some(c), _) => check(true, format!("{}: candles from the local cache", c.exchange), "ok"),
     };
     checks.insert("exchange".into(), exchange);
     let status = if !alive {
