@@ -284,3 +284,27 @@ fn credentials_never_reach_the_log() {
         "the database holds a credential"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_fills_are_completed_by_polling() {
+    let (origin, f, app, _d) = setup(30);
+    f.partial_next.store(1, Ordering::SeqCst);
+    let (code, r) = call(&app, "POST", "/api/v1/run/live", live(&origin, json!({}), 1000.0)).await;
+    assert_eq!(code, StatusCode::OK, "{r}");
+    let s = wait_for(&app, "the partial fill", |s| {
+        order(s, "market")["status"] == "partially_filled"
+    })
+    .await;
+    assert_eq!(s["recent_trades"].as_array().unwrap().len(), 1);
+    // Polling open orders finds the rest.
+    let s = wait_for(&app, "the rest of the fill", |s| {
+        order(s, "market")["status"] == "filled"
+    })
+    .await;
+    let fills = s["recent_trades"].as_array().unwrap();
+    assert_eq!(fills.len(), 2, "{s}");
+    let total: f64 = fills.iter().map(|t| t["size"].as_f64().unwrap()).sum();
+    let amount = order(&s, "market")["amount"].as_f64().unwrap();
+    assert!((total - amount).abs() < 1e-9, "fills {total} vs order {amount}");
+    call(&app, "POST", "/api/v1/run/stop", json!({})).await;
+}

@@ -187,7 +187,24 @@ impl Job {
         }
         let (cmd_tx, cmd_rx) = std::sync::mpsc::channel();
         let (rep_tx, rep_rx) = tokio::sync::mpsc::unbounded_channel();
+        let quote = cfg
+            .symbols
+            .first()
+            .and_then(|s| s.split('/').nth(1))
+            .unwrap_or("USDT")
+            .to_string();
         let task = OrderTask::new(self.run_id.clone(), client, rest.clone(), rules, rep_tx);
+        match task.free_balance(&quote) {
+            Ok(free) if free < cfg.initial_cash => self.send(WorkerEvent::Log(
+                "warning".into(),
+                format!(
+                    "the account has {free} {quote} free, less than the run's cash of {}; orders may be rejected",
+                    cfg.initial_cash
+                ),
+            )),
+            Ok(_) => {}
+            Err(e) => return self.failed(start_time, format!("cannot read the Binance account: {e}")),
+        }
         let worker = std::thread::Builder::new()
             .name("binance-orders".into())
             .spawn(move || task.run(cmd_rx));

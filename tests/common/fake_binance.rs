@@ -41,6 +41,8 @@ pub struct Fake {
     pub slow_next_order_ms: AtomicU64,
     /// Answer the next signed request with -1021 (timestamp outside recvWindow).
     pub skew_once: AtomicU64,
+    /// Fill the next market order only half at first; the rest when it is next asked about.
+    pub partial_next: AtomicU64,
     /// Quote balance (USDT) for insufficient-balance rejections.
     pub quote_balance: std::sync::Mutex<f64>,
 }
@@ -172,6 +174,7 @@ pub fn fake() -> (String, Arc<Fake>) {
                     axum::routing::post(order_post).get(order_get).delete(order_delete),
                 )
                 .route("/api/v3/openOrders", get(open_orders))
+                .route("/api/v3/account", get(account))
                 .with_state(s2);
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
@@ -328,6 +331,23 @@ fn order_json(o: &FakeOrder) -> Value {
         "fills": if o.executed > 0.0 { json!([{"price": format!("{:.8}", o.quote / o.executed), "qty": format!("{:.8}", o.executed), "commission": "0", "commissionAsset": "USDT"}]) } else { json!([]) }})
 }
 
+/// A half-filled market order completes when it is next asked about (the market moved on).
+fn complete_partials(f: &Fake) {
+    for o in f
+        .orders
+        .lock()
+        .unwrap()
+        .iter_mut()
+        .filter(|o| o.status == "PARTIALLY_FILLED")
+    {
+        let qty: f64 = o.qty.parse().unwrap_or(0.0);
+        let price = last_price(f, &o.symbol) * 1.001;
+        o.quote += (qty - o.executed) * price;
+        o.executed = qty;
+        o.status = "FILLED".into();
+    }
+}
+
 /// The market price: the close of the last candle the stream sent.
 fn last_price(f: &Fake, symbol: &str) -> f64 {
     let pair = if symbol == "BTCUSDT" { "BTC/USDT" } else { "ETH/BTC" };
@@ -378,9 +398,10 @@ async fn order_post(
             quote: 0.0,
         };
         if kind == "MARKET" {
-            o.status = "FILLED".into();
-            o.executed = qty;
-            o.quote = qty * price;
+            let half = f.partial_next.swap(0, Ordering::SeqCst) > 0;
+            o.executed = if half { (qty / 2.0 * 1e5).floor() / 1e5 } else { qty };
+            o.quote = o.executed * price;
+            o.status = if half { "PARTIALLY_FILLED" } else { "FILLED" }.into();
         }
         let answer = order_json(&o);
         orders.push(o);
@@ -403,6 +424,7 @@ async fn order_get(
         Err(r) => return *r,
     };
     let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
+    complete_partials(&f);
     match f.orders.lock().unwrap().iter().find(|o| o.client_id == cid) {
         Some(o) => Json(order_json(o)).into_response(),
         None => api_error(StatusCode::BAD_REQUEST, -2013, "Order does not exist."),
@@ -437,14 +459,26 @@ async fn open_orders(
     if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
         return *r;
     }
-    Json(Value::Array(
-        f.orders
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|o| o.status == "NEW")
-            .map(order_json)
-            .collect(),
-    ))
-    .into_response()
+    let open: Vec<Value> = f
+        .orders
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|o| o.status == "NEW" || o.status == "PARTIALLY_FILLED")
+        .map(order_json)
+        .collect();
+    complete_partials(&f);
+    Json(Value::Array(open)).into_response()
+}
+
+async fn account(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        return *r;
+    }
+    let usdt = *f.quote_balance.lock().unwrap();
+    Json(json!({"canTrade": true, "balances": [{"asset": "USDT", "free": format!("{usdt:.8}"), "locked": "0.00000000"}, {"asset": "BTC", "free": "1.00000000", "locked": "0.00000000"}]})).into_response()
 }

@@ -426,13 +426,58 @@ impl OrderTask {
         }
     }
 
+    /// One `openOrders` call per symbol: open orders report their progress from the list; an order no
+    /// longer open is looked up once for its final state and last fills.
     fn poll(&mut self) {
-        let ids: Vec<u64> = self.working.keys().copied().collect();
-        for id in ids {
-            if let Ok(Some(v)) = self.lookup(id) {
-                self.apply(id, &v);
+        let mut symbols: Vec<String> = self.working.values().map(|w| w.symbol.clone()).collect();
+        symbols.sort();
+        symbols.dedup();
+        for symbol in symbols {
+            let open = match self.client.signed(
+                &self.rest,
+                reqwest::Method::GET,
+                "/api/v3/openOrders",
+                &[("symbol", symbol.clone())],
+            ) {
+                Ok(Value::Array(list)) => list,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!("polling open orders of {symbol} failed: {e}");
+                    continue;
+                }
+            };
+            let ids: Vec<(u64, String)> = self
+                .working
+                .iter()
+                .filter(|(_, w)| w.symbol == symbol)
+                .map(|(id, w)| (*id, w.client_id.clone()))
+                .collect();
+            for (id, client_id) in ids {
+                match open
+                    .iter()
+                    .find(|o| o["clientOrderId"].as_str() == Some(client_id.as_str()))
+                {
+                    Some(o) => self.apply(id, &o.clone()),
+                    None => {
+                        if let Ok(Some(v)) = self.lookup(id) {
+                            self.apply(id, &v);
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Free balance of `asset` on the account.
+    pub fn free_balance(&self, asset: &str) -> Result<f64, TradeError> {
+        let v = self
+            .client
+            .signed(&self.rest, reqwest::Method::GET, "/api/v3/account", &[])?;
+        Ok(v["balances"]
+            .as_array()
+            .and_then(|b| b.iter().find(|x| x["asset"].as_str() == Some(asset)))
+            .and_then(|x| x["free"].as_str().and_then(|f| f.parse().ok()))
+            .unwrap_or(0.0))
     }
 }
 
