@@ -445,21 +445,8 @@ mod tests {
     use super::*;
 
     fn req() -> RunRequest {
-        RunRequest {
-            strategy_name: "MovingAverageCross".into(),
-            strategy_params: Map::new(),
-            symbols: vec!["btc/usdt".into()],
-            timeframe: "1h".into(),
-            start_date: None,
-            end_date: None,
-            initial_cash: DEFAULT_CASH,
-            exchange: "sim".into(),
-            commission: None,
-            slippage_bps: None,
-            mode: Mode::Backtest,
-            data_file: None,
-            exchange_config: Map::new(),
-        }
+        // Lower case on purpose: symbols are normalised.
+        RunRequest::backtest("MovingAverageCross", &["btc/usdt"], "1h")
     }
 
     fn known() -> Vec<String> {
