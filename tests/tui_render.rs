@@ -111,6 +111,7 @@ fn run_view(status: RunStatus, value: f64, error: Option<&str>) -> RunView {
         }),
         recent_trades: trades(30).into_iter().rev().collect(),
         recent_orders: vec![],
+        attention: vec![],
     }
 }
 

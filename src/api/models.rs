@@ -144,6 +144,8 @@ pub struct DetailedStatusResponse {
     pub equity_curve: Vec<EquityRecord>,
     pub performance_metrics: Option<PerformanceMetrics>,
     pub health: HealthResponse,
+    /// Orders of live runs interrupted by a crash that need a person to look at them.
+    pub attention: Vec<crate::runner::status::Attention>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

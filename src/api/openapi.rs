@@ -68,7 +68,8 @@ use crate::runner::RunResponse;
         TickerEvent,
         LogEvent,
         routes::RunsResponse,
-        crate::store::RunSummary
+        crate::store::RunSummary,
+        crate::runner::status::Attention
     ))
 )]
 pub struct ApiDoc;

@@ -113,7 +113,7 @@ pub struct RunnerHandle {
 impl RunnerHandle {
     /// Starts the runner task on the current tokio runtime, without persistence.
     pub fn spawn(data_dir: PathBuf) -> RunnerHandle {
-        Self::start_runner(data_dir, None, None)
+        Self::start_runner(data_dir, None, None, Vec::new())
     }
 
     /// Starts the runner with run history at `<data dir>/cracktrader.db`: runs a crash left open are
@@ -121,18 +121,41 @@ impl RunnerHandle {
     pub fn open(data_dir: PathBuf) -> Result<RunnerHandle, StoreError> {
         let path = Store::db_path(&data_dir);
         let mut writer_store = Store::open(&path)?;
-        for id in writer_store.mark_interrupted()? {
+        let interrupted = writer_store.mark_interrupted()?;
+        for id in &interrupted {
             tracing::warn!("run {id} was interrupted by a restart; marked failed");
+        }
+        // Blocking network calls: on a plain thread, as this may be called from inside a runtime.
+        let attention = std::thread::scope(|sc| {
+            sc.spawn(|| crate::exchange::binance::recovery::reconcile(&mut writer_store, &interrupted))
+                .join()
+                .unwrap_or_default()
+        });
+        for a in &attention {
+            tracing::warn!(
+                "needs attention: run {} order {} ({}): {}",
+                a.run_id,
+                a.order_id,
+                a.client_order_id,
+                a.detail
+            );
         }
         let reader = Store::open(&path)?;
         let last = reader.last_finished()?;
-        Ok(Self::start_runner(data_dir, Some((writer_store, reader)), last))
+        let handle = Self::start_runner(data_dir, Some((writer_store, reader)), last, attention);
+        Ok(handle)
     }
 
-    fn start_runner(data_dir: PathBuf, store: Option<(Store, Store)>, last: Option<ResultsResponse>) -> RunnerHandle {
+    fn start_runner(
+        data_dir: PathBuf,
+        store: Option<(Store, Store)>,
+        last: Option<ResultsResponse>,
+        attention: Vec<status::Attention>,
+    ) -> RunnerHandle {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let initial = Arc::new(Snapshot {
             results: last.map(Arc::new),
+            attention,
             ..Snapshot::default()
         });
         let (snap_tx, snap_rx) = watch::channel(initial.clone());
@@ -333,9 +356,10 @@ impl Runner {
                     )));
                     return;
                 }
-                let results = self.snap.results.clone();
+                let (results, attention) = (self.snap.results.clone(), self.snap.attention.clone());
                 self.snap = Arc::new(Snapshot {
                     results,
+                    attention,
                     ..Snapshot::default()
                 });
                 self.publish(true);
@@ -364,7 +388,7 @@ impl Runner {
         let id = run_id();
         let stop = Arc::new(AtomicBool::new(false));
         self.stop_flag = Some(stop.clone());
-        let results = self.snap.results.clone();
+        let (results, attention) = (self.snap.results.clone(), self.snap.attention.clone());
         let mode = config.mode;
         self.snap = Arc::new(Snapshot {
             run_id: Some(id.clone()),
@@ -376,6 +400,7 @@ impl Runner {
             started: Some(Utc::now()),
             equity_stride: 1,
             results,
+            attention,
             ..Snapshot::default()
         });
         self.stats.runs_started.fetch_add(1, Ordering::Relaxed);

@@ -44,8 +44,28 @@ pub struct Snapshot {
     pub metrics: Option<PerformanceMetrics>,
     /// Paper/live on a real exchange: whether its connection is up, and the latest news about it.
     pub exchange: Option<(bool, String)>,
+    /// Orders of live runs interrupted by a crash whose real state differs from, or could not be
+    /// checked against, the records.
+    pub attention: Vec<Attention>,
     /// The last finished run's results (completed, failed or stopped).
     pub results: Option<Arc<ResultsResponse>>,
+}
+
+/// An order of an interrupted live run that a person should look at.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Attention {
+    pub run_id: String,
+    pub order_id: String,
+    pub client_order_id: String,
+    pub symbol: String,
+    pub side: String,
+    pub amount: f64,
+    /// What the run had recorded before it died.
+    pub recorded_status: String,
+    /// What the exchange says (null when it could not be asked).
+    pub exchange_status: Option<String>,
+    pub filled: Option<f64>,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]

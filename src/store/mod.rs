@@ -145,6 +145,47 @@ impl Store {
         Ok(ids.into_iter().map(|(id, _)| id).collect())
     }
 
+    /// Orders of the given (interrupted) runs that were not final when the process died.
+    pub fn unfinished_orders(&self, run_id: &str) -> Result<Vec<OrderRecord>, StoreError> {
+        Ok(self
+            .orders(run_id)?
+            .into_iter()
+            .filter(|o| !matches!(o.status.as_str(), "filled" | "cancelled" | "rejected"))
+            .collect())
+    }
+
+    /// Records what the exchange says about an order after a restart.
+    pub fn reconcile_order(
+        &mut self,
+        run_id: &str,
+        order_id: &str,
+        status: &str,
+        filled: f64,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE orders SET status = ?3, filled = ?4, reason = ?5, updated_at = ?6 WHERE run_id = ?1 AND order_id = ?2",
+            params![run_id, order_id, status, filled, note, now_iso()],
+        )?;
+        tx.execute(
+            "INSERT INTO order_events (run_id, order_id, status, filled, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run_id, order_id, status, filled, chrono::Utc::now().timestamp_millis()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The config of a stored run.
+    pub fn config(&self, run_id: &str) -> Result<Option<RunConfig>, StoreError> {
+        let c: Option<String> = self
+            .conn
+            .query_row("SELECT config FROM runs WHERE run_id = ?1", [run_id], |r| r.get(0))
+            .optional()?;
+        c.map(|c| serde_json::from_str(&c).map_err(|e| StoreError::Decode(format!("config of {run_id}: {e}"))))
+            .transpose()
+    }
+
     pub fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
         let mut st = self.conn.prepare(
             "SELECT r.run_id, r.mode, r.status, r.strategy, r.symbols, r.exchange, r.timeframe, r.start_time, r.end_time,

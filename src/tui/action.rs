@@ -27,6 +27,9 @@ pub struct RunView {
     /// Newest first.
     #[serde(default)]
     pub recent_orders: Vec<OrderRecord>,
+    /// Orders of interrupted live runs that need attention.
+    #[serde(default)]
+    pub attention: Vec<crate::runner::status::Attention>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

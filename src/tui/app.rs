@@ -525,6 +525,7 @@ impl App {
             performance_metrics: Some(r.performance_metrics.clone()),
             recent_trades: Vec::new(),
             recent_orders: Vec::new(),
+            attention: self.view.attention.clone(),
         };
         self.view = view;
         self.trades = r.trades.clone();
@@ -551,6 +552,17 @@ impl App {
                 (Some(e), _) => self.error(format!("run {}: {e}", v.status.status.as_str())),
                 (None, s) => self.info(format!("run {}", s.as_str())),
             }
+        }
+        if !v.attention.is_empty() && self.view.attention.is_empty() {
+            let a = &v.attention[0];
+            self.error(format!(
+                "{} order(s) of interrupted live runs need attention: {} order {} ({}): {}",
+                v.attention.len(),
+                a.run_id,
+                a.order_id,
+                a.client_order_id,
+                a.detail
+            ));
         }
         // Fills the event stream missed (e.g. a lagging subscriber) come back from the view.
         if self.trades.is_empty() && !v.recent_trades.is_empty() {

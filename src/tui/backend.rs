@@ -30,6 +30,7 @@ pub fn view_of(s: &Snapshot) -> RunView {
         performance_metrics: s.metrics.clone(),
         recent_trades: s.recent_trades.iter().rev().cloned().collect(),
         recent_orders: s.recent_orders.iter().rev().cloned().collect(),
+        attention: s.attention.clone(),
     }
 }
 

@@ -23,5 +23,6 @@ pub async fn status_detailed(State(st): State<ApiState>) -> Json<DetailedStatusR
         equity_curve: s.equity_view(500),
         performance_metrics: s.metrics.clone(),
         health: health_report(&st),
+        attention: s.attention.clone(),
     })
 }

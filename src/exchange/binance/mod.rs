@@ -1,6 +1,7 @@
 //! Binance spot: request signing, symbols and filters, public REST (exchange info, klines, time).
 
 pub mod filters;
+pub mod recovery;
 pub mod rest;
 pub mod sign;
 pub mod stream;
