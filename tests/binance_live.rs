@@ -308,3 +308,30 @@ async fn partial_fills_are_completed_by_polling() {
     assert!((total - amount).abs() < 1e-9, "fills {total} vs order {amount}");
     call(&app, "POST", "/api/v1/run/stop", json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_below_the_minimum_notional_are_rejected_before_sending() {
+    let (origin, f, app, _d) = setup(30);
+    // 0.00002 BTC at about 100,000 is about 2 USDT, below the 5 USDT minimum notional.
+    let (code, _) = call(
+        &app,
+        "POST",
+        "/api/v1/run/live",
+        live(&origin, json!({"size": 0.00002}), 1000.0),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let s = wait_for(&app, "the local rejection", |s| {
+        order(s, "market")["status"] == "rejected"
+    })
+    .await;
+    assert!(
+        order(&s, "market")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("minimum notional"),
+        "{s}"
+    );
+    assert!(f.posts.lock().unwrap().is_empty(), "nothing was sent");
+    call(&app, "POST", "/api/v1/run/stop", json!({})).await;
+}

@@ -280,6 +280,9 @@ impl Job {
                                 connected = true;
                                 self.send(WorkerEvent::Connectivity(true, format!("market stream up ({ws_origin})")));
                             }
+                            if let Some(cmd) = &commands {
+                                let _ = cmd.send(ExecCommand::Price(i, c.close));
+                            }
                             let (t0, before) = (std::time::Instant::now(), engine.orders().len());
                             engine.on_candle(i, &c);
                             if engine.orders().len() > before {

@@ -197,6 +197,8 @@ pub enum ExecCommand {
     Cancel(u64),
     /// Check working orders for fills.
     Poll,
+    /// The last close of symbol index `.0`, so market orders can be checked against the minimum notional.
+    Price(usize, f64),
 }
 
 struct Working {
@@ -215,6 +217,7 @@ pub struct OrderTask {
     pub rules: Vec<SymbolRules>,
     pub report: tokio::sync::mpsc::UnboundedSender<ExecReport>,
     working: HashMap<u64, Working>,
+    last_price: HashMap<usize, f64>,
 }
 
 impl OrderTask {
@@ -232,6 +235,7 @@ impl OrderTask {
             rules,
             report,
             working: HashMap::new(),
+            last_price: HashMap::new(),
         }
     }
 
@@ -245,6 +249,9 @@ impl OrderTask {
                 ExecCommand::Place(o) => self.place(&o),
                 ExecCommand::Cancel(id) => self.cancel(id),
                 ExecCommand::Poll => self.poll(),
+                ExecCommand::Price(i, p) => {
+                    self.last_price.insert(i, p);
+                }
             }
         }
     }
@@ -255,11 +262,13 @@ impl OrderTask {
         };
         let reference = o.kind.display_price().unwrap_or(0.0);
         let (qty, price) = match o.kind {
-            OrderKind::Market => match rules.fit(o.amount, 1.0) {
-                // Market orders check the notional at the exchange; only the lot step applies here.
-                Ok((q, _)) => (q, 0.0),
-                Err(e) if e.contains("notional") => (super::filters::round_down(o.amount, rules.step), 0.0),
-                Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+            // Market orders are checked at the last close; with no price yet only the lot step applies.
+            OrderKind::Market => match self.last_price.get(&o.symbol) {
+                Some(&last) => match rules.fit(o.amount, last) {
+                    Ok((q, _)) => (q, 0.0),
+                    Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+                },
+                None => (super::filters::round_down(o.amount, rules.step), 0.0),
             },
             _ => match rules.fit(o.amount, reference) {
                 Ok(x) => x,
