@@ -217,7 +217,7 @@ async fn rejections_carry_binances_message_and_real_money_is_guarded() {
 
 #[test]
 fn credentials_never_reach_the_log() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader, Read};
     let (origin, f) = fake();
     f.cursor.store(T0, Ordering::SeqCst);
     f.stream_until.store(T0 + 20 * 60_000, Ordering::SeqCst);
@@ -237,11 +237,8 @@ fn credentials_never_reach_the_log() {
         .unwrap();
     let addr = line.trim().trim_start_matches("listening on http://").to_string();
     let http = |method: &str, path: &str, body: &str| {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        let (code, body) = common::http(&addr, method, path, body);
+        format!("{code} {body}")
     };
     let started = http(
         "POST",

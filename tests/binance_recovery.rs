@@ -11,7 +11,7 @@ use cracktrader::runner::WorkerEvent;
 use cracktrader::store::writer::{self, WriterStats};
 use cracktrader::store::Store;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
 const RUN: &str = "run-20260101-120000-abcd";
@@ -90,11 +90,7 @@ fn serve(dir: &std::path::Path, creds: bool) -> (std::process::Child, String) {
 }
 
 fn get(addr: &str, path: &str) -> Value {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    serde_json::from_str(out.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("null")).unwrap_or(Value::Null)
+    serde_json::from_str(&common::http(addr, "GET", path, "").1).unwrap_or(Value::Null)
 }
 
 #[test]

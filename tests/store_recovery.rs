@@ -4,8 +4,7 @@
 mod common;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,16 +41,7 @@ fn http(port: u16, method: &str, path: &str, body: &Value) -> (u16, String) {
     } else {
         body.to_string()
     };
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let code = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (
-        code,
-        out.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default(),
-    )
+    common::http(&format!("127.0.0.1:{port}"), method, path, &body)
 }
 
 fn get(port: u16, path: &str) -> Value {

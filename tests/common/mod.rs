@@ -35,6 +35,26 @@ pub fn run(data_dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// One HTTP/1.1 request over a fresh connection to a server under test: status and body.
+pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("server reachable");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20))).ok();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok();
+    let code = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (
+        code,
+        out.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default(),
+    )
+}
+
 pub fn run_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
     let mut a = args.to_vec();
     a.push("--json");
