@@ -10,8 +10,8 @@ use super::validate::{fmt_ts, infer_timeframe};
 use crate::engine::Timeframe;
 use std::path::{Path, PathBuf};
 
-/// Exchanges the program knows. `sim` is offline and synthetic; others are served from the cache
-/// until the exchange connectors exist.
+/// Exchanges the program knows. `sim` is offline and synthetic; `binance` candles come from the cache,
+/// which `exchange::binance` fills from the network.
 pub const EXCHANGES: &[&str] = &["sim", "binance"];
 
 /// Every exchange a run may name: the built-in ones plus any with cached candles.
