@@ -17,10 +17,7 @@ pub struct SymbolRules {
 }
 
 fn num(v: &Value) -> f64 {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .or_else(|| v.as_f64())
-        .unwrap_or(0.0)
+    super::number(v).unwrap_or(0.0)
 }
 
 /// Parses the `symbols` array of an `exchangeInfo` answer.

@@ -40,14 +40,14 @@ pub fn origins(exchange_config: &serde_json::Map<String, serde_json::Value>, san
     )
 }
 
-/// The REST origin to use: the override, else testnet or mainnet.
+/// The REST origin when a run has no `urls`: the env override, else testnet or mainnet.
 pub fn rest_origin(sandbox: bool) -> String {
-    std::env::var(REST_ENV)
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| if sandbox { TESTNET_REST } else { MAINNET_REST }.to_string())
-        .trim_end_matches('/')
-        .to_string()
+    origins(&serde_json::Map::new(), sandbox).0
+}
+
+/// Binance sends numbers as strings (`"0.00100000"`); accepts either form.
+pub fn number(v: &serde_json::Value) -> Option<f64> {
+    v.as_str().and_then(|s| s.parse().ok()).or_else(|| v.as_f64())
 }
 
 pub mod history;

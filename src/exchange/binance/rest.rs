@@ -134,11 +134,7 @@ impl Rest {
             let rows = self.get(&path)?;
             let rows = rows.as_array().ok_or("unexpected klines answer")?;
             for r in rows {
-                let f = |i: usize| {
-                    r[i].as_str()
-                        .and_then(|s| s.parse::<f64>().ok())
-                        .or_else(|| r[i].as_f64())
-                };
+                let f = |i: usize| super::number(&r[i]);
                 let (Some(ts), Some(close_time)) = (r[0].as_i64(), r[6].as_i64()) else {
                     return Err("malformed kline".into());
                 };

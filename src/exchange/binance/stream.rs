@@ -40,7 +40,7 @@ fn parse_kline(v: &Value) -> Option<(String, Candle, bool)> {
         return None;
     }
     let k = &d["k"];
-    let f = |key: &str| k[key].as_str().and_then(|s| s.parse::<f64>().ok());
+    let f = |key: &str| super::number(&k[key]);
     let c = Candle::new(k["t"].as_i64()?, f("o")?, f("h")?, f("l")?, f("c")?, f("v")?);
     Some((
         k["s"].as_str().or(d["s"].as_str())?.to_string(),

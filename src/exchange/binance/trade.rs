@@ -374,12 +374,7 @@ impl OrderTask {
 
     /// Reports what an order answer says beyond what was already reported.
     fn apply(&mut self, id: u64, v: &Value) {
-        let num = |x: &Value| {
-            x.as_str()
-                .and_then(|s| s.parse::<f64>().ok())
-                .or_else(|| x.as_f64())
-                .unwrap_or(0.0)
-        };
+        let num = |x: &Value| super::number(x).unwrap_or(0.0);
         let status = v["status"].as_str().unwrap_or("");
         let Some(w) = self.working.get_mut(&id) else { return };
         let first = w.reported_qty == 0.0 && w.reported_quote == 0.0;
