@@ -572,10 +572,19 @@ impl App {
             .results
             .as_ref()
             .filter(|r| Some(r.run_id.as_str()) == v.status.run_id.as_deref() && !v.status.status.is_active());
-        self.equity = match finished_here {
-            Some(r) => equity::prepare(&r.equity_curve),
-            None => equity::prepare(&v.equity_curve),
-        };
+        // Views arrive up to 30 times a second; the curve is rebuilt only when it changed. Live curves only
+        // grow (or halve their resolution), so the length and the last point tell.
+        let same_run = v.status.run_id == self.view.status.run_id;
+        let curve_changed = !same_run
+            || v.equity_curve.len() != self.view.equity_curve.len()
+            || v.equity_curve.last() != self.view.equity_curve.last();
+        let newly_finished = !same_run || self.view.status.status.is_active();
+        match finished_here {
+            Some(r) if newly_finished => self.equity = equity::prepare(&r.equity_curve),
+            Some(_) => {}
+            None if curve_changed => self.equity = equity::prepare(&v.equity_curve),
+            None => {}
+        }
         self.view = v;
     }
 
