@@ -61,6 +61,8 @@ fn main() {
             filled: 0.1,
             average_price: Some(40_000.0),
             reason: None,
+            fee: 4.0,
+            fee_asset: Some("USDT".into()),
             created_at: "2024-01-01T00:00:00Z".into(),
             updated_at: "2024-01-01T00:00:00Z".into(),
         };
@@ -75,6 +77,8 @@ fn main() {
             price: 40_000.0,
             value: 4_000.0,
             commission: 4.0,
+            fee: 4.0,
+            fee_asset: "USDT".into(),
             pnl: None,
         };
         tx.send((1, WorkerEvent::Fill(fill))).ok();
@@ -95,7 +99,7 @@ fn main() {
 
     // Persistence cost on a backtest: run, then (or not) save the run.
     let cfg = config(Mode::Backtest, "1m", "2023-01-01", "2024-01-01");
-    let set = backtest::load_candles(Path::new("/nonexistent"), &cfg).expect("sim candles");
+    let set = backtest::load_candles(Path::new("/nonexistent"), &cfg, &backtest::NoFetch).expect("sim candles");
     let candles = set.series[0].len();
     let mut without = Vec::new();
     let mut with = Vec::new();

@@ -76,6 +76,8 @@ fn main() {
             price: 40_000.0,
             value: 4_000.0,
             commission: 4.0,
+            fee: 4.0,
+            fee_asset: "USDT".into(),
             pnl: (i % 2 == 0).then_some(12.5),
         }));
     }

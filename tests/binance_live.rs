@@ -183,8 +183,15 @@ async fn a_timed_out_order_is_looked_up_not_placed_twice_and_the_clock_resyncs()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejections_carry_binances_message_and_real_money_is_guarded() {
     let (origin, f, app, _d) = setup(30);
-    *f.quote_balance.lock().unwrap() = 1.0;
-    let (code, _) = call(&app, "POST", "/api/v1/run/live", live(&origin, json!({}), 1000.0)).await;
+    // The run's cash is capped to the account's 1 USDT; a fixed size still asks for ~1000 USDT of BTC.
+    f.set_balance("USDT", 1.0);
+    let (code, _) = call(
+        &app,
+        "POST",
+        "/api/v1/run/live",
+        live(&origin, json!({"size": 0.01}), 1000.0),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK);
     let s = wait_for(&app, "the rejection", |s| order(s, "market")["status"] == "rejected").await;
     assert!(

@@ -29,6 +29,8 @@ fn order(id: &str, status: &str) -> OrderRecord {
         filled: 0.0,
         average_price: None,
         reason: None,
+        fee: 0.0,
+        fee_asset: None,
         created_at: "2026-01-01T12:00:00Z".into(),
         updated_at: "2026-01-01T12:00:00Z".into(),
     }
@@ -109,6 +111,7 @@ fn unfinished_live_orders_are_checked_on_binance_after_a_crash() {
         status: "FILLED".into(),
         executed: 0.001,
         quote: 42.0,
+        locked: 0.0,
     });
     let d = tempfile::tempdir().unwrap();
     crashed_run(d.path(), &origin);

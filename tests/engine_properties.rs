@@ -101,6 +101,7 @@ fn accounting_identities_hold_across_random_runs() {
             mode: Mode::Backtest,
             data_file: None,
             exchange_config: Map::new(),
+            risk: Map::new(),
         };
         let cfg = config::validate(&req, &["sim".to_string()]).unwrap_or_else(|e| panic!("case {case}: {e}"));
         let series: Vec<Vec<Candle>> = syms.iter().map(|s| sim::candles(s, tf, start, end).unwrap()).collect();

@@ -58,6 +58,8 @@ fn trades(n: u64) -> Vec<TradeRecord> {
             price: 40_000.0 + i as f64 * 10.0,
             value: 10_000.0 + i as f64 * 2.5,
             commission: 10.0,
+            fee: 10.0,
+            fee_asset: "USDT".into(),
             pnl: (i % 2 == 0).then_some(if i % 4 == 0 { 125.5 } else { -80.25 }),
         })
         .collect()
@@ -91,6 +93,7 @@ fn run_view(status: RunStatus, value: f64, error: Option<&str>) -> RunView {
             trade_count: 30,
             error: error.map(String::from),
             progress: active.then_some(0.42),
+            ..Default::default()
         },
         positions: vec![PositionRecord {
             symbol: "BTC/USDT".into(),
@@ -112,6 +115,7 @@ fn run_view(status: RunStatus, value: f64, error: Option<&str>) -> RunView {
         recent_trades: trades(30).into_iter().rev().collect(),
         recent_orders: vec![],
         attention: vec![],
+        risk_events: vec![],
     }
 }
 
@@ -133,6 +137,8 @@ fn with_run(mut a: App, v: RunView) -> App {
             filled: 0.25,
             average_price: Some(40_000.0),
             reason: (i == 12).then(|| "insufficient cash".into()),
+            fee: 10.0,
+            fee_asset: Some("USDT".into()),
             created_at: String::new(),
             updated_at: String::new(),
         };

@@ -106,7 +106,9 @@ impl IntoResponse for ApiError {
 impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         let status = match e.code {
-            ErrorCode::RunAlreadyActive | ErrorCode::NoActiveRun | ErrorCode::RunActive => StatusCode::CONFLICT,
+            ErrorCode::RunAlreadyActive | ErrorCode::NoActiveRun | ErrorCode::RunActive | ErrorCode::NotPaused => {
+                StatusCode::CONFLICT
+            }
             ErrorCode::LiveTradingDisabled => StatusCode::FORBIDDEN,
             ErrorCode::Internal => return ApiError::internal(e.message),
             _ => StatusCode::BAD_REQUEST,

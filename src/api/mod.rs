@@ -31,8 +31,6 @@ pub struct ApiSettings {
     /// Requests per minute per key (or client address); 0 disables the limit.
     pub rate_limit: u32,
     pub cors_origins: Vec<String>,
-    /// Real-money live trading is refused unless the server was started with `--allow-live`.
-    pub allow_live: bool,
 }
 
 impl Default for ApiSettings {
@@ -41,7 +39,6 @@ impl Default for ApiSettings {
             keys: Vec::new(),
             rate_limit: 100,
             cors_origins: Vec::new(),
-            allow_live: false,
         }
     }
 }

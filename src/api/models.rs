@@ -38,6 +38,11 @@ pub struct BacktestRequest {
     pub commission: Option<f64>,
     #[serde(default)]
     pub slippage_bps: Option<f64>,
+    /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+    /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: Map<String, Value>,
 }
 
 impl From<BacktestRequest> for RunRequest {
@@ -56,6 +61,7 @@ impl From<BacktestRequest> for RunRequest {
             mode: Mode::Backtest,
             data_file: None,
             exchange_config: Map::new(),
+            risk: r.risk,
         }
     }
 }
@@ -89,6 +95,11 @@ pub struct LiveTradingRequest {
     pub commission: Option<f64>,
     #[serde(default)]
     pub slippage_bps: Option<f64>,
+    /// Risk limits, as for backtests; paper and live runs also pause after
+    /// `max_consecutive_rejections` (default 3) rejected orders in a row.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: Map<String, Value>,
 }
 
 impl From<LiveTradingRequest> for RunRequest {
@@ -110,6 +121,7 @@ impl From<LiveTradingRequest> for RunRequest {
             },
             data_file: None,
             exchange_config: r.exchange_config,
+            risk: r.risk,
         }
     }
 }
@@ -146,6 +158,9 @@ pub struct DetailedStatusResponse {
     pub health: HealthResponse,
     /// Orders of live runs interrupted by a crash that need a person to look at them.
     pub attention: Vec<crate::runner::status::Attention>,
+    /// The run's most recent risk interventions, oldest first.
+    #[serde(default)]
+    pub risk_events: Vec<crate::run::results::RiskEventRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -23,6 +23,7 @@ use crate::runner::RunResponse;
         routes::run_backtest,
         routes::run_live,
         routes::run_stop,
+        routes::run_resume,
         routes::run_reset,
         routes::results,
         routes::strategies,
@@ -69,7 +70,8 @@ use crate::runner::RunResponse;
         LogEvent,
         routes::RunsResponse,
         crate::store::RunSummary,
-        crate::runner::status::Attention
+        crate::runner::status::Attention,
+        crate::run::results::RiskEventRecord
     ))
 )]
 pub struct ApiDoc;

@@ -42,6 +42,10 @@ pub struct BacktestArgs {
     /// Backtest straight from a candle file (CCXT JSON, Binance kline CSV or OHLCV CSV; one symbol)
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Risk limit, repeatable: --risk max_drawdown=0.2 (keys: max_drawdown, max_daily_loss,
+    /// max_position_value, max_open_orders, cooldown_bars)
+    #[arg(long = "risk", value_name = "KEY=VALUE")]
+    risk: Vec<String>,
     /// Print the results as one JSON object (the Web API's ResultsResponse)
     #[arg(long)]
     json: bool,
@@ -62,9 +66,10 @@ pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
         mode: Mode::Backtest,
         data_file: a.data,
         exchange_config: Default::default(),
+        risk: params_from_pairs(&a.risk)?,
     };
     let cfg = config::validate(&req, &known_exchanges(data_dir))?;
-    let results = backtest::run(data_dir, cfg)?;
+    let results = backtest::run(data_dir, cfg, &cracktrader::exchange::binance::history::Download)?;
     // Recorded in the run history; a history problem is reported, never allowed to lose the result.
     let db = cracktrader::store::Store::db_path(data_dir);
     if let Err(e) = cracktrader::store::Store::open(&db).and_then(|mut s| s.save_results(&results)) {

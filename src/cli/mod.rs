@@ -86,6 +86,9 @@ fn dashboard(data_dir: PathBuf, d: DashboardArgs) -> anyhow::Result<()> {
         theme: d.theme,
         config: d.config,
         connect: d.connect.map(|u| (u, key)),
+        policy: cracktrader::runner::StartPolicy {
+            allow_live: d.api.allow_live,
+        },
     })
 }
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use cracktrader::api::{self, auth::ApiKey, ApiSettings, ApiState};
-use cracktrader::runner::RunnerHandle;
+use cracktrader::runner::{RunnerHandle, StartPolicy};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -49,7 +49,6 @@ impl ServeArgs {
             keys: keys.map_err(|e| anyhow::anyhow!(e))?,
             rate_limit: self.rate_limit,
             cors_origins: self.cors_origins.clone(),
-            allow_live: self.allow_live,
         })
     }
 
@@ -95,12 +94,13 @@ pub fn run(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let allow_live = args.allow_live;
     rt.block_on(async move {
         let listener = api::bind(addr, &settings).await?;
         let local = listener.local_addr().context("cannot read the bound address")?;
         println!("listening on http://{local}");
         let _ = std::io::stdout().flush();
-        let runner = RunnerHandle::open(data_dir.to_path_buf())?;
+        let runner = RunnerHandle::open(data_dir.to_path_buf())?.with_policy(StartPolicy { allow_live });
         tracing::info!(
             "API on http://{local}/api/v1 (auth {}, data dir {})",
             if settings.keys.is_empty() { "off" } else { "on" },

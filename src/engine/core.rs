@@ -5,8 +5,11 @@
 use super::clock::Clock;
 use super::execution::{Execution, Match, Submitted};
 use super::portfolio::{Booking, Portfolio, RoundTrip};
+use super::risk::{RiskAction, RiskEvent, RiskLimits, RiskRule, RiskState};
 use super::strategy::{Ctx, Request, Sizing, Strategy};
-use super::types::{Candle, EquityPoint, Fill, Order, OrderId, OrderKind, OrderStatus, Side, SymbolIdx};
+use super::types::{
+    Candle, EquityPoint, FeeAsset, Fill, Order, OrderId, OrderKind, OrderOrigin, OrderStatus, Side, SymbolIdx,
+};
 use std::collections::VecDeque;
 
 /// Observers of a run (the runner's broadcast channel, a database writer). Every method has a no-op
@@ -18,6 +21,38 @@ pub trait EventSink {
     fn step(&mut self, _point: &EquityPoint, _portfolio: &Portfolio) {}
     /// The feed has ended (or paused): report whatever was being held back.
     fn flush(&mut self, _last: Option<&EquityPoint>, _portfolio: &Portfolio) {}
+    /// Something a person should hear about: risk interventions, pauses, dust, corrections.
+    fn notice(&mut self, _notice: &Notice) {}
+}
+
+/// What the engine tells observers besides orders, fills and equity.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Risk(RiskEvent),
+    /// Trading paused (no new orders) until resumed; the run keeps going.
+    Paused(String),
+    Resumed,
+    /// A remainder too small to trade is left on `symbol`; it is not sold.
+    Dust {
+        symbol: SymbolIdx,
+        size: f64,
+    },
+    /// A position was set to what the exchange holds.
+    Reconciled {
+        symbol: SymbolIdx,
+        from: f64,
+        to: f64,
+    },
+}
+
+/// One execution as an exchange booked it: the fee in the asset it was charged in and its quote value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExchangeFill {
+    pub price: f64,
+    pub size: f64,
+    pub fee: f64,
+    pub fee_asset: FeeAsset,
+    pub fee_value: f64,
 }
 
 pub struct NoEvents;
@@ -32,6 +67,7 @@ pub struct EngineConfig {
     pub sizing: Sizing,
     /// Strategy orders allowed per second of engine time; 0 disables the limit.
     pub max_orders_per_sec: u32,
+    pub risk: RiskLimits,
 }
 
 /// Everything a finished (or stopped) run produced.
@@ -46,6 +82,11 @@ pub struct RunOutput {
     /// First and last close seen per symbol (`NaN` for a symbol that never had a candle).
     pub first_close: Vec<f64>,
     pub last_close: Vec<f64>,
+    pub risk_events: Vec<RiskEvent>,
+    /// The risk rule that ended the run, if one did.
+    pub halted: Option<RiskRule>,
+    /// Why trading was paused when the run ended, if it was.
+    pub paused: Option<String>,
 }
 
 impl RunOutput {
@@ -60,6 +101,9 @@ impl RunOutput {
             steps_in_market: 0,
             first_close: vec![f64::NAN; symbols],
             last_close: vec![f64::NAN; symbols],
+            risk_events: Vec::new(),
+            halted: None,
+            paused: None,
         }
     }
 }
@@ -84,6 +128,10 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     step: u64,
     steps_in_market: u64,
     next_oco: u64,
+    risk: RiskState,
+    risk_events: Vec<RiskEvent>,
+    halted: Option<RiskRule>,
+    paused: Option<String>,
 }
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
@@ -93,6 +141,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         assert_eq!(strategies.len(), n, "one strategy instance per symbol");
         Engine {
             portfolio: Portfolio::new(cfg.initial_cash, n),
+            risk: RiskState::new(cfg.risk, cfg.initial_cash, n),
+            risk_events: Vec::new(),
+            halted: None,
+            paused: None,
             cfg,
             clock,
             execution,
@@ -132,12 +184,69 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     pub fn sink_mut(&mut self) -> &mut S {
         &mut self.sink
     }
+    pub fn risk_events(&self) -> &[RiskEvent] {
+        &self.risk_events
+    }
+    /// The risk rule that is ending the run, if one is.
+    pub fn halted(&self) -> Option<RiskRule> {
+        self.halted
+    }
+    /// A halted run whose closing orders are all done: time to end it.
+    pub fn wound_down(&self) -> bool {
+        self.halted.is_some() && self.open_ids.is_empty()
+    }
+    pub fn paused(&self) -> Option<&str> {
+        self.paused.as_deref()
+    }
+
+    /// Sets the smallest tradable amount per symbol (exchange lot step or minimum order): a remainder
+    /// below it is dust, not a position to close.
+    pub fn set_min_tradable(&mut self, symbol: SymbolIdx, amount: f64) {
+        self.portfolio.min_tradable[symbol] = amount.max(0.0);
+    }
+
+    /// Lets trading go on after a pause; the rejection count starts over.
+    pub fn resume(&mut self) -> bool {
+        if self.paused.take().is_none() {
+            return false;
+        }
+        self.risk.consecutive_rejections = 0;
+        self.sink.notice(&Notice::Resumed);
+        true
+    }
+
+    /// Sets a position to what the exchange holds; returns the previous size when it differed by more
+    /// than `tolerance`.
+    pub fn reconcile_position(&mut self, symbol: SymbolIdx, size: f64, tolerance: f64) -> Option<f64> {
+        let before = self.portfolio.positions[symbol].size;
+        if (before - size).abs() <= tolerance {
+            return None;
+        }
+        let now = self.clock.now();
+        self.portfolio.set_size(symbol, size, now, self.step);
+        self.sink.notice(&Notice::Reconciled {
+            symbol,
+            from: before,
+            to: size,
+        });
+        Some(before)
+    }
+
+    /// Sets cash to what the exchange holds when it holds less than the engine believes.
+    pub fn cap_cash(&mut self, available: f64) -> Option<f64> {
+        let before = self.portfolio.cash;
+        (available < before - 1e-9).then(|| {
+            self.portfolio.cash = available.max(0.0);
+            before
+        })
+    }
 
     /// A closed candle of `symbol`: fill what it fills, mark the position, then let the strategy act.
     #[inline(always)]
     pub fn on_candle(&mut self, symbol: SymbolIdx, bar: &Candle) {
         self.clock.observe(bar.ts);
         self.sink.candle(symbol, bar);
+        self.risk.bars[symbol] += 1;
         self.execution
             .on_candle(symbol, bar, &mut self.orders, &mut self.matches);
         if !self.matches.is_empty() {
@@ -145,7 +254,15 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             for m in &matches {
                 let remaining =
                     self.orders[m.order_id as usize - 1].amount - self.orders[m.order_id as usize - 1].filled;
-                self.book_fill(m.order_id, m.price, remaining, true);
+                let fee = remaining * m.price * self.cfg.commission;
+                let fill = ExchangeFill {
+                    price: m.price,
+                    size: remaining,
+                    fee,
+                    fee_asset: FeeAsset::Quote,
+                    fee_value: fee,
+                };
+                self.book_fill(m.order_id, &fill, true);
             }
             self.matches = matches;
             self.matches.clear();
@@ -155,7 +272,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if self.first_close[symbol].is_nan() {
             self.first_close[symbol] = bar.close;
         }
-        let position = pos.size;
+        if self.halted.is_some() {
+            return;
+        }
+        let position = pos.tradable();
         let mut ctx = Ctx {
             symbol,
             ts: bar.ts,
@@ -204,6 +324,12 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             value: self.portfolio.value(),
             cash: self.portfolio.cash,
         };
+        if self.cfg.risk.watches_equity() && self.halted.is_none() {
+            let prev = self.equity.last().map_or(self.cfg.initial_cash, |p| p.value);
+            if let Some((rule, value, limit)) = self.risk.check_equity(ts, point.value, prev) {
+                self.halt(rule, value, limit);
+            }
+        }
         self.equity.push(point);
         self.sink.step(&point, &self.portfolio);
         self.step += 1;
@@ -212,9 +338,98 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 
-    /// A fill reported by an exchange (live execution). The exchange already checked funds.
-    pub fn on_exchange_fill(&mut self, order_id: OrderId, price: f64, size: f64) {
-        self.book_fill(order_id, price, size, false);
+    /// A fill reported by an exchange (live execution), booked as the exchange booked it. The exchange
+    /// already checked funds, and a fill is booked even if the order was meanwhile closed.
+    pub fn on_exchange_fill(&mut self, order_id: OrderId, fill: &ExchangeFill) {
+        if self.orders.get((order_id as usize).wrapping_sub(1)).is_some() {
+            self.book_fill(order_id, fill, false);
+        }
+    }
+
+    fn record_risk(&mut self, rule: RiskRule, action: RiskAction, symbol: Option<SymbolIdx>, value: f64, limit: f64) {
+        let e = RiskEvent {
+            ts: self.clock.now(),
+            rule,
+            action,
+            symbol,
+            value,
+            limit,
+        };
+        self.risk_events.push(e);
+        self.sink.notice(&Notice::Risk(e));
+    }
+
+    /// A loss limit was breached: cancel working orders, close every position at market, and end the
+    /// run once those orders are done.
+    fn halt(&mut self, rule: RiskRule, value: f64, limit: f64) {
+        self.halted = Some(rule);
+        self.record_risk(rule, RiskAction::Liquidate, None, value, limit);
+        self.cancel_all(&format!("risk limit {} reached", rule.as_str()));
+        for symbol in 0..self.cfg.symbols {
+            let size = self.portfolio.positions[symbol].tradable();
+            if size > 0.0 {
+                let id = self.create_order(symbol, Side::Sell, OrderKind::Market, size, None, OrderOrigin::Risk);
+                self.accept(id);
+            }
+        }
+    }
+
+    /// Applies the risk limits to a strategy order: `None` when it must not be placed, else the amount
+    /// to place (an entry may be cut to fit `max_position_value`).
+    fn risk_check(&mut self, symbol: SymbolIdx, side: Side, kind: OrderKind, amount: f64) -> Option<f64> {
+        let limits = self.cfg.risk;
+        if let Some(max) = limits.max_open_orders {
+            if self.open_ids.len() >= max as usize {
+                if self.risk.first_refusal(RiskRule::MaxOpenOrders) {
+                    let n = self.open_ids.len() as f64;
+                    self.record_risk(
+                        RiskRule::MaxOpenOrders,
+                        RiskAction::Blocked,
+                        Some(symbol),
+                        n,
+                        max as f64,
+                    );
+                }
+                return None;
+            }
+            self.risk.calm(RiskRule::MaxOpenOrders);
+        }
+        if side == Side::Sell {
+            return Some(amount);
+        }
+        if self.risk.bars[symbol] < self.risk.cooldown_until[symbol] {
+            return None;
+        }
+        let Some(max) = limits.max_position_value else {
+            return Some(amount);
+        };
+        let pos = &self.portfolio.positions[symbol];
+        let price = match kind {
+            OrderKind::Limit { price } => price,
+            OrderKind::StopLimit { limit, .. } => limit,
+            OrderKind::Stop { stop } => stop,
+            OrderKind::Market => pos.last_price,
+        };
+        let held = pos.size * pos.last_price;
+        if !(price > 0.0) || held + amount * price <= max {
+            self.risk.calm(RiskRule::MaxPositionValue);
+            return Some(amount);
+        }
+        let room = (max - held) / price;
+        if room <= 0.0 {
+            if self.risk.first_refusal(RiskRule::MaxPositionValue) {
+                self.record_risk(RiskRule::MaxPositionValue, RiskAction::Blocked, Some(symbol), held, max);
+            }
+            return None;
+        }
+        self.record_risk(
+            RiskRule::MaxPositionValue,
+            RiskAction::Cut,
+            Some(symbol),
+            held + amount * price,
+            max,
+        );
+        Some(room)
     }
 
     fn handle_requests(&mut self, symbol: SymbolIdx) {
@@ -222,9 +437,14 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         for r in &requests {
             match *r {
                 Request::CancelAll => self.cancel_symbol(symbol, "cancelled by strategy"),
+                // Paused: the strategy still sees its bars, but nothing new goes out.
+                Request::Submit { .. } if self.paused.is_some() => {}
                 Request::Submit { side, kind, amount } => {
+                    let Some(amount) = self.risk_check(symbol, side, kind, amount) else {
+                        continue;
+                    };
                     let limited = self.rate_limited();
-                    let id = self.create_order(symbol, side, kind, amount, None);
+                    let id = self.create_order(symbol, side, kind, amount, None, OrderOrigin::Strategy);
                     if limited {
                         self.reject(id, "rate_limited".to_string());
                     } else {
@@ -235,6 +455,29 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
         self.requests = requests;
         self.requests.clear();
+    }
+
+    /// Counts consecutive rejections; at the limit, trading pauses until `resume`.
+    fn count_rejection(&mut self, id: OrderId) {
+        let max = self.cfg.risk.max_consecutive_rejections;
+        if max == 0 || self.paused.is_some() {
+            return;
+        }
+        self.risk.consecutive_rejections += 1;
+        let n = self.risk.consecutive_rejections;
+        if n >= max {
+            let last = self.orders[id as usize - 1].reason.clone().unwrap_or_default();
+            let reason = format!("trading paused after {n} consecutive rejected orders; last: {last}");
+            self.record_risk(
+                RiskRule::MaxConsecutiveRejections,
+                RiskAction::Pause,
+                Some(self.orders[id as usize - 1].symbol),
+                n as f64,
+                max as f64,
+            );
+            self.sink.notice(&Notice::Paused(reason.clone()));
+            self.paused = Some(reason);
+        }
     }
 
     /// Sliding one-second window over engine time.
@@ -261,6 +504,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         kind: OrderKind,
         amount: f64,
         oco: Option<u64>,
+        origin: OrderOrigin,
     ) -> OrderId {
         let now = self.clock.now();
         let id = self.orders.len() as OrderId + 1;
@@ -278,6 +522,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             updated_at: now,
             triggered: false,
             oco_group: oco,
+            origin,
+            fee: 0.0,
+            fee_asset: FeeAsset::Quote,
         });
         self.sink.order(&self.orders[id as usize - 1]);
         id
@@ -320,13 +567,20 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
 
     /// An exchange's answer about an order: accepted, rejected (with its reason) or cancelled.
     pub fn on_exchange_update(&mut self, id: OrderId, status: OrderStatus, reason: Option<String>) {
-        if self.orders.get(id as usize - 1).is_none_or(|o| o.status.is_final()) {
+        if self
+            .orders
+            .get((id as usize).wrapping_sub(1))
+            .is_none_or(|o| o.status.is_final())
+        {
             return;
         }
         if let Some(r) = reason {
             self.orders[id as usize - 1].reason = Some(r);
         }
         self.set_status(id, status);
+        if status == OrderStatus::Rejected {
+            self.count_rejection(id);
+        }
     }
 
     fn set_status(&mut self, id: OrderId, status: OrderStatus) {
@@ -352,6 +606,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         self.orders[id as usize - 1].reason = Some(reason);
         self.set_status(id, OrderStatus::Rejected);
         self.execution.cancel(&self.orders[id as usize - 1]);
+        self.count_rejection(id);
     }
 
     pub fn cancel(&mut self, id: OrderId, reason: &str) {
@@ -382,21 +637,22 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 
-    /// Books `size` of order `id` at `price`. With `check_funds` (simulated fills) an order the cash or
-    /// position cannot cover is rejected whole, never shrunk.
-    fn book_fill(&mut self, id: OrderId, price: f64, size: f64, check_funds: bool) {
+    /// Books one fill of order `id`. With `check_funds` (simulated fills) an order the cash or position
+    /// cannot cover is rejected whole, never shrunk.
+    fn book_fill(&mut self, id: OrderId, f: &ExchangeFill, check_funds: bool) {
         let o = &self.orders[id as usize - 1];
-        if o.status.is_final() || size <= 0.0 {
+        if (check_funds && o.status.is_final()) || f.size <= 0.0 {
             return;
         }
-        let (symbol, side, oco) = (o.symbol, o.side, o.oco_group);
-        let fee = size * price * self.cfg.commission;
+        let (symbol, side, oco, origin) = (o.symbol, o.side, o.oco_group, o.origin);
         let booking = Booking {
             symbol,
             side,
-            size,
-            price,
-            fee,
+            size: f.size,
+            price: f.price,
+            fee: f.fee,
+            fee_asset: f.fee_asset,
+            fee_value: f.fee_value,
         };
         if check_funds {
             if let Err(reason) = self.portfolio.check(&booking) {
@@ -404,6 +660,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             }
         }
         let now = self.clock.now();
+        let was_open = self.portfolio.positions[symbol].tradable() > 0.0;
         let pnl = self.portfolio.apply(&booking, now, self.step);
         let fill = Fill {
             id: self.fills.len() as u64 + 1,
@@ -411,26 +668,41 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             ts: now,
             symbol,
             side,
-            size,
-            price,
-            commission: fee,
+            size: f.size,
+            price: f.price,
+            commission: f.fee_value,
+            fee: f.fee,
+            fee_asset: f.fee_asset,
             pnl,
         };
         self.sink.fill(&fill);
         self.fills.push(fill);
+        self.risk.consecutive_rejections = 0;
         let o = &mut self.orders[id as usize - 1];
         let prev = o.filled;
-        o.filled += size;
-        o.avg_fill_price = Some(o.avg_fill_price.map_or(price, |a| (a * prev + price * size) / o.filled));
-        let done = o.filled >= o.amount * (1.0 - 1e-12);
-        self.set_status(
-            id,
-            if done {
-                OrderStatus::Filled
-            } else {
-                OrderStatus::PartiallyFilled
-            },
+        o.filled += f.size;
+        o.avg_fill_price = Some(
+            o.avg_fill_price
+                .map_or(f.price, |a| (a * prev + f.price * f.size) / o.filled),
         );
+        o.fee += f.fee_value;
+        o.fee_asset = f.fee_asset;
+        let done = o.filled >= o.amount * (1.0 - 1e-12);
+        let filled = o.filled;
+        if o.status.is_final() {
+            // A late exchange fill of a closed order: booked, and shown with its new fill.
+            o.updated_at = now;
+            self.sink.order(&self.orders[id as usize - 1]);
+        } else {
+            self.set_status(
+                id,
+                if done {
+                    OrderStatus::Filled
+                } else {
+                    OrderStatus::PartiallyFilled
+                },
+            );
+        }
         if let Some(group) = oco {
             let siblings: Vec<OrderId> = self
                 .orders
@@ -442,8 +714,27 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
                 self.cancel(s, "one-cancels-other: sibling filled");
             }
         }
-        if side == Side::Buy && done {
-            self.place_protection(symbol, price, self.orders[id as usize - 1].filled);
+        let pos = &self.portfolio.positions[symbol];
+        if side == Side::Sell && was_open && pos.tradable() == 0.0 && pos.size > 0.0 {
+            let size = pos.size;
+            self.sink.notice(&Notice::Dust { symbol, size });
+        }
+        if origin == OrderOrigin::StopLoss {
+            if let Some(n) = self.cfg.risk.cooldown_bars.filter(|&n| n > 0) {
+                self.risk.cooldown_until[symbol] = self.risk.bars[symbol] + n as u64;
+                self.record_risk(
+                    RiskRule::CooldownBars,
+                    RiskAction::Cooldown,
+                    Some(symbol),
+                    0.0,
+                    n as f64,
+                );
+            }
+        }
+        if side == Side::Buy && done && self.halted.is_none() {
+            // Protect what is held now (a base-asset fee leaves less than was bought).
+            let held = self.portfolio.positions[symbol].tradable().min(filled);
+            self.place_protection(symbol, f.price, held);
         }
     }
 
@@ -465,6 +756,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
                 },
                 size,
                 group,
+                OrderOrigin::StopLoss,
             );
             self.accept(id);
         }
@@ -477,6 +769,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
                 },
                 size,
                 group,
+                OrderOrigin::TakeProfit,
             );
             self.accept(id);
         }
@@ -510,6 +803,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             steps_in_market: self.steps_in_market,
             first_close: self.first_close,
             last_close,
+            risk_events: self.risk_events,
+            halted: self.halted,
+            paused: self.paused,
         }
     }
 }

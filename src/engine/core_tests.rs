@@ -39,6 +39,7 @@ fn engine(
         symbols: 1,
         sizing,
         max_orders_per_sec: 10,
+        risk: Default::default(),
     };
     Engine::new(
         cfg,
@@ -233,6 +234,7 @@ fn strategy_exit_cancels_protection_and_sells_everything() {
         symbols: 1,
         sizing,
         max_orders_per_sec: 0,
+        risk: Default::default(),
     };
     let mut e = Engine::new(
         cfg,

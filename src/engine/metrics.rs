@@ -26,8 +26,11 @@ pub struct PerformanceMetrics {
     pub worst_trade: Option<f64>,
     pub avg_trade_duration_bars: Option<f64>,
     pub exposure: f64,
+    /// Every fee valued in the quote asset (fees paid in a third asset at its price when charged).
     pub total_commission: f64,
     pub buy_and_hold_return: Option<f64>,
+    /// Fees as charged, per asset (e.g. `{"USDT": 12.3, "BTC": 0.0002}`).
+    pub fees_by_asset: std::collections::BTreeMap<String, f64>,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -154,5 +157,6 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         exposure,
         total_commission: out.portfolio.total_commission,
         buy_and_hold_return,
+        fees_by_asset: Default::default(),
     }
 }

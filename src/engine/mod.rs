@@ -8,9 +8,10 @@ pub mod indicators;
 pub mod metrics;
 pub mod portfolio;
 pub mod replay;
+pub mod risk;
 pub mod strategy;
 pub mod timeframe;
 pub mod types;
 
 pub use timeframe::Timeframe;
-pub use types::{Candle, EquityPoint, Fill, Order, OrderKind, OrderStatus, Side};
+pub use types::{AssetCode, Candle, EquityPoint, FeeAsset, Fill, Order, OrderKind, OrderOrigin, OrderStatus, Side};

@@ -13,6 +13,8 @@ const CHECK_EVERY: usize = 16_384;
 pub enum ReplayEnd {
     Completed,
     Stopped,
+    /// A risk limit ended the run (its closing orders are done).
+    Halted,
 }
 
 /// Feeds every candle of `series` (one sorted series per symbol) to the engine. Candles of all symbols
@@ -35,6 +37,10 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
             for bar in chunk {
                 engine.on_candle(0, bar);
                 engine.end_step(bar.ts);
+                if engine.wound_down() {
+                    engine.flush_events();
+                    return ReplayEnd::Halted;
+                }
             }
             progress(i * CHECK_EVERY + chunk.len(), total);
         }
@@ -59,6 +65,10 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
             }
         }
         engine.end_step(ts);
+        if engine.wound_down() {
+            engine.flush_events();
+            return ReplayEnd::Halted;
+        }
         steps += 1;
         if steps.is_multiple_of(CHECK_EVERY) {
             progress(done, total);

@@ -130,6 +130,62 @@ pub struct Order {
     pub triggered: bool,
     /// Orders sharing a group cancel each other when one fills (stop-loss / take-profit pairs).
     pub oco_group: Option<u64>,
+    /// Who asked for the order: cooldowns key off stop-loss exits, risk exits are not strategy orders.
+    pub origin: OrderOrigin,
+    /// Fees booked on this order so far, valued in the quote asset.
+    pub fee: f64,
+    /// The asset those fees were charged in (the last fill's, when fills differ).
+    pub fee_asset: FeeAsset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderOrigin {
+    #[default]
+    Strategy,
+    StopLoss,
+    TakeProfit,
+    /// A risk limit closing positions.
+    Risk,
+}
+
+/// The asset a fee was charged in. Simulated fills always pay in the quote asset; an exchange may
+/// charge the asset received (base on buys) or a third asset such as BNB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum FeeAsset {
+    #[default]
+    Quote,
+    Base,
+    Other(AssetCode),
+}
+
+/// A short asset code ("BNB") kept inline, so orders and fills need no allocation for it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct AssetCode {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl AssetCode {
+    /// Keeps the first 15 bytes of `code` (whole characters only); exchange asset codes are shorter.
+    pub fn new(code: &str) -> AssetCode {
+        let mut end = code.len().min(15);
+        while !code.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; 15];
+        bytes[..end].copy_from_slice(&code.as_bytes()[..end]);
+        AssetCode { len: end as u8, bytes }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for AssetCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
 }
 
 /// One execution against an order.
@@ -142,7 +198,11 @@ pub struct Fill {
     pub side: Side,
     pub size: f64,
     pub price: f64,
+    /// The fee valued in the quote asset (what metrics and pnl count).
     pub commission: f64,
+    /// The fee as charged, in `fee_asset` units.
+    pub fee: f64,
+    pub fee_asset: FeeAsset,
     /// Realized pnl on fills that reduce a position (net of fees of both legs); `None` on opening fills.
     pub pnl: Option<f64>,
 }

@@ -37,35 +37,25 @@ pub fn query(config: &RunConfig) -> CandleQuery {
     }
 }
 
-/// Downloads what a dated Binance backtest lacks into the cache. Problems come back as messages: the
-/// run may still have what it needs cached.
-fn fetch_missing(data_dir: &Path, config: &RunConfig) -> Result<Vec<String>, RunError> {
-    use crate::exchange::binance::{history, rest::Rest, rest_origin};
-    let (Some(start), true, None) = (config.start_ms, config.exchange == history::EXCHANGE, &config.data_file) else {
-        return Ok(Vec::new());
-    };
-    let tf = config.timeframe;
-    let end = config
-        .end_ms
-        .unwrap_or_else(|| tf.floor(chrono::Utc::now().timestamp_millis()));
-    let rest = match Rest::new(&rest_origin(false)) {
-        Ok(r) => r,
-        Err(e) => return Ok(vec![e]),
-    };
-    let mut problems = Vec::new();
-    for sym in &config.symbols {
-        match history::ensure_cached(data_dir, &rest, sym, tf, start, end, |_, _| {}) {
-            Ok(_) => {}
-            Err(e) if e.code == ErrorCode::InvalidSymbol => return Err(e),
-            Err(e) => problems.push(e.message),
-        }
+/// Where candles a backtest lacks come from: an exchange's history download, plugged in by the caller
+/// (the run layer knows no exchange). Problems come back as messages, since what is cached may still
+/// be enough; an error means the run cannot go ahead at all (e.g. the exchange has no such symbol).
+pub trait Fetch {
+    fn fetch_missing(&self, data_dir: &Path, config: &RunConfig) -> Result<Vec<String>, RunError>;
+}
+
+/// Fetches nothing: the cache and the files are all there is.
+pub struct NoFetch;
+
+impl Fetch for NoFetch {
+    fn fetch_missing(&self, _: &Path, _: &RunConfig) -> Result<Vec<String>, RunError> {
+        Ok(Vec::new())
     }
-    Ok(problems)
 }
 
 /// Loads the run's candles; a run with no candles at all is an error, not an empty result.
-pub fn load_candles(data_dir: &Path, config: &RunConfig) -> Result<data::CandleSet, RunError> {
-    let fetch_problems = fetch_missing(data_dir, config)?;
+pub fn load_candles(data_dir: &Path, config: &RunConfig, fetch: &dyn Fetch) -> Result<data::CandleSet, RunError> {
+    let fetch_problems = fetch.fetch_missing(data_dir, config)?;
     let mut set = data::load(data_dir, &query(config)).map_err(|e| {
         let mut msg = e.to_string();
         for p in &fetch_problems {
@@ -106,6 +96,7 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
         symbols: config.symbols.len(),
         sizing: config.sizing(),
         max_orders_per_sec: MAX_ORDERS_PER_SEC,
+        risk: config.risk,
     };
     Engine::new(cfg, clock, execution, sink, strategies)
 }
@@ -126,6 +117,8 @@ pub fn run_on<S: EventSink>(
     let end = replay(&mut eng, &slices, stop, progress);
     let status = match end {
         ReplayEnd::Completed => RunStatus::Completed,
+        // A risk limit closed everything: stopped, with the rule in `stop_reason`.
+        ReplayEnd::Halted => RunStatus::Stopped,
         ReplayEnd::Stopped => {
             eng.cancel_all("run stopped");
             RunStatus::Stopped
@@ -146,8 +139,8 @@ pub fn run_on<S: EventSink>(
 }
 
 /// The CLI's backtest: load, run, results.
-pub fn run(data_dir: &Path, config: RunConfig) -> Result<ResultsResponse, RunError> {
-    let set = load_candles(data_dir, &config)?;
+pub fn run(data_dir: &Path, config: RunConfig, fetch: &dyn Fetch) -> Result<ResultsResponse, RunError> {
+    let set = load_candles(data_dir, &config, fetch)?;
     Ok(run_on(
         &run_id(),
         config,

@@ -3,6 +3,7 @@
 use super::error::{ErrorCode, RunError};
 use crate::data::source::{normalise_exchange, normalise_symbol, parse_date};
 use crate::data::validate::fmt_ts;
+use crate::engine::risk::RiskLimits;
 use crate::engine::strategy::{self, Params, Sizing, StrategySpec};
 use crate::engine::Timeframe;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ pub const DEFAULT_CASH: f64 = 10_000.0;
 /// Binance's spot taker fee.
 pub const DEFAULT_COMMISSION: f64 = 0.001;
 const MAX_SYMBOLS: usize = 20;
+/// Paper and live runs pause after this many consecutive rejected orders unless told otherwise.
+pub const DEFAULT_MAX_REJECTIONS: u32 = 3;
 
 /// What a user asks for, unvalidated.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +52,8 @@ pub struct RunRequest {
     pub data_file: Option<PathBuf>,
     /// Paper/live settings and credentials (`speed`, `sandbox`, `apiKey`/`api_key`, `secret`, ...).
     pub exchange_config: Map<String, Value>,
+    /// Risk limits as given (`max_drawdown`, `max_daily_loss`, ...); see `RISK_KEYS`.
+    pub risk: Map<String, Value>,
 }
 
 impl RunRequest {
@@ -68,6 +73,7 @@ impl RunRequest {
             mode: Mode::Backtest,
             data_file: None,
             exchange_config: Map::new(),
+            risk: Map::new(),
         }
     }
 
@@ -102,6 +108,10 @@ pub struct RunConfig {
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     #[schema(value_type = Object)]
     pub exchange_config: Map<String, Value>,
+    /// The risk limits in force (see `/api/v1/meta` for the keys).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: RiskLimits,
     #[serde(skip)]
     pub live: LiveSettings,
     #[serde(skip)]
@@ -243,6 +253,109 @@ fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result
         sandbox,
         credentials,
     })
+}
+
+/// A risk limit key, what it means and the values it accepts (served by `/meta`, checked by `validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RiskKey {
+    pub name: &'static str,
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub min: f64,
+    pub max: f64,
+    pub description: &'static str,
+}
+
+pub const RISK_KEYS: &[RiskKey] = &[
+    RiskKey {
+        name: "max_drawdown",
+        ty: "float",
+        min: 0.0001,
+        max: 1.0,
+        description: "fraction below the equity peak at which working orders are cancelled, positions closed at market and the run stopped (RISK_MAX_DRAWDOWN)",
+    },
+    RiskKey {
+        name: "max_daily_loss",
+        ty: "float",
+        min: 0.0001,
+        max: 1.0,
+        description: "fraction of the UTC day's opening equity the run may lose before it closes everything and stops (RISK_DAILY_LOSS)",
+    },
+    RiskKey {
+        name: "max_position_value",
+        ty: "float",
+        min: 0.000001,
+        max: 1e15,
+        description: "largest position per symbol, in the quote asset; a larger entry is cut to the limit",
+    },
+    RiskKey {
+        name: "max_open_orders",
+        ty: "int",
+        min: 1.0,
+        max: 1000.0,
+        description: "working orders across all symbols; further strategy orders are not placed",
+    },
+    RiskKey {
+        name: "cooldown_bars",
+        ty: "int",
+        min: 0.0,
+        max: 1_000_000.0,
+        description: "bars without a new entry on a symbol after a stop-loss exit there",
+    },
+    RiskKey {
+        name: "max_consecutive_rejections",
+        ty: "int",
+        min: 0.0,
+        max: 1000.0,
+        description: "paper/live: consecutive rejected orders after which trading pauses until resumed (default 3; 0 never pauses)",
+    },
+];
+
+/// Parses the `risk` object into limits; an unknown key or a value out of range names the field and
+/// what it accepts. Real-time runs pause after `DEFAULT_MAX_REJECTIONS` rejections unless told otherwise.
+pub fn parse_risk(risk: &Map<String, Value>, mode: Mode) -> Result<RiskLimits, RunError> {
+    let mut limits = RiskLimits {
+        max_consecutive_rejections: if mode == Mode::Backtest {
+            0
+        } else {
+            DEFAULT_MAX_REJECTIONS
+        },
+        ..RiskLimits::default()
+    };
+    for (k, v) in risk {
+        let Some(key) = RISK_KEYS.iter().find(|r| r.name == k) else {
+            let names: Vec<&str> = RISK_KEYS.iter().map(|r| r.name).collect();
+            return Err(RunError::field(
+                &format!("risk.{k}"),
+                format!("unknown risk limit '{k}'; accepted: {}", names.join(", ")),
+            ));
+        };
+        if v.is_null() {
+            continue;
+        }
+        let range = || {
+            let kind = if key.ty == "int" { "a whole number" } else { "a number" };
+            RunError::field(
+                &format!("risk.{k}"),
+                format!("risk.{k} must be {kind} from {} to {}, got {v}", key.min, key.max),
+            )
+            .with_details(json!({"field": format!("risk.{k}"), "min": key.min, "max": key.max}))
+        };
+        let x = v
+            .as_f64()
+            .filter(|x| x.is_finite() && *x >= key.min && *x <= key.max)
+            .filter(|x| key.ty != "int" || x.fract() == 0.0)
+            .ok_or_else(range)?;
+        match key.name {
+            "max_drawdown" => limits.max_drawdown = Some(x),
+            "max_daily_loss" => limits.max_daily_loss = Some(x),
+            "max_position_value" => limits.max_position_value = Some(x),
+            "max_open_orders" => limits.max_open_orders = Some(x as u32),
+            "cooldown_bars" => limits.cooldown_bars = Some(x as u32),
+            _ => limits.max_consecutive_rejections = x as u32,
+        }
+    }
+    Ok(limits)
 }
 
 /// Parses `KEY=VALUE` strings from the command line into JSON values (numbers where they parse).
@@ -413,6 +526,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
             "the sim exchange is simulated: it runs backtests and paper trading, not live trading",
         ));
     }
+    let risk = parse_risk(&req.risk, req.mode)?;
     let live = if req.mode == Mode::Backtest {
         LiveSettings::default()
     } else {
@@ -433,6 +547,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         mode: req.mode,
         data_file: req.data_file.as_ref().map(|p| p.display().to_string()),
         exchange_config: redact(&req.exchange_config),
+        risk,
         live,
         start_ms,
         end_ms,
@@ -542,6 +657,33 @@ mod tests {
         );
         r.exchange_config = json!({"speed": 600}).as_object().unwrap().clone();
         assert_eq!(validate(&r, &known()).unwrap().live.speed, 600.0);
+    }
+
+    #[test]
+    fn risk_limits_are_checked_and_named() {
+        let mut r = req();
+        r.risk = params_from_pairs(&["max_drawdown=0.2".into(), "max_open_orders=4".into()]).unwrap();
+        let c = validate(&r, &known()).unwrap();
+        assert_eq!(c.risk.max_drawdown, Some(0.2));
+        assert_eq!(c.risk.max_open_orders, Some(4));
+        assert_eq!(c.risk.max_consecutive_rejections, 0, "backtests never pause");
+        let bad = |pairs: &[&str], field: &str| {
+            let mut r = req();
+            let pairs: Vec<String> = pairs.iter().map(|s| s.to_string()).collect();
+            r.risk = params_from_pairs(&pairs).unwrap();
+            let e = validate(&r, &known()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ValidationError);
+            assert_eq!(e.details["field"], field, "{e}");
+            e.message
+        };
+        assert!(bad(&["max_drawdown=1.5"], "risk.max_drawdown").contains("from 0.0001 to 1"));
+        assert!(bad(&["max_open_orders=2.5"], "risk.max_open_orders").contains("whole number"));
+        assert!(bad(&["max_open_orders=0"], "risk.max_open_orders").contains("from 1"));
+        assert!(bad(&["drawdown=0.1"], "risk.drawdown").contains("max_drawdown"));
+        assert!(bad(&["max_daily_loss=x"], "risk.max_daily_loss").contains("got \"x\""));
+        let mut r = req();
+        r.mode = Mode::Paper;
+        assert_eq!(validate(&r, &known()).unwrap().risk.max_consecutive_rejections, 3);
     }
 
     #[test]

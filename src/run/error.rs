@@ -19,6 +19,7 @@ pub enum ErrorCode {
     NoActiveRun,
     RunActive,
     LiveTradingDisabled,
+    NotPaused,
     Internal,
 }
 
@@ -39,6 +40,7 @@ impl ErrorCode {
             ErrorCode::NoActiveRun => "NO_ACTIVE_RUN",
             ErrorCode::RunActive => "RUN_ACTIVE",
             ErrorCode::LiveTradingDisabled => "LIVE_TRADING_DISABLED",
+            ErrorCode::NotPaused => "NOT_PAUSED",
             ErrorCode::Internal => "INTERNAL_ERROR",
         }
     }

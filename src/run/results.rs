@@ -5,8 +5,10 @@ use super::config::RunConfig;
 use crate::data::validate::fmt_ts;
 use crate::engine::core::RunOutput;
 use crate::engine::metrics::{self, PerformanceMetrics};
-use crate::engine::types::{EquityPoint, Fill, Order};
+use crate::engine::risk::RiskEvent;
+use crate::engine::types::{EquityPoint, FeeAsset, Fill, Order};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// JSON output keeps at most this many equity points (evenly spaced, first and last kept).
 pub const MAX_EQUITY_POINTS: usize = 5000;
@@ -54,6 +56,12 @@ pub struct OrderRecord {
     pub filled: f64,
     pub average_price: Option<f64>,
     pub reason: Option<String>,
+    /// Fees booked on this order so far, valued in the quote asset.
+    #[serde(default)]
+    pub fee: f64,
+    /// The asset those fees were charged in (null before the first fill).
+    #[serde(default)]
+    pub fee_asset: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -68,9 +76,31 @@ pub struct TradeRecord {
     pub size: f64,
     pub price: f64,
     pub value: f64,
+    /// The fee valued in the quote asset.
     pub commission: f64,
+    /// The fee as the exchange charged it, in `fee_asset` units (the quote asset for simulated fills).
+    #[serde(default)]
+    pub fee: f64,
+    #[serde(default)]
+    pub fee_asset: String,
     /// Realized pnl, net of both legs' fees, on fills that reduce a position; null on opening fills.
     pub pnl: Option<f64>,
+}
+
+/// One intervention of a risk limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RiskEventRecord {
+    pub time: String,
+    /// `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`, `cooldown_bars` or
+    /// `max_consecutive_rejections`.
+    pub rule: String,
+    /// `cut`, `blocked`, `cooldown`, `liquidate` or `pause`.
+    pub action: String,
+    pub symbol: Option<String>,
+    /// What was observed (drawdown fraction, position value, order count...).
+    pub value: f64,
+    pub limit: f64,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -115,6 +145,74 @@ pub struct ResultsResponse {
     /// Data warnings (gaps, resampling) worth showing next to the numbers.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Every intervention of the run's risk limits, in order.
+    #[serde(default)]
+    pub risk_events: Vec<RiskEventRecord>,
+    /// Why a stopped run stopped when it was not asked to: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    /// Set when trading was paused (after repeated rejections) at the end of the run: why.
+    #[serde(default)]
+    pub trading_paused: Option<String>,
+}
+
+/// `BTC/USDT` -> (`BTC`, `USDT`).
+pub fn assets_of(symbol: &str) -> (&str, &str) {
+    symbol.split_once('/').unwrap_or((symbol, ""))
+}
+
+/// The name of the asset a fee was charged in.
+pub fn fee_asset_name(asset: FeeAsset, symbol: &str) -> String {
+    let (base, quote) = assets_of(symbol);
+    match asset {
+        FeeAsset::Quote => quote.to_string(),
+        FeeAsset::Base => base.to_string(),
+        FeeAsset::Other(code) => code.as_str().to_string(),
+    }
+}
+
+pub fn risk_event_record(e: &RiskEvent, symbols: &[String]) -> RiskEventRecord {
+    use crate::engine::risk::{RiskAction, RiskRule};
+    let symbol = e.symbol.and_then(|i| symbols.get(i).cloned());
+    let on = symbol.as_deref().map(|s| format!(" on {s}")).unwrap_or_default();
+    let message = match (e.rule, e.action) {
+        (RiskRule::MaxDrawdown, _) => format!(
+            "drawdown {:.2}% reached the {:.2}% limit: working orders cancelled, positions closed at market, run stopping",
+            e.value * 100.0,
+            e.limit * 100.0
+        ),
+        (RiskRule::MaxDailyLoss, _) => format!(
+            "today's loss {:.2}% reached the {:.2}% limit: working orders cancelled, positions closed at market, run stopping",
+            e.value * 100.0,
+            e.limit * 100.0
+        ),
+        (RiskRule::MaxPositionValue, RiskAction::Cut) => format!(
+            "entry{on} would make a position worth {:.2}, above the {:.2} limit: cut to fit",
+            e.value, e.limit
+        ),
+        (RiskRule::MaxPositionValue, _) => format!(
+            "position{on} is worth {:.2}, at the {:.2} limit: entry not placed",
+            e.value, e.limit
+        ),
+        (RiskRule::MaxOpenOrders, _) => format!(
+            "{} orders working, the limit is {}: new orders{on} not placed",
+            e.value, e.limit
+        ),
+        (RiskRule::CooldownBars, _) => format!("stop-loss exit{on}: no new entry for {} bars", e.limit),
+        (RiskRule::MaxConsecutiveRejections, _) => format!(
+            "{} orders rejected in a row{on}: trading paused until resumed",
+            e.value
+        ),
+    };
+    RiskEventRecord {
+        time: fmt_ts(e.ts),
+        rule: e.rule.as_str().to_string(),
+        action: e.action.as_str().to_string(),
+        symbol,
+        value: e.value,
+        limit: e.limit,
+        message,
+    }
 }
 
 pub fn order_record(o: &Order, symbols: &[String]) -> OrderRecord {
@@ -135,6 +233,8 @@ pub fn order_record(o: &Order, symbols: &[String]) -> OrderRecord {
         filled: o.filled,
         average_price: o.avg_fill_price,
         reason: o.reason.clone(),
+        fee: o.fee,
+        fee_asset: (o.filled > 0.0).then(|| fee_asset_name(o.fee_asset, &symbols[o.symbol])),
         created_at: fmt_ts(o.created_at),
         updated_at: fmt_ts(o.updated_at),
     }
@@ -151,6 +251,8 @@ pub fn trade_record(f: &Fill, symbols: &[String]) -> TradeRecord {
         price: f.price,
         value: f.size * f.price,
         commission: f.commission,
+        fee: f.fee,
+        fee_asset: fee_asset_name(f.fee_asset, &symbols[f.symbol]),
         pnl: f.pnl,
     }
 }
@@ -252,6 +354,8 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         error,
         warnings,
     } = info;
+    let mut performance_metrics = metrics::compute(out, config.timeframe);
+    performance_metrics.fees_by_asset = fees_by_asset(out, symbols);
     ResultsResponse {
         run_id,
         status,
@@ -262,12 +366,24 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         positions,
         equity_curve,
         equity_points_total: out.equity.len(),
-        performance_metrics: metrics::compute(out, config.timeframe),
+        performance_metrics,
         final_value: out.portfolio.value(),
         error,
         warnings,
+        risk_events: out.risk_events.iter().map(|e| risk_event_record(e, symbols)).collect(),
+        stop_reason: out.halted.map(|r| r.stop_code().to_string()),
+        trading_paused: out.paused.clone(),
         config,
     }
+}
+
+/// Fees per asset as charged (not valued), summed over the run's fills.
+pub fn fees_by_asset(out: &RunOutput, symbols: &[String]) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    for f in &out.fills {
+        *m.entry(fee_asset_name(f.fee_asset, &symbols[f.symbol])).or_insert(0.0) += f.fee;
+    }
+    m
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What the runner publishes on its broadcast channel. Serialized as the WebSocket push format
 //! `{"channel": C, "data": {...}}`, so the API forwards events without reshaping them.
 
-use crate::run::results::{EquityRecord, OrderRecord, TradeRecord};
+use crate::run::results::{EquityRecord, OrderRecord, RiskEventRecord, TradeRecord};
 use crate::runner::status::StatusResponse;
 use serde::Serialize;
 
@@ -76,6 +76,11 @@ pub struct OrderEvent {
     /// Average fill price once filled, else the order's limit/stop price (null for market orders).
     pub price: Option<f64>,
     pub reason: Option<String>,
+    /// Fees booked on the order so far (quote value), and the asset they were charged in.
+    #[serde(default)]
+    pub fee: f64,
+    #[serde(default)]
+    pub fee_asset: Option<String>,
     /// Milliseconds since the epoch, of the status change.
     pub timestamp: i64,
 }
@@ -92,6 +97,8 @@ impl OrderEvent {
             filled: o.filled,
             price: o.average_price.or(o.price),
             reason: o.reason.clone(),
+            fee: o.fee,
+            fee_asset: o.fee_asset.clone(),
             timestamp,
         }
     }
@@ -115,4 +122,7 @@ pub struct LogEvent {
     pub level: String,
     pub message: String,
     pub timestamp: String,
+    /// Set when the message reports a risk limit's intervention.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_event: Option<RiskEventRecord>,
 }

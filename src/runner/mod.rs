@@ -8,11 +8,12 @@ mod jobs;
 mod sink;
 pub mod status;
 
-use crate::engine::Candle;
+use crate::data::source::known_exchanges;
 use crate::run::backtest::run_id;
 use crate::run::error::{ErrorCode, RunError};
-use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord};
-use crate::run::{RunConfig, RunStatus};
+use crate::run::results::ResultsResponse;
+pub use crate::run::worker::WorkerEvent;
+use crate::run::{RunConfig, RunRequest, RunStatus};
 use crate::store::writer::{self, WriterStats};
 use crate::store::{Store, StoreError};
 use chrono::Utc;
@@ -37,37 +38,31 @@ pub struct RunResponse {
     pub message: String,
 }
 
-/// What a worker reports to the runner (through the store writer when there is one).
-#[derive(Debug)]
-pub enum WorkerEvent {
-    /// A run was accepted: the writer opens its record before anything else of it arrives.
-    Begin {
-        run_id: String,
-        config: Box<RunConfig>,
-        start_time: String,
-    },
-    Running,
-    Order(OrderRecord, i64),
-    Fill(TradeRecord),
-    Candle(usize, Candle),
-    Progress {
-        equity: EquityRecord,
-        cash: f64,
-        positions: Vec<PositionRecord>,
-        progress: Option<f64>,
-    },
-    Log(String, String),
-    /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
-    RunError(String),
-    /// The exchange connection of a paper/live run: up or down, and what happened.
-    Connectivity(bool, String),
-    Finished(Box<ResultsResponse>),
-}
-
 enum Command {
     Start(Box<RunConfig>, oneshot::Sender<Result<RunResponse, RunError>>),
     Stop(oneshot::Sender<Result<RunResponse, RunError>>),
     Reset(oneshot::Sender<Result<RunResponse, RunError>>),
+    Resume(oneshot::Sender<Result<RunResponse, RunError>>),
+}
+
+/// What this process allows a run to do, decided once at start-up and applied to every caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartPolicy {
+    /// Real-money live trading (`mode: live` without `sandbox: true`); off unless `--allow-live`.
+    pub allow_live: bool,
+}
+
+impl StartPolicy {
+    /// Refuses what the policy does not allow, with the same message for every caller.
+    pub fn check(&self, cfg: &RunConfig) -> Result<(), RunError> {
+        if cfg.mode == crate::run::Mode::Live && !cfg.live.sandbox && !self.allow_live {
+            return Err(RunError::new(
+                ErrorCode::LiveTradingDisabled,
+                "real-money live trading is disabled on this server; use exchange_config.sandbox: true for the testnet, or start it with --allow-live",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Counters for `/health`.
@@ -108,9 +103,16 @@ pub struct RunnerHandle {
     /// Run history for reading (None when running without persistence).
     pub store: Option<Arc<Mutex<Store>>>,
     pub writer: Option<Arc<WriterStats>>,
+    pub policy: StartPolicy,
 }
 
 impl RunnerHandle {
+    /// The same runner under `policy` (set once at start-up, before the handle is shared).
+    pub fn with_policy(mut self, policy: StartPolicy) -> RunnerHandle {
+        self.policy = policy;
+        self
+    }
+
     /// Starts the runner task on the current tokio runtime, without persistence.
     pub fn spawn(data_dir: PathBuf) -> RunnerHandle {
         Self::start_runner(data_dir, None, None, Vec::new())
@@ -188,6 +190,7 @@ impl RunnerHandle {
             stats: stats.clone(),
             generation: 0,
             stop_flag: None,
+            resume_flag: None,
             stop_waiters: Vec::new(),
             job_tx,
             writer: writer.clone(),
@@ -202,6 +205,7 @@ impl RunnerHandle {
             data_dir,
             store: reader,
             writer,
+            policy: StartPolicy::default(),
         }
     }
 
@@ -215,9 +219,27 @@ impl RunnerHandle {
         rx.await.map_err(|_| gone())?
     }
 
-    /// Starts a run; `RUN_ALREADY_ACTIVE` if one is starting or running.
+    /// The one way to start a run, for the API, the dashboard and the CLI: validates the request
+    /// against the exchanges known here, applies the policy, and starts it.
+    pub async fn start_request(&self, req: RunRequest) -> Result<RunResponse, RunError> {
+        let data_dir = self.data_dir.clone();
+        let known = tokio::task::spawn_blocking(move || known_exchanges(&data_dir))
+            .await
+            .map_err(|e| RunError::new(ErrorCode::Internal, format!("cannot list exchanges: {e}")))?;
+        let cfg = crate::run::config::validate(&req, &known)?;
+        self.policy.check(&cfg)?;
+        self.ask(|tx| Command::Start(Box::new(cfg), tx)).await
+    }
+
+    /// Starts an already validated run (tests); `RUN_ALREADY_ACTIVE` if one is starting or running.
     pub async fn start(&self, config: RunConfig) -> Result<RunResponse, RunError> {
+        self.policy.check(&config)?;
         self.ask(|tx| Command::Start(Box::new(config), tx)).await
+    }
+
+    /// Lets a run whose trading paused (after repeated rejections) trade again.
+    pub async fn resume(&self) -> Result<RunResponse, RunError> {
+        self.ask(Command::Resume).await
     }
 
     /// Stops the active run and answers once it has ended (or after a grace period, "stopping").
@@ -256,6 +278,7 @@ struct Runner {
     /// Incremented per run; events from an older run's worker are ignored.
     generation: u64,
     stop_flag: Option<Arc<AtomicBool>>,
+    resume_flag: Option<Arc<AtomicBool>>,
     stop_waiters: Vec<oneshot::Sender<Result<RunResponse, RunError>>>,
     /// Where workers send events: the store writer, or straight back here.
     job_tx: mpsc::UnboundedSender<(u64, WorkerEvent)>,
@@ -309,6 +332,7 @@ impl Runner {
             level: level.into(),
             message,
             timestamp: crate::run::backtest::now_iso(),
+            risk_event: None,
         }));
     }
 
@@ -347,6 +371,27 @@ impl Runner {
                     };
                     let _ = reply.send(answer);
                 });
+            }
+            Command::Resume(reply) => {
+                let answer = match (&self.snap.trading_paused, &self.resume_flag) {
+                    _ if !self.snap.status.is_active() => {
+                        Err(RunError::new(ErrorCode::NoActiveRun, "no run is starting or running"))
+                    }
+                    (None, _) | (_, None) => Err(RunError::new(
+                        ErrorCode::NotPaused,
+                        "trading is not paused; nothing to resume",
+                    )),
+                    (Some(_), Some(flag)) => {
+                        flag.store(true, Ordering::Relaxed);
+                        self.log("info", "resume requested: trading goes on".into());
+                        Ok(RunResponse {
+                            run_id: self.snap.run_id.clone(),
+                            status: self.snap.status,
+                            message: "trading resumed".into(),
+                        })
+                    }
+                };
+                let _ = reply.send(answer);
             }
             Command::Reset(reply) => {
                 if self.snap.status.is_active() {
@@ -388,6 +433,8 @@ impl Runner {
         let id = run_id();
         let stop = Arc::new(AtomicBool::new(false));
         self.stop_flag = Some(stop.clone());
+        let resume = Arc::new(AtomicBool::new(false));
+        self.resume_flag = Some(resume.clone());
         let (results, attention) = (self.snap.results.clone(), self.snap.attention.clone());
         let mode = config.mode;
         self.snap = Arc::new(Snapshot {
@@ -425,6 +472,7 @@ impl Runner {
             data_dir: self.data_dir.clone(),
             tx,
             stop,
+            resume,
         };
         let spawned = std::thread::Builder::new()
             .name(format!("run-{}", self.generation))
@@ -502,6 +550,31 @@ impl Runner {
                 self.log(&level, message);
                 false
             }
+            WorkerEvent::Risk(e) => {
+                s.push_risk_event(e.clone());
+                tracing::warn!(target: "runner", "risk: {}", e.message);
+                self.emit(Event::Logs(LogEvent {
+                    level: "warning".into(),
+                    message: format!("risk limit {}: {}", e.rule, e.message),
+                    timestamp: crate::run::backtest::now_iso(),
+                    risk_event: Some(e),
+                }));
+                false
+            }
+            WorkerEvent::Paused(reason) => {
+                let msg = match &reason {
+                    Some(r) => r.clone(),
+                    None => "trading resumed".to_string(),
+                };
+                s.trading_paused = reason;
+                self.log("warning", msg);
+                true
+            }
+            WorkerEvent::Attention(a) => {
+                tracing::warn!(target: "runner", "needs attention: {}", a.detail);
+                s.attention.push(a);
+                false
+            }
             WorkerEvent::Connectivity(up, detail) => {
                 s.exchange = Some((up, detail));
                 false
@@ -529,6 +602,7 @@ impl Runner {
                     s.equity = r.equity_curve.clone();
                 }
                 s.metrics = Some(r.performance_metrics.clone());
+                s.trading_paused = None;
                 s.results = Some(r.clone());
                 let counter = match r.status {
                     RunStatus::Completed => &self.stats.runs_completed,
@@ -537,6 +611,7 @@ impl Runner {
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
                 self.stop_flag = None;
+                self.resume_flag = None;
                 let msg = match &r.error {
                     Some(e) => format!("run {} {}: {e}", r.run_id, r.status.as_str()),
                     None => format!("run {} {}", r.run_id, r.status.as_str()),

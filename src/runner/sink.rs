@@ -3,7 +3,7 @@
 //! progress are throttled for backtests (a million steps a second would only flood the channel).
 
 use super::{WorkerEvent, WorkerTx};
-use crate::engine::core::EventSink;
+use crate::engine::core::{EventSink, Notice};
 use crate::engine::portfolio::Portfolio;
 use crate::engine::types::{Candle, EquityPoint, Fill, Order, SymbolIdx};
 use crate::run::results::{self, equity_record, order_record, trade_record};
@@ -76,6 +76,31 @@ impl EventSink for ChannelSink {
             self.send_tickers();
         }
         self.send_progress(point, portfolio);
+    }
+
+    fn notice(&mut self, notice: &Notice) {
+        let sym = |i: SymbolIdx| self.symbols.get(i).cloned().unwrap_or_default();
+        let event = match notice {
+            Notice::Risk(e) => WorkerEvent::Risk(results::risk_event_record(e, &self.symbols)),
+            Notice::Paused(reason) => WorkerEvent::Paused(Some(reason.clone())),
+            Notice::Resumed => WorkerEvent::Paused(None),
+            Notice::Dust { symbol, size } => WorkerEvent::Log(
+                "warning".into(),
+                format!(
+                    "{size} {} left on {} is below the smallest tradable amount: kept as dust, not sold",
+                    results::assets_of(&sym(*symbol)).0,
+                    sym(*symbol)
+                ),
+            ),
+            Notice::Reconciled { symbol, from, to } => WorkerEvent::Log(
+                "warning".into(),
+                format!(
+                    "{}: the engine held {from} but the exchange holds {to}; the exchange wins",
+                    sym(*symbol)
+                ),
+            ),
+        };
+        self.send(event);
     }
 
     fn flush(&mut self, last: Option<&EquityPoint>, portfolio: &Portfolio) {

@@ -2,9 +2,10 @@
 
 use super::events::TickerEvent;
 use crate::engine::metrics::PerformanceMetrics;
+pub use crate::run::attention::Attention;
 use crate::run::config::{Mode, RunConfig};
 use crate::run::results::{
-    downsample_indices, EquityRecord, OrderRecord, PositionRecord, ResultsResponse, TradeRecord,
+    downsample_indices, EquityRecord, OrderRecord, PositionRecord, ResultsResponse, RiskEventRecord, TradeRecord,
 };
 use crate::run::RunStatus;
 use chrono::{DateTime, Utc};
@@ -49,23 +50,10 @@ pub struct Snapshot {
     pub attention: Vec<Attention>,
     /// The last finished run's results (completed, failed or stopped).
     pub results: Option<Arc<ResultsResponse>>,
-}
-
-/// An order of an interrupted live run that a person should look at.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Attention {
-    pub run_id: String,
-    pub order_id: String,
-    pub client_order_id: String,
-    pub symbol: String,
-    pub side: String,
-    pub amount: f64,
-    /// What the run had recorded before it died.
-    pub recorded_status: String,
-    /// What the exchange says (null when it could not be asked).
-    pub exchange_status: Option<String>,
-    pub filled: Option<f64>,
-    pub detail: String,
+    /// Why trading is paused (the run goes on without placing orders until resumed).
+    pub trading_paused: Option<String>,
+    /// The run's risk interventions, most recent last (at most `RECENT`).
+    pub risk_events: VecDeque<RiskEventRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -83,6 +71,15 @@ pub struct StatusResponse {
     pub error: Option<String>,
     /// Fraction of candles processed (backtests), null otherwise.
     pub progress: Option<f64>,
+    /// True while trading is paused after repeated rejections; `POST /api/v1/run/resume` resumes.
+    #[serde(default)]
+    pub trading_paused: bool,
+    /// Why trading is paused.
+    #[serde(default)]
+    pub pause_reason: Option<String>,
+    /// Why the run stopped on its own: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
+    #[serde(default)]
+    pub stop_reason: Option<String>,
 }
 
 fn iso(t: &DateTime<Utc>) -> String {
@@ -109,7 +106,21 @@ impl Snapshot {
             trade_count: self.trade_count,
             error: self.error.clone(),
             progress: self.progress,
+            trading_paused: self.trading_paused.is_some(),
+            pause_reason: self.trading_paused.clone(),
+            stop_reason: self
+                .results
+                .as_ref()
+                .filter(|r| Some(&r.run_id) == self.run_id.as_ref())
+                .and_then(|r| r.stop_reason.clone()),
         }
+    }
+
+    pub fn push_risk_event(&mut self, e: RiskEventRecord) {
+        if self.risk_events.len() == RECENT {
+            self.risk_events.pop_front();
+        }
+        self.risk_events.push_back(e);
     }
 
     /// The live equity curve downsampled for a response.

@@ -7,7 +7,7 @@ pub mod writer;
 
 use crate::engine::metrics::PerformanceMetrics;
 use crate::run::config::RunConfig;
-use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, TradeRecord};
+use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, RiskEventRecord, TradeRecord};
 use crate::run::RunStatus;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -246,7 +246,7 @@ impl Store {
 
     pub fn delete(&mut self, run_id: &str) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
-        for t in ["run_status", "orders", "order_events", "fills", "equity"] {
+        for t in ["run_status", "orders", "order_events", "fills", "equity", "risk_events"] {
             tx.execute(&format!("DELETE FROM {t} WHERE run_id = ?1"), [run_id])?;
         }
         let n = tx.execute("DELETE FROM runs WHERE run_id = ?1", [run_id])?;
@@ -282,16 +282,29 @@ impl Store {
             Option<String>,
             i64,
             String,
+            (Option<String>, Option<String>),
         );
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT config, status, start_time, end_time, final_value, error, metrics, equity_points_total, warnings FROM runs WHERE run_id = ?1",
+                "SELECT config, status, start_time, end_time, final_value, error, metrics, equity_points_total, warnings, stop_reason, trading_paused FROM runs WHERE run_id = ?1",
                 [run_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, (r.get(9)?, r.get(10)?))),
             )
             .optional()?;
-        let Some((config, status, start, end, final_value, error, metrics, total, warnings)) = row else {
+        let Some((
+            config,
+            status,
+            start,
+            end,
+            final_value,
+            error,
+            metrics,
+            total,
+            warnings,
+            (stop_reason, trading_paused),
+        )) = row
+        else {
             return Ok(None);
         };
         let config: RunConfig =
@@ -318,12 +331,30 @@ impl Store {
             performance_metrics: metrics,
             error,
             warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+            risk_events: self.risk_events(run_id)?,
+            stop_reason,
+            trading_paused,
         }))
+    }
+
+    pub fn risk_events(&self, run_id: &str) -> Result<Vec<RiskEventRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT event FROM risk_events WHERE run_id = ?1 ORDER BY seq")?;
+        let rows = st.query_map([run_id], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            let json = json?;
+            out.push(
+                serde_json::from_str(&json).map_err(|e| StoreError::Decode(format!("risk event of {run_id}: {e}")))?,
+            );
+        }
+        Ok(out)
     }
 
     pub fn orders(&self, run_id: &str) -> Result<Vec<OrderRecord>, StoreError> {
         let mut st = self.conn.prepare(
-            "SELECT order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at
+            "SELECT order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at, fee, fee_asset
              FROM orders WHERE run_id = ?1 ORDER BY CAST(order_id AS INTEGER), order_id",
         )?;
         let rows = st.query_map([run_id], |r| {
@@ -341,6 +372,8 @@ impl Store {
                 reason: r.get(10)?,
                 created_at: r.get(11)?,
                 updated_at: r.get(12)?,
+                fee: r.get(13)?,
+                fee_asset: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -348,7 +381,7 @@ impl Store {
 
     pub fn fills(&self, run_id: &str) -> Result<Vec<TradeRecord>, StoreError> {
         let mut st = self.conn.prepare(
-            "SELECT fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl
+            "SELECT fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl, fee, fee_asset
              FROM fills WHERE run_id = ?1 ORDER BY CAST(fill_id AS INTEGER), fill_id",
         )?;
         let rows = st.query_map([run_id], |r| {
@@ -363,6 +396,8 @@ impl Store {
                 value: r.get(7)?,
                 commission: r.get(8)?,
                 pnl: r.get(9)?,
+                fee: r.get(10)?,
+                fee_asset: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -396,10 +431,10 @@ impl Store {
 
 /// CSV of a run's fills.
 pub fn trades_csv(trades: &[TradeRecord]) -> String {
-    let mut out = String::from("id,order_id,timestamp,symbol,side,size,price,value,commission,pnl\n");
+    let mut out = String::from("id,order_id,timestamp,symbol,side,size,price,value,commission,pnl,fee,fee_asset\n");
     for t in trades {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
             t.id,
             t.order_id,
             t.timestamp,
@@ -409,7 +444,9 @@ pub fn trades_csv(trades: &[TradeRecord]) -> String {
             t.price,
             t.value,
             t.commission,
-            t.pnl.map(|p| p.to_string()).unwrap_or_default()
+            t.pnl.map(|p| p.to_string()).unwrap_or_default(),
+            t.fee,
+            t.fee_asset
         ));
     }
     out
@@ -439,7 +476,7 @@ mod tests {
     fn backtest(strategy: &str) -> ResultsResponse {
         let req = RunRequest::backtest(strategy, &["BTC/USDT"], "1h").between("2024-01-01", "2024-04-01");
         let cfg = config::validate(&req, &["sim".into()]).unwrap();
-        crate::run::backtest::run(Path::new("/nonexistent"), cfg).unwrap()
+        crate::run::backtest::run(Path::new("/nonexistent"), cfg, &crate::run::backtest::NoFetch).unwrap()
     }
 
     #[test]

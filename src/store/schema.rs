@@ -72,6 +72,18 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX run_status_by_run ON run_status (run_id);
     CREATE INDEX order_events_by_run ON order_events (run_id);
     "#,
+    // 3: fees as the exchange charged them (older fills were all charged in the quote asset), risk
+    // interventions, and why a run stopped or paused.
+    r#"
+    ALTER TABLE orders ADD COLUMN fee REAL NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN fee_asset TEXT;
+    ALTER TABLE fills ADD COLUMN fee REAL NOT NULL DEFAULT 0;
+    ALTER TABLE fills ADD COLUMN fee_asset TEXT NOT NULL DEFAULT '';
+    UPDATE fills SET fee = commission, fee_asset = substr(symbol, instr(symbol, '/') + 1);
+    ALTER TABLE runs ADD COLUMN stop_reason TEXT;
+    ALTER TABLE runs ADD COLUMN trading_paused TEXT;
+    CREATE TABLE risk_events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (run_id, seq));
+    "#,
 ];
 
 pub fn current_version() -> i64 {

@@ -4,8 +4,8 @@
 
 use super::Store;
 use crate::run::config::{Mode, RunConfig};
-use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, TradeRecord};
-use crate::runner::WorkerEvent;
+use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, RiskEventRecord, TradeRecord};
+use crate::run::worker::WorkerEvent;
 use rusqlite::{params, Transaction};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +29,7 @@ struct RunInfo {
     run_id: String,
     mode: Mode,
     equity_seq: i64,
+    risk_seq: i64,
 }
 
 /// Executes with a cached prepared statement: the writer runs the same few statements thousands of times.
@@ -66,9 +67,9 @@ fn set_status(tx: &Transaction<'_>, run_id: &str, status: &str, at: &str) -> rus
 }
 
 fn put_order(tx: &Transaction<'_>, run_id: &str, o: &OrderRecord, at: i64) -> rusqlite::Result<()> {
-    exec(tx, "INSERT OR REPLACE INTO orders (run_id, order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![run_id, o.id, o.symbol, o.side, o.order_type, o.amount, o.price, o.stop_price, o.status, o.filled, o.average_price, o.reason, o.created_at, o.updated_at],
+    exec(tx, "INSERT OR REPLACE INTO orders (run_id, order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at, fee, fee_asset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![run_id, o.id, o.symbol, o.side, o.order_type, o.amount, o.price, o.stop_price, o.status, o.filled, o.average_price, o.reason, o.created_at, o.updated_at, o.fee, o.fee_asset],
     )?;
     exec(
         tx,
@@ -79,9 +80,19 @@ fn put_order(tx: &Transaction<'_>, run_id: &str, o: &OrderRecord, at: i64) -> ru
 }
 
 fn put_fill(tx: &Transaction<'_>, run_id: &str, t: &TradeRecord) -> rusqlite::Result<()> {
-    exec(tx, "INSERT OR REPLACE INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![run_id, t.id, t.order_id, t.timestamp, t.symbol, t.side, t.size, t.price, t.value, t.commission, t.pnl],
+    exec(tx, "INSERT OR REPLACE INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl, fee, fee_asset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![run_id, t.id, t.order_id, t.timestamp, t.symbol, t.side, t.size, t.price, t.value, t.commission, t.pnl, t.fee, t.fee_asset],
+    )?;
+    Ok(())
+}
+
+fn put_risk_event(tx: &Transaction<'_>, run_id: &str, seq: i64, e: &RiskEventRecord) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(e).unwrap_or_else(|_| "{}".into());
+    exec(
+        tx,
+        "INSERT OR REPLACE INTO risk_events (run_id, seq, event) VALUES (?1, ?2, ?3)",
+        params![run_id, seq, json],
     )?;
     Ok(())
 }
@@ -100,10 +111,13 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
     let end = r.end_time.clone().unwrap_or_else(crate::run::backtest::now_iso);
     let metrics = serde_json::to_string(&r.performance_metrics).ok();
     let warnings = serde_json::to_string(&r.warnings).unwrap_or_else(|_| "[]".into());
-    exec(tx, "UPDATE runs SET status = ?2, end_time = ?3, final_value = ?4, error = ?5, metrics = ?6, equity_points_total = ?7, warnings = ?8, last_update = ?3
-         WHERE run_id = ?1",
-        params![r.run_id, r.status.as_str(), end, r.final_value, r.error, metrics, r.equity_points_total as i64, warnings],
+    exec(tx, "UPDATE runs SET status = ?2, end_time = ?3, final_value = ?4, error = ?5, metrics = ?6, equity_points_total = ?7, warnings = ?8, last_update = ?3,
+         stop_reason = ?9, trading_paused = ?10 WHERE run_id = ?1",
+        params![r.run_id, r.status.as_str(), end, r.final_value, r.error, metrics, r.equity_points_total as i64, warnings, r.stop_reason, r.trading_paused],
     )?;
+    for (i, e) in r.risk_events.iter().enumerate() {
+        put_risk_event(tx, &r.run_id, i as i64, e)?;
+    }
     exec(
         tx,
         "INSERT INTO run_status (run_id, status, at) VALUES (?1, ?2, ?3)",
@@ -160,6 +174,7 @@ fn persist(store: &mut Store, runs: &mut HashMap<u64, RunInfo>, batch: &[(u64, W
                         run_id: run_id.clone(),
                         mode: config.mode,
                         equity_seq: 0,
+                        risk_seq: 0,
                     },
                 );
                 begin_run(&tx, run_id, config, start_time)
@@ -174,6 +189,10 @@ fn persist(store: &mut Store, runs: &mut HashMap<u64, RunInfo>, batch: &[(u64, W
                     WorkerEvent::Progress { equity, .. } if live => {
                         run.equity_seq += 1;
                         put_equity(&tx, &run.run_id, run.equity_seq - 1, equity)
+                    }
+                    WorkerEvent::Risk(e) => {
+                        run.risk_seq += 1;
+                        put_risk_event(&tx, &run.run_id, run.risk_seq - 1, e)
                     }
                     WorkerEvent::Finished(r) => finish_run(&tx, r),
                     _ => continue,

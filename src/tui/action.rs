@@ -27,9 +27,12 @@ pub struct RunView {
     /// Newest first.
     #[serde(default)]
     pub recent_orders: Vec<OrderRecord>,
-    /// Orders of interrupted live runs that need attention.
+    /// Orders of interrupted live runs, and corrected balances, that need attention.
     #[serde(default)]
     pub attention: Vec<crate::runner::status::Attention>,
+    /// The run's risk interventions, oldest first.
+    #[serde(default)]
+    pub risk_events: Vec<crate::run::results::RiskEventRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,8 @@ pub enum Action {
     Launch(Mode),
     Stop,
     Reset,
+    /// Let a run whose trading paused (after repeated rejections) trade again.
+    Resume,
     ToggleChart,
     NextTheme,
     ToggleHelp,

@@ -63,6 +63,7 @@ pub enum Effect {
     Start(Box<RunRequest>),
     Stop,
     Reset,
+    Resume,
     /// Stop the active run (if any) and leave.
     Quit,
 }
@@ -416,6 +417,12 @@ impl App {
                     return vec![Effect::Stop];
                 }
             }
+            Action::Resume => {
+                if self.view.status.trading_paused {
+                    return vec![Effect::Resume];
+                }
+                self.error("trading is not paused; nothing to resume");
+            }
             Action::Reset => {
                 if self.status().is_active() {
                     self.error("stop the run before resetting (s)");
@@ -519,6 +526,9 @@ impl App {
                 trade_count: r.trades.len() as u64,
                 error: r.error.clone(),
                 progress: None,
+                trading_paused: false,
+                pause_reason: r.trading_paused.clone(),
+                stop_reason: r.stop_reason.clone(),
             },
             positions: r.positions.clone(),
             equity_curve: Vec::new(),
@@ -526,6 +536,7 @@ impl App {
             recent_trades: Vec::new(),
             recent_orders: Vec::new(),
             attention: self.view.attention.clone(),
+            risk_events: r.risk_events.clone(),
         };
         self.view = view;
         self.trades = r.trades.clone();

@@ -45,6 +45,8 @@ pub(crate) fn trade(id: u64) -> TradeRecord {
         price: 40_000.0,
         value: 4_000.0,
         commission: 4.0,
+        fee: 4.0,
+        fee_asset: "USDT".into(),
         pnl: id
             .is_multiple_of(2)
             .then_some(if id.is_multiple_of(4) { 25.0 } else { -12.5 }),
@@ -375,6 +377,8 @@ fn views_trades_results_and_orders() {
             filled: 1.0,
             average_price: Some(1.0),
             reason: None,
+            fee: 0.001,
+            fee_asset: Some("USDT".into()),
             created_at: String::new(),
             updated_at: String::new(),
         };

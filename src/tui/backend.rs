@@ -3,8 +3,7 @@
 
 use super::action::{Action, Connection, RunView};
 use super::http::{error_text, Client};
-use crate::data::source::known_exchanges;
-use crate::run::config::{self, Mode, RunRequest};
+use crate::run::config::{Mode, RunRequest};
 use crate::run::results::ResultsResponse;
 use crate::runner::events::Event;
 use crate::runner::status::Snapshot;
@@ -31,6 +30,7 @@ pub fn view_of(s: &Snapshot) -> RunView {
         recent_trades: s.recent_trades.iter().rev().cloned().collect(),
         recent_orders: s.recent_orders.iter().rev().cloned().collect(),
         attention: s.attention.clone(),
+        risk_events: s.risk_events.iter().cloned().collect(),
     }
 }
 
@@ -57,13 +57,8 @@ impl Backend {
     pub async fn start(&self, req: RunRequest) -> Result<String, String> {
         match self {
             Backend::Local(runner) => {
-                let dir = runner.data_dir.clone();
-                let known = tokio::task::spawn_blocking(move || known_exchanges(&dir))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let cfg = config::validate(&req, &known).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
                 let r = runner
-                    .start(cfg)
+                    .start_request(req)
                     .await
                     .map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
                 Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
@@ -85,6 +80,13 @@ impl Backend {
                     Err(error_text(status, &v))
                 }
             }
+        }
+    }
+
+    pub async fn resume(&self) -> Result<String, String> {
+        match self {
+            Backend::Local(r) => r.resume().await.map(|r| r.message).map_err(|e| e.message),
+            Backend::Remote(c) => simple(c, "POST", "/api/v1/run/resume").await,
         }
     }
 

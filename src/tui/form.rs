@@ -4,7 +4,19 @@
 use crate::data::source::{normalise_symbol, parse_date};
 use crate::engine::strategy::{self, ParamSpec, ParamType};
 use crate::engine::Timeframe;
-use crate::run::config::{Mode, RunRequest, DEFAULT_CASH};
+use crate::run::config::{params_from_pairs, parse_risk, Mode, RunRequest, DEFAULT_CASH};
+use crate::run::RunError;
+
+/// `max_drawdown=0.2, max_open_orders=5` as the risk object (parsed by the same code as `--risk`).
+fn risk_pairs(v: &str) -> Result<Map<String, Value>, RunError> {
+    let pairs: Vec<String> = v
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    params_from_pairs(&pairs)
+}
 use serde_json::{Map, Value};
 use tui_input::Input;
 
@@ -17,6 +29,7 @@ pub enum FieldKey {
     Start,
     End,
     Cash,
+    Risk,
     Exchange,
     Mode,
     Speed,
@@ -170,6 +183,12 @@ impl RunForm {
             "Cash",
             &DEFAULT_CASH.to_string(),
             "Starting cash in the quote currency",
+        ));
+        f.fields.push(Field::text(
+            FieldKey::Risk,
+            "Risk",
+            "",
+            "Risk limits, e.g. max_drawdown=0.2, max_open_orders=5 (max_daily_loss, max_position_value, cooldown_bars); empty = none",
         ));
         f.fields.push(Field::select(
             FieldKey::Exchange,
@@ -338,6 +357,10 @@ impl RunForm {
                 Ok(c) if c > 0.0 && c.is_finite() => None,
                 _ => Some(format!("cash must be a positive number, got '{v}'")),
             },
+            FieldKey::Risk => risk_pairs(v)
+                .and_then(|m| parse_risk(&m, self.mode()).map(|_| ()))
+                .err()
+                .map(|e| e.message),
             FieldKey::Speed => match v.parse::<f64>() {
                 Ok(s) if s > 0.0 && s <= 1e6 => None,
                 _ => Some("speed must be a number above 0 and at most 1000000".into()),
@@ -430,6 +453,7 @@ impl RunForm {
             mode,
             data_file: None,
             exchange_config,
+            risk: risk_pairs(&self.value(&FieldKey::Risk)).unwrap_or_default(),
         }
     }
 

@@ -14,7 +14,7 @@ pub mod theme;
 pub mod ui;
 
 use crate::api::{self, ApiSettings, ApiState};
-use crate::runner::RunnerHandle;
+use crate::runner::{RunnerHandle, StartPolicy};
 use action::{Action, Connection};
 use anyhow::Context;
 use app::{ApiInfo, App, Effect};
@@ -34,6 +34,8 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// `--connect URL` with an optional API key: drive a server elsewhere.
     pub connect: Option<(String, Option<String>)>,
+    /// What runs started here may do (`--allow-live`); a remote server applies its own.
+    pub policy: StartPolicy,
 }
 
 /// Sends tracing output to `<data dir>/logs/cracktrader.log`: the terminal belongs to the UI.
@@ -94,7 +96,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 )
             }
             None => {
-                let runner = RunnerHandle::open(opts.data_dir.clone())?;
+                let runner = RunnerHandle::open(opts.data_dir.clone())?.with_policy(opts.policy);
                 let mut info = ApiInfo::default();
                 if let Some((addr, settings)) = &opts.api {
                     let listener = api::bind(*addr, settings).await?;
@@ -225,6 +227,11 @@ async fn event_loop(
                 Effect::Stop => {
                     tokio::spawn(async move {
                         let _ = tx.send(Action::CommandDone(b.stop().await));
+                    });
+                }
+                Effect::Resume => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CommandDone(b.resume().await));
                     });
                 }
                 Effect::Reset => {

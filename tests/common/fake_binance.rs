@@ -43,8 +43,47 @@ pub struct Fake {
     pub skew_once: AtomicU64,
     /// Fill the next market order only half at first; the rest when it is next asked about.
     pub partial_next: AtomicU64,
-    /// Quote balance (USDT) for insufficient-balance rejections.
-    pub quote_balance: std::sync::Mutex<f64>,
+    /// Account balances: asset -> (free, locked). Orders move them as Binance does.
+    pub balances: std::sync::Mutex<std::collections::BTreeMap<String, (f64, f64)>>,
+    /// Every trade, as `myTrades` lists them.
+    pub trades: std::sync::Mutex<Vec<FakeTrade>>,
+    /// Pay fees in BNB (at a 25% discount) while the account holds enough of it, as Binance's
+    /// "use BNB for fees" switch does.
+    pub bnb_fees: std::sync::atomic::AtomicBool,
+}
+
+/// Binance's standard spot fee, and the BNB-discounted one.
+pub const FEE_RATE: f64 = 0.001;
+pub const BNB_FEE_RATE: f64 = 0.00075;
+/// What BNB costs in USDT on the fake (`/api/v3/ticker/price`).
+pub const BNB_PRICE: f64 = 600.0;
+
+#[derive(Debug, Clone)]
+pub struct FakeTrade {
+    pub id: u64,
+    pub order_id: i64,
+    pub symbol: String,
+    pub buyer: bool,
+    pub price: f64,
+    pub qty: f64,
+    pub commission: f64,
+    pub commission_asset: String,
+}
+
+/// Rounds to Binance's 8 decimals, as every amount on the wire is.
+pub fn r8(v: f64) -> f64 {
+    (v * 1e8).round() / 1e8
+}
+
+impl Fake {
+    pub fn set_balance(&self, asset: &str, free: f64) {
+        self.balances.lock().unwrap().insert(asset.to_string(), (free, 0.0));
+    }
+
+    /// Free plus locked.
+    pub fn total(&self, asset: &str) -> f64 {
+        self.balances.lock().unwrap().get(asset).map_or(0.0, |(f, l)| f + l)
+    }
 }
 
 pub const API_KEY: &str = "fake-api-key-123";
@@ -63,6 +102,8 @@ pub struct FakeOrder {
     pub status: String,
     pub executed: f64,
     pub quote: f64,
+    /// What the order holds locked: the base asset for sells, the quote asset for buys.
+    pub locked: f64,
 }
 
 fn tf_of(interval: &str) -> Option<Timeframe> {
@@ -149,10 +190,9 @@ fn info() -> Value {
 
 /// Starts the fake on its own runtime; returns its origin and state.
 pub fn fake() -> (String, Arc<Fake>) {
-    let state = Arc::new(Fake {
-        quote_balance: std::sync::Mutex::new(1_000_000.0),
-        ..Fake::default()
-    });
+    let state = Arc::new(Fake::default());
+    state.set_balance("USDT", 1_000_000.0);
+    state.set_balance("BTC", 1.0);
     let s2 = state.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -175,6 +215,8 @@ pub fn fake() -> (String, Arc<Fake>) {
                 )
                 .route("/api/v3/openOrders", get(open_orders))
                 .route("/api/v3/account", get(account))
+                .route("/api/v3/myTrades", get(my_trades))
+                .route("/api/v3/ticker/price", get(ticker_price))
                 .with_state(s2);
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
@@ -323,36 +365,105 @@ fn verify(f: &Fake, headers: &axum::http::HeaderMap, raw: &str) -> Result<HashMa
     Ok(params)
 }
 
-fn order_json(o: &FakeOrder) -> Value {
+fn assets(symbol: &str) -> (&'static str, &'static str) {
+    if symbol == "BTCUSDT" {
+        ("BTC", "USDT")
+    } else {
+        ("ETH", "BTC")
+    }
+}
+
+fn order_json(f: &Fake, o: &FakeOrder) -> Value {
+    let fills: Vec<Value> = f
+        .trades
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|t| t.order_id == o.order_id)
+        .map(|t| json!({"price": format!("{:.8}", t.price), "qty": format!("{:.8}", t.qty), "commission": format!("{:.8}", t.commission), "commissionAsset": t.commission_asset, "tradeId": t.id}))
+        .collect();
     json!({"symbol": o.symbol, "orderId": o.order_id, "clientOrderId": o.client_id, "transactTime": chrono::Utc::now().timestamp_millis(),
         "price": o.price.clone().unwrap_or_else(|| "0.00000000".into()), "origQty": o.qty, "executedQty": format!("{:.8}", o.executed),
         "cummulativeQuoteQty": format!("{:.8}", o.quote), "status": o.status, "timeInForce": "GTC", "type": o.kind, "side": o.side,
-        "stopPrice": o.stop.clone().unwrap_or_else(|| "0.00000000".into()),
-        "fills": if o.executed > 0.0 { json!([{"price": format!("{:.8}", o.quote / o.executed), "qty": format!("{:.8}", o.executed), "commission": "0", "commissionAsset": "USDT"}]) } else { json!([]) }})
+        "stopPrice": o.stop.clone().unwrap_or_else(|| "0.00000000".into()), "fills": fills})
+}
+
+/// Executes `qty` of `o` at `price`: moves the balances and charges the commission as Binance does
+/// (the received asset, or BNB at a discount when that is switched on and the account has it).
+fn execute(f: &Fake, o: &mut FakeOrder, qty: f64, price: f64) {
+    let (base, quote) = assets(&o.symbol);
+    let buyer = o.side == "BUY";
+    let notional = r8(qty * price);
+    let mut bal = f.balances.lock().unwrap();
+    let bnb_fee = r8(notional * BNB_FEE_RATE / BNB_PRICE);
+    let (commission, asset) = if f.bnb_fees.load(Ordering::SeqCst) && bal.get("BNB").is_some_and(|b| b.0 >= bnb_fee) {
+        (bnb_fee, "BNB")
+    } else if buyer {
+        (r8(qty * FEE_RATE), base)
+    } else {
+        (r8(notional * FEE_RATE), quote)
+    };
+    let (pay, get, paid, got) = if buyer {
+        (quote, base, notional, qty)
+    } else {
+        (base, quote, qty, notional)
+    };
+    {
+        let e = bal.entry(pay.to_string()).or_default();
+        // A resting order pays from what it locked; a market order from the free balance.
+        let from_locked = paid.min(o.locked);
+        e.1 = r8(e.1 - from_locked);
+        o.locked = r8(o.locked - from_locked);
+        e.0 = r8(e.0 - (paid - from_locked));
+    }
+    bal.entry(get.to_string()).or_default().0 += got;
+    let e = bal.entry(asset.to_string()).or_default();
+    e.0 = r8(e.0 - commission);
+    let g = bal.entry(get.to_string()).or_default();
+    g.0 = r8(g.0);
+    drop(bal);
+    o.executed = r8(o.executed + qty);
+    o.quote = r8(o.quote + notional);
+    let mut trades = f.trades.lock().unwrap();
+    let id = 1000 + trades.len() as u64;
+    trades.push(FakeTrade {
+        id,
+        order_id: o.order_id,
+        symbol: o.symbol.clone(),
+        buyer,
+        price,
+        qty,
+        commission,
+        commission_asset: asset.to_string(),
+    });
 }
 
 /// A half-filled market order completes when it is next asked about (the market moved on).
 fn complete_partials(f: &Fake) {
-    for o in f
-        .orders
-        .lock()
-        .unwrap()
-        .iter_mut()
-        .filter(|o| o.status == "PARTIALLY_FILLED")
-    {
+    let mut orders = f.orders.lock().unwrap();
+    for o in orders.iter_mut().filter(|o| o.status == "PARTIALLY_FILLED") {
         let qty: f64 = o.qty.parse().unwrap_or(0.0);
-        let price = last_price(f, &o.symbol) * 1.001;
-        o.quote += (qty - o.executed) * price;
-        o.executed = qty;
+        let price = (last_price(f, &o.symbol) * 1.001 * 100.0).round() / 100.0;
+        let rest = r8(qty - o.executed);
+        execute(f, o, rest, price);
         o.status = "FILLED".into();
     }
 }
 
-/// The market price: the close of the last candle the stream sent.
+/// The market price: the close of the last candle the stream sent, on the 0.01 tick.
 fn last_price(f: &Fake, symbol: &str) -> f64 {
     let pair = if symbol == "BTCUSDT" { "BTC/USDT" } else { "ETH/BTC" };
     let ts = f.cursor.load(Ordering::SeqCst) - 60_000;
-    sim::candles(pair, Timeframe::M1, ts, ts + 60_000).unwrap()[0].close
+    let close = sim::candles(pair, Timeframe::M1, ts, ts + 60_000).unwrap()[0].close;
+    (close * 100.0).round() / 100.0
+}
+
+fn insufficient() -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        -2010,
+        "Account has insufficient balance for requested action.",
+    )
 }
 
 async fn order_post(
@@ -373,13 +484,18 @@ async fn order_post(
     let kind = p.get("type").cloned().unwrap_or_default();
     let side = p.get("side").cloned().unwrap_or_default();
     let qty: f64 = p.get("quantity").and_then(|q| q.parse().ok()).unwrap_or(0.0);
+    let limit: Option<f64> = p.get("price").and_then(|q| q.parse().ok());
     let price = last_price(&f, &symbol);
-    if side == "BUY" && kind == "MARKET" && qty * price > *f.quote_balance.lock().unwrap() {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            -2010,
-            "Account has insufficient balance for requested action.",
-        );
+    let (base, quote) = assets(&symbol);
+    // What the order needs free: the base asset to sell, the quote asset to buy.
+    let (asset, need) = if side == "BUY" {
+        (quote, qty * limit.unwrap_or(price))
+    } else {
+        (base, qty)
+    };
+    let free = f.balances.lock().unwrap().get(asset).map_or(0.0, |b| b.0);
+    if need > free + 1e-12 {
+        return insufficient();
     }
     let answer = {
         let mut orders = f.orders.lock().unwrap();
@@ -396,14 +512,22 @@ async fn order_post(
             status: "NEW".into(),
             executed: 0.0,
             quote: 0.0,
+            locked: 0.0,
         };
         if kind == "MARKET" {
             let half = f.partial_next.swap(0, Ordering::SeqCst) > 0;
-            o.executed = if half { (qty / 2.0 * 1e5).floor() / 1e5 } else { qty };
-            o.quote = o.executed * price;
+            let now = if half { (qty / 2.0 * 1e5).floor() / 1e5 } else { qty };
+            execute(&f, &mut o, now, price);
             o.status = if half { "PARTIALLY_FILLED" } else { "FILLED" }.into();
+        } else {
+            // A resting order locks what it may spend.
+            let mut bal = f.balances.lock().unwrap();
+            let e = bal.entry(asset.to_string()).or_default();
+            e.0 = r8(e.0 - need);
+            e.1 = r8(e.1 + need);
+            o.locked = r8(need);
         }
-        let answer = order_json(&o);
+        let answer = order_json(&f, &o);
         orders.push(o);
         answer
     };
@@ -425,8 +549,9 @@ async fn order_get(
     };
     let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
     complete_partials(&f);
-    match f.orders.lock().unwrap().iter().find(|o| o.client_id == cid) {
-        Some(o) => Json(order_json(o)).into_response(),
+    let found = f.orders.lock().unwrap().iter().find(|o| o.client_id == cid).cloned();
+    match found {
+        Some(o) => Json(order_json(&f, &o)).into_response(),
         None => api_error(StatusCode::BAD_REQUEST, -2013, "Order does not exist."),
     }
 }
@@ -441,14 +566,22 @@ async fn order_delete(
         Err(r) => return *r,
     };
     let cid = p.get("origClientOrderId").cloned().unwrap_or_default();
-    let mut orders = f.orders.lock().unwrap();
-    match orders.iter_mut().find(|o| o.client_id == cid && o.status == "NEW") {
-        Some(o) => {
-            o.status = "CANCELED".into();
-            Json(order_json(o)).into_response()
-        }
-        None => api_error(StatusCode::BAD_REQUEST, -2011, "Unknown order sent."),
-    }
+    let cancelled = {
+        let mut orders = f.orders.lock().unwrap();
+        let Some(o) = orders.iter_mut().find(|o| o.client_id == cid && o.status == "NEW") else {
+            return api_error(StatusCode::BAD_REQUEST, -2011, "Unknown order sent.");
+        };
+        o.status = "CANCELED".into();
+        let (base, quote) = assets(&o.symbol);
+        let asset = if o.side == "BUY" { quote } else { base };
+        let mut bal = f.balances.lock().unwrap();
+        let e = bal.entry(asset.to_string()).or_default();
+        e.0 = r8(e.0 + o.locked);
+        e.1 = r8(e.1 - o.locked);
+        o.locked = 0.0;
+        o.clone()
+    };
+    Json(order_json(&f, &cancelled)).into_response()
 }
 
 async fn open_orders(
@@ -459,16 +592,48 @@ async fn open_orders(
     if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
         return *r;
     }
-    let open: Vec<Value> = f
+    let open: Vec<FakeOrder> = f
         .orders
         .lock()
         .unwrap()
         .iter()
         .filter(|o| o.status == "NEW" || o.status == "PARTIALLY_FILLED")
-        .map(order_json)
+        .cloned()
         .collect();
+    let open: Vec<Value> = open.iter().map(|o| order_json(&f, o)).collect();
     complete_partials(&f);
     Json(Value::Array(open)).into_response()
+}
+
+async fn my_trades(
+    State(f): State<Arc<Fake>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let p = match verify(&f, &headers, q.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let symbol = p.get("symbol").cloned().unwrap_or_default();
+    let order: Option<i64> = p.get("orderId").and_then(|o| o.parse().ok());
+    let list: Vec<Value> = f
+        .trades
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|t| t.symbol == symbol && order.is_none_or(|o| o == t.order_id))
+        .map(|t| json!({"symbol": t.symbol, "id": t.id, "orderId": t.order_id, "price": format!("{:.8}", t.price),
+            "qty": format!("{:.8}", t.qty), "quoteQty": format!("{:.8}", t.qty * t.price), "commission": format!("{:.8}", t.commission),
+            "commissionAsset": t.commission_asset, "time": 0, "isBuyer": t.buyer, "isMaker": false, "isBestMatch": true}))
+        .collect();
+    Json(Value::Array(list)).into_response()
+}
+
+async fn ticker_price(Query(q): Query<HashMap<String, String>>) -> Response {
+    match q.get("symbol").map(|s| s.as_str()) {
+        Some("BNBUSDT") => Json(json!({"symbol": "BNBUSDT", "price": format!("{BNB_PRICE:.8}")})).into_response(),
+        _ => api_error(StatusCode::BAD_REQUEST, -1121, "Invalid symbol."),
+    }
 }
 
 async fn account(
@@ -479,6 +644,12 @@ async fn account(
     if let Err(r) = verify(&f, &headers, q.as_deref().unwrap_or("")) {
         return *r;
     }
-    let usdt = *f.quote_balance.lock().unwrap();
-    Json(json!({"canTrade": true, "balances": [{"asset": "USDT", "free": format!("{usdt:.8}"), "locked": "0.00000000"}, {"asset": "BTC", "free": "1.00000000", "locked": "0.00000000"}]})).into_response()
+    let balances: Vec<Value> = f
+        .balances
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(a, (free, locked))| json!({"asset": a, "free": format!("{free:.8}"), "locked": format!("{locked:.8}")}))
+        .collect();
+    Json(json!({"canTrade": true, "balances": balances})).into_response()
 }

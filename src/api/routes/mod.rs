@@ -32,6 +32,7 @@ pub fn router() -> Router<ApiState> {
         .route("/run/backtest", post(run_backtest))
         .route("/run/live", post(run_live))
         .route("/run/stop", post(run_stop))
+        .route("/run/resume", post(run_resume))
         .route("/run/reset", delete(run_reset))
         .route("/results", get(results))
         .route("/strategies", get(strategies))

@@ -24,5 +24,6 @@ pub async fn status_detailed(State(st): State<ApiState>) -> Json<DetailedStatusR
         performance_metrics: s.metrics.clone(),
         health: health_report(&st),
         attention: s.attention.clone(),
+        risk_events: s.risk_events.iter().cloned().collect(),
     })
 }

@@ -69,3 +69,35 @@ pub fn ensure_cached(
     }
     Ok(added)
 }
+
+/// Downloads what a dated Binance backtest lacks into the cache before it runs.
+pub struct Download;
+
+impl crate::run::backtest::Fetch for Download {
+    fn fetch_missing(
+        &self,
+        data_dir: &std::path::Path,
+        config: &crate::run::RunConfig,
+    ) -> Result<Vec<String>, crate::run::RunError> {
+        let (Some(start), true, None) = (config.start_ms, config.exchange == EXCHANGE, &config.data_file) else {
+            return Ok(Vec::new());
+        };
+        let tf = config.timeframe;
+        let end = config
+            .end_ms
+            .unwrap_or_else(|| tf.floor(chrono::Utc::now().timestamp_millis()));
+        let rest = match super::rest::Rest::new(&super::rest_origin(false)) {
+            Ok(r) => r,
+            Err(e) => return Ok(vec![e]),
+        };
+        let mut problems = Vec::new();
+        for sym in &config.symbols {
+            match ensure_cached(data_dir, &rest, sym, tf, start, end, |_, _| {}) {
+                Ok(_) => {}
+                Err(e) if e.code == crate::run::ErrorCode::InvalidSymbol => return Err(e),
+                Err(e) => problems.push(e.message),
+            }
+        }
+        Ok(problems)
+    }
+}

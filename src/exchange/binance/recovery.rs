@@ -5,8 +5,8 @@
 use super::origins;
 use super::rest::Rest;
 use super::trade::{client_order_id, SignedClient, TradeError};
+use crate::run::attention::Attention;
 use crate::run::config::{Credentials, Mode};
-use crate::runner::status::Attention;
 use crate::store::Store;
 use std::time::Duration;
 
@@ -46,6 +46,7 @@ pub fn reconcile(store: &mut Store, interrupted: &[String]) -> Vec<Attention> {
                     exchange_status: Option<String>,
                     filled: Option<f64>,
                     detail: String| Attention {
+            kind: "order".into(),
             run_id: run_id.clone(),
             order_id: o.id.clone(),
             client_order_id: client_order_id(run_id, o.id.parse().unwrap_or(0)),

@@ -9,30 +9,23 @@ use super::sign::signed_query;
 use crate::engine::types::{Order, OrderKind, Side};
 use crate::run::config::Credentials;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 const RECV_WINDOW: u64 = 5000;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TradeError {
     /// The request may or may not have reached the exchange.
+    #[error("{0}")]
     Ambiguous(String),
     /// Binance said no: its code and message.
+    #[error("Binance {code}: {msg}")]
     Api { code: i64, msg: String },
     /// 429/418: not executed; retry after this many seconds.
+    #[error("Binance rate limit; retry after {0} s")]
     RateLimited(u64),
-}
-
-impl std::fmt::Display for TradeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TradeError::Ambiguous(e) => write!(f, "{e}"),
-            TradeError::Api { code, msg } => write!(f, "Binance {code}: {msg}"),
-            TradeError::RateLimited(s) => write!(f, "Binance rate limit; retry after {s} s"),
-        }
-    }
 }
 
 pub struct SignedClient {
@@ -185,11 +178,37 @@ pub enum ExecReport {
     Accepted(u64, f64),
     Rejected(u64, String),
     Cancelled(u64),
-    Fill {
-        order_id: u64,
-        price: f64,
-        qty: f64,
-    },
+    /// One trade of an order, exactly as the exchange booked it; each trade id is reported once.
+    Trade(TradeReport),
+    /// The account's balances, consistent with every trade reported before them.
+    Balances(Vec<Balance>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeReport {
+    pub order_id: u64,
+    pub trade_id: u64,
+    pub price: f64,
+    pub qty: f64,
+    pub commission: f64,
+    pub commission_asset: String,
+    /// The commission valued in the symbol's quote asset (a third asset at its last known price).
+    pub commission_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    pub asset: String,
+    pub free: f64,
+    pub locked: f64,
+}
+
+/// Finds `asset` in a balance list (zero when the account has none).
+pub fn balance_of(balances: &[Balance], asset: &str) -> (f64, f64) {
+    balances
+        .iter()
+        .find(|b| b.asset == asset)
+        .map_or((0.0, 0.0), |b| (b.free, b.locked))
 }
 
 pub enum ExecCommand {
@@ -199,14 +218,28 @@ pub enum ExecCommand {
     Poll,
     /// The last close of symbol index `.0`, so market orders can be checked against the minimum notional.
     Price(usize, f64),
+    /// Report balances consistent with the trades reported so far (start, reconnects).
+    Reconcile,
 }
 
 struct Working {
+    /// Our symbol index and the exchange's symbol name.
+    sym: usize,
     symbol: String,
     client_id: String,
-    reported_qty: f64,
-    reported_quote: f64,
+    /// The exchange's order id, once known (needed to list its trades).
+    exchange_id: Option<i64>,
+    accepted: bool,
+    /// Quantity the exchange says executed, and the sum of the trades booked.
+    executed: f64,
+    booked: f64,
+    trades: HashSet<u64>,
+    /// The final status has been reported; kept only until every trade is booked.
+    closed: bool,
 }
+
+/// How long a third asset's price (for valuing fees paid in it) is reused.
+const FEE_PRICE_TTL: Duration = Duration::from_secs(60);
 
 /// The order task: runs on its own thread, one request at a time, in the order the engine sent them.
 pub struct OrderTask {
@@ -218,6 +251,8 @@ pub struct OrderTask {
     pub report: tokio::sync::mpsc::UnboundedSender<ExecReport>,
     working: HashMap<u64, Working>,
     last_price: HashMap<usize, f64>,
+    fee_prices: HashMap<String, (f64, std::time::Instant)>,
+    trades_reported: u64,
 }
 
 impl OrderTask {
@@ -236,6 +271,8 @@ impl OrderTask {
             report,
             working: HashMap::new(),
             last_price: HashMap::new(),
+            fee_prices: HashMap::new(),
+            trades_reported: 0,
         }
     }
 
@@ -252,25 +289,72 @@ impl OrderTask {
                 ExecCommand::Price(i, p) => {
                     self.last_price.insert(i, p);
                 }
+                ExecCommand::Reconcile => self.reconcile(),
             }
         }
+    }
+
+    /// The quantity a sell may really send: never more than the free balance of the base asset, as the
+    /// exchange holds it (a fee charged in the base asset leaves less than was bought).
+    fn sellable(&self, o: &Order, rules: &SymbolRules) -> Result<f64, (String, Vec<Balance>)> {
+        let base = rules.symbol.split('/').next().unwrap_or("");
+        let balances = match self.balances() {
+            Ok(b) => b,
+            // Unknown: send what the engine holds; the exchange refuses it if it is not there.
+            Err(e) => {
+                tracing::warn!("cannot read the balance before selling: {e}");
+                return Ok(o.amount);
+            }
+        };
+        let (free, _) = balance_of(&balances, base);
+        if free >= o.amount {
+            return Ok(o.amount);
+        }
+        let q = super::filters::round_down(free, rules.step);
+        let price = self.last_price.get(&o.symbol).copied().unwrap_or(0.0);
+        let reference = o.kind.display_price().unwrap_or(price);
+        if q <= 0.0 || q < rules.min_qty || (reference > 0.0 && q * reference < rules.min_notional) {
+            return Err((
+                format!(
+                    "dust: only {free} {base} free, below the lot step/minimum order of {}; nothing sold",
+                    rules.symbol
+                ),
+                balances,
+            ));
+        }
+        tracing::info!(
+            "selling {q} {base}: the engine held {} but {free} is free on the account",
+            o.amount
+        );
+        Ok(q)
     }
 
     fn place(&mut self, o: &Order) {
         let Some(rules) = self.rules.get(o.symbol).cloned() else {
             return self.tell(ExecReport::Rejected(o.id, "unknown symbol".into()));
         };
+        let amount = if o.side == Side::Sell {
+            match self.sellable(o, &rules) {
+                Ok(q) => q,
+                Err((why, balances)) => {
+                    self.tell(ExecReport::Rejected(o.id, why));
+                    return self.tell(ExecReport::Balances(balances));
+                }
+            }
+        } else {
+            o.amount
+        };
         let reference = o.kind.display_price().unwrap_or(0.0);
         let (qty, price) = match o.kind {
             // Market orders are checked at the last close; with no price yet only the lot step applies.
             OrderKind::Market => match self.last_price.get(&o.symbol) {
-                Some(&last) => match rules.fit(o.amount, last) {
+                Some(&last) => match rules.fit(amount, last) {
                     Ok((q, _)) => (q, 0.0),
                     Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
                 },
-                None => (super::filters::round_down(o.amount, rules.step), 0.0),
+                None => (super::filters::round_down(amount, rules.step), 0.0),
             },
-            _ => match rules.fit(o.amount, reference) {
+            _ => match rules.fit(amount, reference) {
                 Ok(x) => x,
                 Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
             },
@@ -320,10 +404,15 @@ impl OrderTask {
         self.working.insert(
             o.id,
             Working {
+                sym: o.symbol,
                 symbol: rules.id.clone(),
                 client_id: client_id.clone(),
-                reported_qty: 0.0,
-                reported_quote: 0.0,
+                exchange_id: None,
+                accepted: false,
+                executed: 0.0,
+                booked: 0.0,
+                trades: HashSet::new(),
+                closed: false,
             },
         );
         let answer = match self
@@ -347,7 +436,12 @@ impl OrderTask {
             Ok(v) => self.apply(o.id, &v),
             Err(e @ (TradeError::Api { .. } | TradeError::RateLimited(_))) => {
                 self.working.remove(&o.id);
+                let balance = matches!(&e, TradeError::Api { code: -2010, msg } if msg.to_ascii_lowercase().contains("insufficient balance"));
                 self.tell(ExecReport::Rejected(o.id, e.to_string()));
+                if balance {
+                    // Our books and the exchange's disagree: read the account so the exchange's win.
+                    self.reconcile();
+                }
             }
             Err(TradeError::Ambiguous(e)) => {
                 // Still unknown: keep it as working; polling will find it if it exists.
@@ -372,53 +466,142 @@ impl OrderTask {
         }
     }
 
-    /// Reports what an order answer says beyond what was already reported.
+    /// The price of `asset` in `quote` (for fees paid in a third asset), cached for a minute.
+    fn fee_price(&mut self, asset: &str, quote: &str) -> f64 {
+        let key = format!("{asset}{quote}");
+        if let Some((p, at)) = self.fee_prices.get(&key) {
+            if at.elapsed() < FEE_PRICE_TTL {
+                return *p;
+            }
+        }
+        match self.rest.get(&format!("/api/v3/ticker/price?symbol={key}")) {
+            Ok(v) => {
+                let p = super::number(&v["price"]).unwrap_or(0.0);
+                self.fee_prices.insert(key, (p, std::time::Instant::now()));
+                p
+            }
+            Err(e) => {
+                tracing::warn!("cannot price the {asset} fee in {quote}: {e}; kept at its last known value");
+                self.fee_prices.get(&key).map_or(0.0, |x| x.0)
+            }
+        }
+    }
+
+    /// Reports one trade unless it was reported before.
+    fn book_trade(&mut self, id: u64, t: &Value, trade_id_field: &str) {
+        let num = |x: &Value| super::number(x).unwrap_or(0.0);
+        let Some(trade_id) = t[trade_id_field].as_u64() else {
+            return tracing::warn!("a trade of order {id} has no {trade_id_field}; not booked");
+        };
+        let Some(sym) = self.working.get(&id).map(|w| w.sym) else {
+            return;
+        };
+        if !self.working.get_mut(&id).is_some_and(|w| w.trades.insert(trade_id)) {
+            return;
+        }
+        let (price, qty, commission) = (num(&t["price"]), num(&t["qty"]), num(&t["commission"]));
+        let asset = t["commissionAsset"].as_str().unwrap_or("").to_string();
+        let (base, quote) = self
+            .rules
+            .get(sym)
+            .and_then(|r| r.symbol.split_once('/'))
+            .map(|(b, q)| (b.to_string(), q.to_string()))
+            .unwrap_or_default();
+        let commission_value = if commission == 0.0 || asset == quote {
+            commission
+        } else if asset == base {
+            commission * price
+        } else {
+            commission * self.fee_price(&asset, &quote)
+        };
+        if let Some(w) = self.working.get_mut(&id) {
+            w.booked += qty;
+        }
+        self.trades_reported += 1;
+        self.tell(ExecReport::Trade(TradeReport {
+            order_id: id,
+            trade_id,
+            price,
+            qty,
+            commission,
+            commission_asset: asset,
+            commission_value,
+        }));
+    }
+
+    /// The trades of an order the exchange has executed beyond what was booked (`myTrades`).
+    fn fetch_trades(&mut self, id: u64) {
+        let Some((symbol, Some(oid))) = self.working.get(&id).map(|w| (w.symbol.clone(), w.exchange_id)) else {
+            return;
+        };
+        match self.client.signed(
+            &self.rest,
+            reqwest::Method::GET,
+            "/api/v3/myTrades",
+            &[("symbol", symbol), ("orderId", oid.to_string())],
+        ) {
+            Ok(Value::Array(trades)) => {
+                for t in &trades {
+                    self.book_trade(id, t, "id");
+                }
+            }
+            Ok(_) => tracing::warn!("unexpected myTrades answer for order {id}"),
+            Err(e) => tracing::warn!("reading the trades of order {id} failed: {e}; trying again at the next poll"),
+        }
+    }
+
+    /// Reports what an order answer says beyond what was already reported: acceptance, every trade
+    /// (from the answer's `fills`, else from `myTrades`), and its end.
     fn apply(&mut self, id: u64, v: &Value) {
         let num = |x: &Value| super::number(x).unwrap_or(0.0);
         let status = v["status"].as_str().unwrap_or("");
         let Some(w) = self.working.get_mut(&id) else { return };
-        let first = w.reported_qty == 0.0 && w.reported_quote == 0.0;
-        let (exec, quote) = (num(&v["executedQty"]), num(&v["cummulativeQuoteQty"]));
-        let mut fills = Vec::new();
-        if exec > w.reported_qty + 1e-12 {
-            let qty = exec - w.reported_qty;
-            let price = if quote > w.reported_quote {
-                (quote - w.reported_quote) / qty
-            } else {
-                num(&v["price"])
-            };
-            fills.push((price, qty));
-            w.reported_qty = exec;
-            w.reported_quote = quote;
+        if let Some(oid) = v["orderId"].as_i64() {
+            w.exchange_id = Some(oid);
         }
+        w.executed = w.executed.max(num(&v["executedQty"]));
+        let accept = !w.accepted && !matches!(status, "REJECTED" | "EXPIRED");
+        w.accepted |= accept;
+        if accept {
+            self.tell(ExecReport::Accepted(id, num(&v["origQty"])));
+        }
+        if let Some(fills) = v["fills"].as_array() {
+            for f in fills {
+                self.book_trade(id, f, "tradeId");
+            }
+        }
+        let Some(w) = self.working.get(&id) else { return };
+        if w.executed > w.booked + 1e-12 {
+            self.fetch_trades(id);
+        }
+        let Some(w) = self.working.get_mut(&id) else { return };
         let done = matches!(
             status,
             "FILLED" | "CANCELED" | "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH"
         );
-        if first && !matches!(status, "REJECTED" | "EXPIRED") {
-            self.tell(ExecReport::Accepted(id, num(&v["origQty"])));
-        }
-        for (price, qty) in fills {
-            self.tell(ExecReport::Fill {
-                order_id: id,
-                price,
-                qty,
-            });
-        }
-        match status {
-            "CANCELED" => self.tell(ExecReport::Cancelled(id)),
-            "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH" => {
-                self.tell(ExecReport::Rejected(id, format!("Binance: order {status}")))
+        if done && !w.closed {
+            w.closed = true;
+            match status {
+                "CANCELED" => self.tell(ExecReport::Cancelled(id)),
+                "REJECTED" | "EXPIRED" | "EXPIRED_IN_MATCH" => {
+                    self.tell(ExecReport::Rejected(id, format!("Binance: order {status}")))
+                }
+                _ => {}
             }
-            _ => {}
         }
-        if done {
+        if self
+            .working
+            .get(&id)
+            .is_some_and(|w| w.closed && w.booked >= w.executed - 1e-12)
+        {
             self.working.remove(&id);
         }
     }
 
     fn cancel(&mut self, id: u64) {
-        let Some(w) = self.working.get(&id) else { return };
+        let Some(w) = self.working.get(&id).filter(|w| !w.closed) else {
+            return;
+        };
         let params = [("symbol", w.symbol.clone()), ("origClientOrderId", w.client_id.clone())];
         match self
             .client
@@ -472,16 +655,43 @@ impl OrderTask {
         }
     }
 
-    /// Free balance of `asset` on the account.
-    pub fn free_balance(&self, asset: &str) -> Result<f64, TradeError> {
+    /// The account's balances.
+    pub fn balances(&self) -> Result<Vec<Balance>, TradeError> {
         let v = self
             .client
             .signed(&self.rest, reqwest::Method::GET, "/api/v3/account", &[])?;
+        let num = |x: &Value| super::number(x).unwrap_or(0.0);
         Ok(v["balances"]
             .as_array()
-            .and_then(|b| b.iter().find(|x| x["asset"].as_str() == Some(asset)))
-            .and_then(|x| x["free"].as_str().and_then(|f| f.parse().ok()))
-            .unwrap_or(0.0))
+            .map(|a| a.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|b| {
+                Some(Balance {
+                    asset: b["asset"].as_str()?.to_string(),
+                    free: num(&b["free"]),
+                    locked: num(&b["locked"]),
+                })
+            })
+            .collect())
+    }
+
+    /// Reports balances consistent with the trades reported: trades are brought up to date before and
+    /// after reading the account, and the read is repeated (up to 3 times) if a trade came in between.
+    fn reconcile(&mut self) {
+        for _ in 0..3 {
+            self.poll();
+            let before = self.trades_reported;
+            let balances = match self.balances() {
+                Ok(b) => b,
+                Err(e) => return tracing::warn!("cannot read the account to reconcile: {e}"),
+            };
+            self.poll();
+            if self.trades_reported == before {
+                return self.tell(ExecReport::Balances(balances));
+            }
+        }
+        tracing::warn!("trades kept arriving while reading the account; reconciling at the next chance");
     }
 }
 

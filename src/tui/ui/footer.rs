@@ -32,6 +32,9 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         pairs.retain(|(k, _)| k != "←→");
     }
     if !app.editing() {
+        if app.view.status.trading_paused {
+            pairs.insert(0, (k("resume"), "RESUME trading"));
+        }
         if !narrow {
             pairs.push(("Tab".into(), "focus"));
         }

@@ -122,6 +122,7 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (k("backtest"), "launch the form as a backtest"),
         (k("paper"), "launch the form as paper trading"),
         (k("stop"), "stop the run (asks first in live mode)"),
+        (k("resume"), "resume trading after a pause (repeated rejections)"),
         (k("reset"), "reset the runner to idle"),
         (k("chart"), "toggle the full equity chart with buy & hold"),
         (k("theme"), "next colour theme"),

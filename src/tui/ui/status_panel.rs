@@ -86,6 +86,34 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             positions.join(", ")
         }),
     ]));
+    if s.trading_paused {
+        let why = s.pause_reason.clone().unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                "PAUSED ",
+                Style::new().fg(theme.c(Role::Warning)).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(
+                    "{why} ({} resumes)",
+                    app.keys.keys.get("resume").copied().unwrap_or('u')
+                ),
+                Style::new().fg(theme.c(Role::Warning)),
+            ),
+        ]));
+    }
+    if let Some(code) = &s.stop_reason {
+        lines.push(Line::from(vec![
+            label("Stopped by "),
+            Span::styled(code.clone(), Style::new().fg(theme.c(Role::Warning))),
+        ]));
+    }
+    if let Some(r) = app.view.risk_events.last() {
+        lines.push(Line::from(vec![
+            label("Risk "),
+            Span::styled(r.message.clone(), Style::new().fg(theme.c(Role::Warning))),
+        ]));
+    }
     if let Some(e) = &s.error {
         lines.push(Line::from(vec![
             label("Error "),

@@ -1,0 +1,40 @@
+//! What a run's worker reports while it runs. Defined here, below the store and the runner, so the
+//! store's writer and the runner both read it without importing each other.
+
+use super::attention::Attention;
+use super::config::RunConfig;
+use super::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, RiskEventRecord, TradeRecord};
+use crate::engine::Candle;
+
+/// What a worker reports to the runner (through the store writer when there is one).
+#[derive(Debug)]
+pub enum WorkerEvent {
+    /// A run was accepted: the writer opens its record before anything else of it arrives.
+    Begin {
+        run_id: String,
+        config: Box<RunConfig>,
+        start_time: String,
+    },
+    Running,
+    Order(OrderRecord, i64),
+    Fill(TradeRecord),
+    Candle(usize, Candle),
+    Progress {
+        equity: EquityRecord,
+        cash: f64,
+        positions: Vec<PositionRecord>,
+        progress: Option<f64>,
+    },
+    Log(String, String),
+    /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
+    RunError(String),
+    /// The exchange connection of a paper/live run: up or down, and what happened.
+    Connectivity(bool, String),
+    /// A risk limit intervened.
+    Risk(RiskEventRecord),
+    /// Trading paused (with the reason) or resumed (`None`).
+    Paused(Option<String>),
+    /// Something a person should look at (e.g. a balance corrected to the exchange's).
+    Attention(Attention),
+    Finished(Box<ResultsResponse>),
+}
