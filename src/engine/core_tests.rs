@@ -1,6 +1,7 @@
 //! Scripted strategies driving the engine bar by bar, with every expected fill worked out by hand.
 
 use super::*;
+use crate::engine::risk::{RiskAction, RiskLimits, RiskRule};
 use crate::engine::clock::HistoricalClock;
 use crate::engine::execution::SimulatedExecution;
 use crate::engine::metrics;
@@ -338,4 +339,289 @@ fn metrics_of_a_flat_run_are_null_not_nan() {
     assert_eq!(m.max_drawdown, 0.0);
     let json = serde_json::to_string(&m).unwrap();
     assert!(!json.contains("NaN") && json.contains("\"sharpe_ratio\":null"));
+}
+
+/// Enters long whenever flat (like BuyAndHold, but re-entering after an exit).
+struct AlwaysLong;
+
+impl Strategy for AlwaysLong {
+    fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
+        ctx.enter_long(bar.close);
+    }
+}
+
+/// Records what observers were told, so tests can check notices.
+#[derive(Default)]
+struct Notices(Vec<Notice>);
+
+impl EventSink for Notices {
+    fn notice(&mut self, n: &Notice) {
+        self.0.push(n.clone());
+    }
+}
+
+fn risk_engine(
+    sizing: Sizing,
+    risk: RiskLimits,
+    strategy: Box<dyn Strategy>,
+) -> Engine<HistoricalClock, SimulatedExecution, Notices> {
+    let cfg = EngineConfig {
+        initial_cash: 1000.0,
+        commission: 0.0,
+        symbols: 1,
+        sizing,
+        max_orders_per_sec: 0,
+        risk,
+    };
+    Engine::new(
+        cfg,
+        HistoricalClock::default(),
+        SimulatedExecution::new(1, 0.0),
+        Notices::default(),
+        vec![strategy],
+    )
+}
+
+fn flat(i: i64, p: f64) -> Candle {
+    bar(i, p, p, p, p)
+}
+
+#[test]
+fn max_drawdown_closes_everything_and_ends_the_run() {
+    use crate::engine::replay::{replay, ReplayEnd};
+    let sizing = Sizing {
+        size: Some(5.0),
+        ..Sizing::default()
+    };
+    let limits = RiskLimits {
+        max_drawdown: Some(0.1),
+        ..RiskLimits::default()
+    };
+    let mut e = risk_engine(sizing, limits, Box::new(AlwaysLong));
+    // Buy 5 at 100 (bar 1's open); rise to 120 (peak 1100); fall to 100: value 1000, 9.1% down; then
+    // 96: value 980, 10.9% below the 1100 peak -> sell 5 at the next open (95); nothing after that.
+    let prices = [100.0, 100.0, 120.0, 100.0, 96.0, 95.0, 90.0, 80.0];
+    let bars: Vec<Candle> = prices.iter().enumerate().map(|(i, &p)| flat(i as i64, p)).collect();
+    let end = replay(&mut e, &[&bars[..]], None, |_, _| {});
+    assert_eq!(end, ReplayEnd::Halted);
+    assert_eq!(e.halted(), Some(RiskRule::MaxDrawdown));
+    let events = e.risk_events().to_vec();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].rule, events[0].action), (RiskRule::MaxDrawdown, RiskAction::Liquidate));
+    assert!((events[0].value - (1.0 - 980.0 / 1100.0)).abs() < 1e-12);
+    assert_eq!(events[0].ts, 4 * 60_000);
+    let out = e.finish();
+    assert_eq!(out.fills.len(), 2);
+    assert_eq!((out.fills[1].side, out.fills[1].price), (Side::Sell, 95.0));
+    assert_eq!(out.portfolio.positions[0].size, 0.0);
+    assert_eq!(out.equity.len(), 6, "the run ends on the bar the closing order filled");
+    assert!((out.portfolio.cash - (1000.0 - 500.0 + 475.0)).abs() < 1e-9);
+    assert_eq!(out.halted, Some(RiskRule::MaxDrawdown));
+}
+
+#[test]
+fn max_daily_loss_is_measured_from_the_utc_days_opening_equity() {
+    let sizing = Sizing {
+        size: Some(5.0),
+        ..Sizing::default()
+    };
+    let limits = RiskLimits {
+        max_daily_loss: Some(0.05),
+        ..RiskLimits::default()
+    };
+    let mut e = risk_engine(sizing, limits, Box::new(AlwaysLong));
+    let day = crate::engine::risk::DAY_MS;
+    let at = |ts: i64, p: f64| Candle::new(ts, p, p, p, p, 1.0);
+    // Day 0: buy 5 at 100, drift down to 92 (value 960, -4% on the day: fine).
+    // Day 1 opens at 960; 82 makes 910, -5.2% on the day -> liquidate at the next open.
+    let bars = [
+        at(0, 100.0),
+        at(60_000, 100.0),
+        at(120_000, 92.0),
+        at(day, 92.0),
+        at(day + 60_000, 90.0),
+        at(day + 120_000, 82.0),
+        at(day + 180_000, 81.0),
+    ];
+    for b in &bars[..5] {
+        e.on_candle(0, b);
+        e.end_step(b.ts);
+        assert!(e.halted().is_none(), "{b:?}");
+    }
+    e.on_candle(0, &bars[5]);
+    e.end_step(bars[5].ts);
+    assert_eq!(e.halted(), Some(RiskRule::MaxDailyLoss));
+    let ev = e.risk_events()[0];
+    assert!((ev.value - (1.0 - 910.0 / 960.0)).abs() < 1e-12, "{ev:?}");
+    e.on_candle(0, &bars[6]);
+    e.end_step(bars[6].ts);
+    assert!(e.wound_down());
+    assert_eq!(e.portfolio().positions[0].size, 0.0);
+}
+
+#[test]
+fn max_position_value_cuts_entries_and_blocks_when_full() {
+    let limits = RiskLimits {
+        max_position_value: Some(300.0),
+        ..RiskLimits::default()
+    };
+    // stake 95% of 1000 at 100 would be 9.5 units (950): cut to 3 units (300).
+    let mut e = risk_engine(Sizing::default(), limits, Box::new(AlwaysLong));
+    feed_n(&mut e, &[flat(0, 100.0), flat(1, 100.0)]);
+    assert_eq!(e.portfolio().positions[0].size, 3.0);
+    let ev = e.risk_events()[0];
+    assert_eq!((ev.rule, ev.action), (RiskRule::MaxPositionValue, RiskAction::Cut));
+    assert!((ev.value - 950.0).abs() < 1e-9 && ev.limit == 300.0, "{ev:?}");
+}
+
+fn feed_n<S: EventSink>(e: &mut Engine<HistoricalClock, SimulatedExecution, S>, bars: &[Candle]) {
+    for b in bars {
+        e.on_candle(0, b);
+        e.end_step(b.ts);
+    }
+}
+
+/// Places a limit buy far below the market every bar: none fill.
+struct LowBids;
+
+impl Strategy for LowBids {
+    fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
+        ctx.submit(Side::Buy, OrderKind::Limit { price: bar.close / 2.0 }, 0.1);
+    }
+}
+
+#[test]
+fn max_open_orders_refuses_further_orders_and_says_so_once() {
+    let limits = RiskLimits {
+        max_open_orders: Some(2),
+        ..RiskLimits::default()
+    };
+    let mut e = risk_engine(Sizing::default(), limits, Box::new(LowBids));
+    feed_n(&mut e, &(0..6).map(|i| flat(i, 100.0)).collect::<Vec<_>>());
+    assert_eq!(e.orders().len(), 2, "two working, the rest never placed");
+    let blocked: Vec<_> = e
+        .risk_events()
+        .iter()
+        .filter(|r| r.rule == RiskRule::MaxOpenOrders)
+        .collect();
+    assert_eq!(blocked.len(), 1, "reported once per episode: {blocked:?}");
+    assert_eq!(blocked[0].action, RiskAction::Blocked);
+}
+
+#[test]
+fn cooldown_holds_off_entries_after_a_stop_loss() {
+    let sizing = Sizing {
+        size: Some(1.0),
+        stake_pct: 0.95,
+        stop_loss: Some(0.05),
+        take_profit: None,
+    };
+    let run = |cooldown: Option<u32>| {
+        let limits = RiskLimits {
+            cooldown_bars: cooldown,
+            ..RiskLimits::default()
+        };
+        let mut e = risk_engine(sizing, limits, Box::new(AlwaysLong));
+        // Buy at 100 (bar 1), stop at 95 hit on bar 2; then flat prices.
+        let mut bars = vec![flat(0, 100.0), flat(1, 100.0), bar(2, 100.0, 100.0, 90.0, 92.0)];
+        bars.extend((3..12).map(|i| flat(i, 92.0)));
+        feed_n(&mut e, &bars);
+        let buys: Vec<i64> = e
+            .fills()
+            .iter()
+            .filter(|f| f.side == Side::Buy)
+            .map(|f| f.ts / 60_000)
+            .collect();
+        (buys, e.risk_events().to_vec())
+    };
+    let (buys, events) = run(None);
+    assert_eq!(buys, vec![1, 3], "without a cooldown the strategy re-enters at once");
+    assert!(events.is_empty());
+    let (buys, events) = run(Some(4));
+    // The stop filled on bar 2 (the 3rd bar seen); entries wait 4 bars: signal on bar 6, fill on 7.
+    assert_eq!(buys, vec![1, 7]);
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].rule, events[0].action), (RiskRule::CooldownBars, RiskAction::Cooldown));
+}
+
+/// Buys far more than the cash allows every bar: every order is rejected.
+struct Greedy;
+
+impl Strategy for Greedy {
+    fn on_bar(&mut self, _: &Candle, ctx: &mut Ctx<'_>) {
+        ctx.submit(Side::Buy, OrderKind::Market, 1_000.0);
+    }
+}
+
+#[test]
+fn repeated_rejections_pause_trading_until_resumed() {
+    let limits = RiskLimits {
+        max_consecutive_rejections: 3,
+        ..RiskLimits::default()
+    };
+    let mut e = risk_engine(Sizing::default(), limits, Box::new(Greedy));
+    feed_n(&mut e, &(0..10).map(|i| flat(i, 100.0)).collect::<Vec<_>>());
+    assert_eq!(e.orders().len(), 3, "no order after the third rejection");
+    assert!(e.orders().iter().all(|o| o.status == OrderStatus::Rejected));
+    let why = e.paused().unwrap().to_string();
+    assert!(why.contains("3 consecutive rejected orders") && why.contains("insufficient cash"), "{why}");
+    assert!(e.sink_mut().0.iter().any(|n| matches!(n, Notice::Paused(_))));
+    assert!(e.resume());
+    assert!(!e.resume(), "nothing to resume twice");
+    feed_n(&mut e, &(10..20).map(|i| flat(i, 100.0)).collect::<Vec<_>>());
+    assert_eq!(e.orders().len(), 6, "three more tries, then paused again");
+    assert!(e.sink_mut().0.contains(&Notice::Resumed));
+}
+
+#[test]
+fn exchange_fills_book_fees_in_the_asset_charged() {
+    use crate::engine::types::AssetCode;
+    let mut e = risk_engine(
+        Sizing {
+            size: Some(1.0),
+            ..Sizing::default()
+        },
+        RiskLimits::default(),
+        Box::new(AlwaysLong),
+    );
+    e.set_min_tradable(0, 0.01);
+    e.on_candle(0, &flat(0, 100.0));
+    let id = e.orders()[0].id;
+    // Two trades: the first charges 0.001 of the base asset, the second 0.0002 BNB worth 0.12.
+    e.on_exchange_fill(
+        id,
+        &ExchangeFill {
+            price: 100.0,
+            size: 0.5,
+            fee: 0.0005,
+            fee_asset: FeeAsset::Base,
+            fee_value: 0.05,
+        },
+    );
+    e.on_exchange_fill(
+        id,
+        &ExchangeFill {
+            price: 100.0,
+            size: 0.5,
+            fee: 0.0002,
+            fee_asset: FeeAsset::Other(AssetCode::new("BNB")),
+            fee_value: 0.12,
+        },
+    );
+    let p = e.portfolio();
+    assert!((p.positions[0].size - 0.9995).abs() < 1e-12);
+    assert!((p.cash - 900.0).abs() < 1e-12);
+    assert!((p.total_commission - 0.17).abs() < 1e-12);
+    let o = &e.orders()[0];
+    assert_eq!(o.status, OrderStatus::Filled);
+    assert!((o.fee - 0.17).abs() < 1e-12);
+    assert_eq!(e.fills()[1].fee_asset, FeeAsset::Other(AssetCode::new("BNB")));
+    // The exchange holds less than the engine thought: the exchange wins.
+    assert_eq!(e.reconcile_position(0, 0.9, 0.005), Some(0.9995));
+    assert_eq!(e.reconcile_position(0, 0.9001, 0.005), None, "within tolerance");
+    assert!(e
+        .sink_mut()
+        .0
+        .iter()
+        .any(|n| matches!(n, Notice::Reconciled { to, .. } if *to == 0.9)));
 }

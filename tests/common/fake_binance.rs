@@ -33,6 +33,8 @@ pub struct Fake {
     /// Stop streaming at this candle open time.
     pub stream_until: AtomicI64,
     pub connections: AtomicU64,
+    /// Wall time between candles on the stream, ms (0 = 10).
+    pub candle_ms: AtomicU64,
     /// Signed trading: orders placed, POSTs received per client order id, raw signed queries seen.
     pub orders: std::sync::Mutex<Vec<FakeOrder>>,
     pub posts: std::sync::Mutex<HashMap<String, u32>>,
@@ -315,7 +317,11 @@ async fn session(mut socket: WebSocket, f: Arc<Fake>, streams: Vec<(String, Time
             f.drop_after.store(0, Ordering::SeqCst);
             return; // dropped without a close frame
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        let pace = match f.candle_ms.load(Ordering::SeqCst) {
+            0 => 10,
+            ms => ms,
+        };
+        tokio::time::sleep(Duration::from_millis(pace)).await;
     }
 }
 
