@@ -651,3 +651,50 @@ fn strategies_help_and_sim_determinism() {
     assert_eq!(a["trades"], b["trades"]);
     assert_eq!(a["equity_points_total"], 31 * 96);
 }
+
+#[test]
+fn risk_limits_from_the_command_line_stop_a_backtest_and_are_reported() {
+    let d = tmp();
+    let base = [
+        "backtest",
+        "--strategy",
+        "BuyAndHold",
+        "--symbol",
+        "BTC/USDT",
+        "--timeframe",
+        "1h",
+    ];
+    let free = run_json(d.path(), &base);
+    assert!(free["risk_events"].as_array().unwrap().is_empty());
+    assert!(free["stop_reason"].is_null());
+    // The sim market moves well over 1% in 2000 hours: a 1% drawdown limit ends the run early.
+    let mut args = base.to_vec();
+    args.extend(["--risk", "max_drawdown=0.01", "--risk", "max_position_value=5000"]);
+    let r = run_json(d.path(), &args);
+    assert_eq!(r["status"], "stopped");
+    assert_eq!(r["stop_reason"], "RISK_MAX_DRAWDOWN");
+    let events = r["risk_events"].as_array().unwrap();
+    let rules: Vec<&str> = events.iter().map(|e| e["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, vec!["max_position_value", "max_drawdown"], "{events:?}");
+    assert_eq!(events[0]["action"], "cut");
+    assert!(events[1]["message"].as_str().unwrap().contains("limit"));
+    assert_eq!(r["config"]["risk"]["max_drawdown"], 0.01);
+    assert!(r["positions"].as_array().unwrap().is_empty(), "everything closed");
+    assert!(
+        r["equity_points_total"].as_u64().unwrap() < free["equity_points_total"].as_u64().unwrap(),
+        "the run ended early"
+    );
+    let fills = r["trades"].as_array().unwrap();
+    assert_eq!(fills.len(), 2);
+    assert!(fills[0]["value"].as_f64().unwrap() <= 5000.0 + 1e-6);
+    // A bad value is a clear error naming the key and the range.
+    let mut args = base.to_vec();
+    args.extend(["--risk", "max_drawdown=5"]);
+    let out = run(d.path(), &args);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("risk.max_drawdown") && out.stderr.contains("from 0.0001 to 1"),
+        "{}",
+        out.stderr
+    );
+}

@@ -224,4 +224,17 @@ pub struct MetaResponse {
     pub api_version: String,
     pub server_version: String,
     pub deprecations: Vec<String>,
+    /// The keys a run request's `risk` object accepts, with their ranges.
+    pub risk_keys: Vec<RiskKeyInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RiskKeyInfo {
+    pub name: String,
+    /// `int` or `float`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub min: f64,
+    pub max: f64,
+    pub description: String,
 }

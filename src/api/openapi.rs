@@ -65,6 +65,7 @@ use crate::runner::RunResponse;
         BalanceResponse,
         Holding,
         MetaResponse,
+        crate::api::models::RiskKeyInfo,
         OrderEvent,
         TickerEvent,
         LogEvent,

@@ -23,6 +23,9 @@ pub trait EventSink {
     fn flush(&mut self, _last: Option<&EquityPoint>, _portfolio: &Portfolio) {}
     /// Something a person should hear about: risk interventions, pauses, dust, corrections.
     fn notice(&mut self, _notice: &Notice) {}
+    /// Cash or a position changed outside a step (an exchange fill, a correction): live views show it
+    /// now rather than at the next candle.
+    fn holdings(&mut self, _portfolio: &Portfolio) {}
 }
 
 /// What the engine tells observers besides orders, fills and equity.
@@ -229,16 +232,19 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             from: before,
             to: size,
         });
+        self.sink.holdings(&self.portfolio);
         Some(before)
     }
 
     /// Sets cash to what the exchange holds when it holds less than the engine believes.
     pub fn cap_cash(&mut self, available: f64) -> Option<f64> {
         let before = self.portfolio.cash;
-        (available < before - 1e-9).then(|| {
-            self.portfolio.cash = available.max(0.0);
-            before
-        })
+        if available >= before - 1e-9 {
+            return None;
+        }
+        self.portfolio.cash = available.max(0.0);
+        self.sink.holdings(&self.portfolio);
+        Some(before)
     }
 
     /// A closed candle of `symbol`: fill what it fills, mark the position, then let the strategy act.
@@ -411,7 +417,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             OrderKind::Market => pos.last_price,
         };
         let held = pos.size * pos.last_price;
-        if !(price > 0.0) || held + amount * price <= max {
+        if price.is_nan() || price <= 0.0 || held + amount * price <= max {
             self.risk.calm(RiskRule::MaxPositionValue);
             return Some(amount);
         }
@@ -675,6 +681,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             fee_asset: f.fee_asset,
             pnl,
         };
+        if !check_funds {
+            // Observers that count fills see the cash and position they produced first.
+            self.sink.holdings(&self.portfolio);
+        }
         self.sink.fill(&fill);
         self.fills.push(fill);
         self.risk.consecutive_rejections = 0;

@@ -1,10 +1,10 @@
 //! Scripted strategies driving the engine bar by bar, with every expected fill worked out by hand.
 
 use super::*;
-use crate::engine::risk::{RiskAction, RiskLimits, RiskRule};
 use crate::engine::clock::HistoricalClock;
 use crate::engine::execution::SimulatedExecution;
 use crate::engine::metrics;
+use crate::engine::risk::{RiskAction, RiskLimits, RiskRule};
 use crate::engine::timeframe::Timeframe;
 
 /// Submits the scripted requests on the given bar indices.
@@ -407,7 +407,10 @@ fn max_drawdown_closes_everything_and_ends_the_run() {
     assert_eq!(e.halted(), Some(RiskRule::MaxDrawdown));
     let events = e.risk_events().to_vec();
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].rule, events[0].action), (RiskRule::MaxDrawdown, RiskAction::Liquidate));
+    assert_eq!(
+        (events[0].rule, events[0].action),
+        (RiskRule::MaxDrawdown, RiskAction::Liquidate)
+    );
     assert!((events[0].value - (1.0 - 980.0 / 1100.0)).abs() < 1e-12);
     assert_eq!(events[0].ts, 4 * 60_000);
     let out = e.finish();
@@ -541,7 +544,10 @@ fn cooldown_holds_off_entries_after_a_stop_loss() {
     // The stop filled on bar 2 (the 3rd bar seen); entries wait 4 bars: signal on bar 6, fill on 7.
     assert_eq!(buys, vec![1, 7]);
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].rule, events[0].action), (RiskRule::CooldownBars, RiskAction::Cooldown));
+    assert_eq!(
+        (events[0].rule, events[0].action),
+        (RiskRule::CooldownBars, RiskAction::Cooldown)
+    );
 }
 
 /// Buys far more than the cash allows every bar: every order is rejected.
@@ -564,7 +570,10 @@ fn repeated_rejections_pause_trading_until_resumed() {
     assert_eq!(e.orders().len(), 3, "no order after the third rejection");
     assert!(e.orders().iter().all(|o| o.status == OrderStatus::Rejected));
     let why = e.paused().unwrap().to_string();
-    assert!(why.contains("3 consecutive rejected orders") && why.contains("insufficient cash"), "{why}");
+    assert!(
+        why.contains("3 consecutive rejected orders") && why.contains("insufficient cash"),
+        "{why}"
+    );
     assert!(e.sink_mut().0.iter().any(|n| matches!(n, Notice::Paused(_))));
     assert!(e.resume());
     assert!(!e.resume(), "nothing to resume twice");

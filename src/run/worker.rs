@@ -25,6 +25,12 @@ pub enum WorkerEvent {
         positions: Vec<PositionRecord>,
         progress: Option<f64>,
     },
+    /// Cash, value and positions changed between steps (exchange fills, corrections).
+    Holdings {
+        cash: f64,
+        value: f64,
+        positions: Vec<PositionRecord>,
+    },
     Log(String, String),
     /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
     RunError(String),

@@ -546,6 +546,12 @@ impl Runner {
                 self.emit(Event::Equity(equity));
                 true
             }
+            WorkerEvent::Holdings { cash, value, positions } => {
+                s.cash = Some(cash);
+                s.value = Some(value);
+                s.positions = positions;
+                true
+            }
             WorkerEvent::Log(level, message) => {
                 self.log(&level, message);
                 false

@@ -78,6 +78,16 @@ impl EventSink for ChannelSink {
         self.send_progress(point, portfolio);
     }
 
+    fn holdings(&mut self, portfolio: &Portfolio) {
+        if self.realtime {
+            self.send(WorkerEvent::Holdings {
+                cash: portfolio.cash,
+                value: portfolio.value(),
+                positions: results::positions(portfolio, &self.symbols),
+            });
+        }
+    }
+
     fn notice(&mut self, notice: &Notice) {
         let sym = |i: SymbolIdx| self.symbols.get(i).cloned().unwrap_or_default();
         let event = match notice {

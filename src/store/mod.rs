@@ -512,6 +512,28 @@ mod tests {
     }
 
     #[test]
+    fn risk_events_fees_and_stop_reasons_are_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let mut req = RunRequest::backtest("BuyAndHold", &["BTC/USDT"], "1h").between("2024-01-01", "2024-04-01");
+        req.risk = config::params_from_pairs(&["max_drawdown=0.01".into(), "max_position_value=3000".into()]).unwrap();
+        let cfg = config::validate(&req, &["sim".into()]).unwrap();
+        let r = crate::run::backtest::run(Path::new("/nonexistent"), cfg, &crate::run::backtest::NoFetch).unwrap();
+        assert_eq!(r.stop_reason.as_deref(), Some("RISK_MAX_DRAWDOWN"));
+        assert_eq!(r.risk_events.len(), 2);
+        s.save_results(&r).unwrap();
+        let back = s.results(&r.run_id).unwrap().unwrap();
+        assert_eq!(back.risk_events, r.risk_events);
+        assert_eq!(back.stop_reason, r.stop_reason);
+        assert_eq!(back.trades, r.trades);
+        assert_eq!(back.trades[0].fee_asset, "USDT");
+        assert_eq!(back.orders, r.orders);
+        assert_eq!(back.config.risk, r.config.risk);
+        assert!(s.delete(&r.run_id).unwrap());
+        assert!(s.risk_events(&r.run_id).unwrap().is_empty());
+    }
+
+    #[test]
     fn list_filter_delete_and_interrupted() {
         let d = tempfile::tempdir().unwrap();
         let mut s = Store::open(&Store::db_path(d.path())).unwrap();
@@ -583,7 +605,18 @@ mod tests {
             conn.execute(
                 "INSERT INTO runs (run_id, mode, status, strategy, symbols, exchange, timeframe, config, start_time, last_update)
                  VALUES ('old', 'backtest', 'completed', 'BuyAndHold', '[\"BTC/USDT\"]', 'sim', '1h', ?1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
-                [serde_json::to_string(&backtest("BuyAndHold").config).unwrap()],
+                // A config as round 1 wrote it: no risk limits.
+                [{
+                    let mut c = serde_json::to_value(backtest("BuyAndHold").config).unwrap();
+                    c.as_object_mut().unwrap().remove("risk");
+                    c.to_string()
+                }],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl)
+                 VALUES ('old', '1', '1', '2025-01-01T00:00:00Z', 'BTC/USDT', 'buy', 0.1, 40000, 4000, 4.0, NULL)",
+                [],
             )
             .unwrap();
         }
@@ -591,6 +624,10 @@ mod tests {
         assert_eq!(s.version().unwrap(), schema::current_version());
         let old = s.results("old").unwrap().unwrap();
         assert_eq!((old.status, old.warnings.len()), (RunStatus::Completed, 0));
+        assert_eq!(old.config.risk, crate::engine::risk::RiskLimits::default());
+        // Older fills were all charged in the quote asset.
+        assert_eq!((old.trades[0].fee, old.trades[0].fee_asset.as_str()), (4.0, "USDT"));
+        assert!(old.risk_events.is_empty() && old.stop_reason.is_none());
         drop(s);
         Connection::open(&path)
             .unwrap()

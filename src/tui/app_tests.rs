@@ -530,3 +530,62 @@ fn real_money_needs_live_typed_in_full() {
     a.update(Action::Esc);
     assert!(a.confirm.is_none() && a.typed.is_empty());
 }
+
+/// The dashboard's real-money launch, confirmed with LIVE, goes through the same start function as the
+/// API: without `--allow-live` it is refused with the API's own error, and the screen says so.
+#[tokio::test]
+async fn real_money_from_the_dashboard_is_refused_without_allow_live() {
+    use crate::runner::{RunnerHandle, StartPolicy};
+    let mut a = app();
+    select(&mut a, FieldKey::Exchange);
+    a.update(Action::Right);
+    select(&mut a, FieldKey::Mode);
+    a.update(Action::Right);
+    a.update(Action::Right);
+    select(&mut a, FieldKey::Sandbox);
+    a.update(Action::Right);
+    for (key, value) in [(FieldKey::ApiKey, "k-1"), (FieldKey::Secret, "s-1")] {
+        select(&mut a, key);
+        a.update(Action::Enter);
+        type_text(&mut a, value);
+        a.update(Action::Enter);
+    }
+    a.update(Action::Launch(Mode::Live));
+    type_text(&mut a, "LIVE");
+    let fx = a.update(Action::Enter);
+    let Some(Effect::Start(req)) = fx.first().cloned() else {
+        panic!("{fx:?}")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let backend = crate::tui::backend::Backend::Local(RunnerHandle::spawn(dir.path().to_path_buf()));
+    let answer = backend.start(*req.clone()).await;
+    let err = answer.unwrap_err();
+    assert!(err.starts_with("LIVE_TRADING_DISABLED"), "{err}");
+    a.update(Action::CommandDone(Err(err)));
+    assert!(a.banner.as_ref().unwrap().text.contains("--allow-live"));
+    assert_eq!(a.status(), RunStatus::Idle, "nothing started");
+    // The same request passes the guard on a server that allows real money (it is then validated
+    // and started like any other; here only the policy is asked, so nothing goes out).
+    let cfg = crate::run::config::validate(&req, &["sim".into(), "binance".into()]).unwrap();
+    assert!(StartPolicy { allow_live: true }.check(&cfg).is_ok());
+    assert_eq!(
+        StartPolicy::default().check(&cfg).unwrap_err().code,
+        crate::run::ErrorCode::LiveTradingDisabled
+    );
+}
+
+#[test]
+fn resume_is_offered_only_while_trading_is_paused() {
+    let mut a = app();
+    assert!(a.update(Action::Resume).is_empty());
+    assert!(a.banner.as_ref().unwrap().text.contains("not paused"));
+    let mut v = RunView::default();
+    v.status.status = RunStatus::Running;
+    v.status.mode = Some(Mode::Paper);
+    v.status.trading_paused = true;
+    v.status.pause_reason = Some("trading paused after 3 consecutive rejected orders".into());
+    a.update(Action::View(Box::new(v)));
+    assert_eq!(a.update(Action::Resume), vec![Effect::Resume]);
+    let key = KeyMap::default().action(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE), false);
+    assert!(matches!(key, Some(Action::Resume)), "{key:?}");
+}

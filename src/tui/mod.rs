@@ -4,7 +4,7 @@
 
 pub mod action;
 pub mod app;
-mod backend;
+pub(crate) mod backend;
 pub mod config;
 pub mod equity;
 pub mod form;

@@ -1,7 +1,8 @@
 //! `GET /meta` and `GET /openapi.json`.
 
-use crate::api::models::MetaResponse;
+use crate::api::models::{MetaResponse, RiskKeyInfo};
 use crate::api::openapi::ApiDoc;
+use crate::run::config::RISK_KEYS;
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -11,6 +12,16 @@ pub async fn meta() -> Json<MetaResponse> {
         api_version: crate::api::API_VERSION.into(),
         server_version: env!("CARGO_PKG_VERSION").into(),
         deprecations: Vec::new(),
+        risk_keys: RISK_KEYS
+            .iter()
+            .map(|k| RiskKeyInfo {
+                name: k.name.into(),
+                ty: k.ty.into(),
+                min: k.min,
+                max: k.max,
+                description: k.description.into(),
+            })
+            .collect(),
     })
 }
 

@@ -178,6 +178,8 @@ pub enum ExecReport {
     Accepted(u64, f64),
     Rejected(u64, String),
     Cancelled(u64),
+    /// Not sent, and not an error: what is left to sell is dust (below the lot step or minimum order).
+    Dust(u64, String),
     /// One trade of an order, exactly as the exchange booked it; each trade id is reported once.
     Trade(TradeReport),
     /// The account's balances, consistent with every trade reported before them.
@@ -316,7 +318,7 @@ impl OrderTask {
         if q <= 0.0 || q < rules.min_qty || (reference > 0.0 && q * reference < rules.min_notional) {
             return Err((
                 format!(
-                    "dust: only {free} {base} free, below the lot step/minimum order of {}; nothing sold",
+                    "dust: only {free} {base} free, below the lot step/minimum order of {}; kept, not sold",
                     rules.symbol
                 ),
                 balances,
@@ -337,13 +339,15 @@ impl OrderTask {
             match self.sellable(o, &rules) {
                 Ok(q) => q,
                 Err((why, balances)) => {
-                    self.tell(ExecReport::Rejected(o.id, why));
+                    self.tell(ExecReport::Dust(o.id, why));
                     return self.tell(ExecReport::Balances(balances));
                 }
             }
         } else {
             o.amount
         };
+        // Selling less than the engine holds: its books are off, so they are corrected once this is done.
+        let short = amount < o.amount;
         let reference = o.kind.display_price().unwrap_or(0.0);
         let (qty, price) = match o.kind {
             // Market orders are checked at the last close; with no price yet only the lot step applies.
@@ -433,7 +437,12 @@ impl OrderTask {
             other => other,
         };
         match answer {
-            Ok(v) => self.apply(o.id, &v),
+            Ok(v) => {
+                self.apply(o.id, &v);
+                if short {
+                    self.reconcile();
+                }
+            }
             Err(e @ (TradeError::Api { .. } | TradeError::RateLimited(_))) => {
                 self.working.remove(&o.id);
                 let balance = matches!(&e, TradeError::Api { code: -2010, msg } if msg.to_ascii_lowercase().contains("insufficient balance"));

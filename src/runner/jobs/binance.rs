@@ -123,6 +123,13 @@ impl Job {
                 engine.on_exchange_update(id, OrderStatus::Rejected, Some(why))
             }
             ExecReport::Cancelled(id) => engine.on_exchange_update(id, OrderStatus::Cancelled, None),
+            ExecReport::Dust(id, why) => {
+                self.send(WorkerEvent::Log(
+                    "warning".into(),
+                    format!("order {id} not sent: {why}"),
+                ));
+                engine.on_exchange_update(id, OrderStatus::Cancelled, Some(why))
+            }
             ExecReport::Trade(t) => {
                 let Some(symbol) = engine
                     .orders()
