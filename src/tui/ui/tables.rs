@@ -57,7 +57,7 @@ pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     widths.push(Constraint::Length(11));
     if wide {
         head.push("fee");
-        widths.push(Constraint::Length(9));
+        widths.push(Constraint::Length(16));
     }
     let rows_fit = inner.height.saturating_sub(1) as usize;
     let start = app.trade_scroll.min(n - 1);
@@ -90,13 +90,24 @@ pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 None => Cell::from(Span::styled("-", muted(theme))),
             });
             if wide {
-                cells.push(Cell::from(fmt::money(t.commission)));
+                cells.push(Cell::from(fee_text(t.fee, &t.fee_asset, t.commission, &t.symbol)));
             }
             Row::new(cells)
         })
         .collect();
     let header = Row::new(head).style(Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD));
     f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+}
+
+/// A fee as charged: in the quote asset as money, in any other asset with its amount and name.
+fn fee_text(fee: f64, asset: &str, value: f64, symbol: &str) -> String {
+    let quote = symbol.split_once('/').map_or("", |(_, q)| q);
+    if asset.is_empty() || asset == quote {
+        fmt::money(value)
+    } else {
+        let amount = format!("{fee:.8}");
+        format!("{} {asset}", amount.trim_end_matches('0').trim_end_matches('.'))
+    }
 }
 
 pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -132,6 +143,19 @@ pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Style::new().fg(theme.c(role)).add_modifier(Modifier::BOLD),
                 ),
             ];
+            if let (true, Some(asset)) = (o.fee > 0.0, &o.fee_asset) {
+                // Orders carry the fee's quote value; name the asset when it was charged in another.
+                let quote = o.symbol.split_once('/').map_or("", |(_, q)| q);
+                let paid_in = if asset == quote {
+                    String::new()
+                } else {
+                    format!(" in {asset}")
+                };
+                spans.push(Span::styled(
+                    format!(" fee {}{paid_in}", fmt::money(o.fee)),
+                    muted(theme),
+                ));
+            }
             if let Some(r) = &o.reason {
                 spans.push(Span::styled(format!(" ({r})"), muted(theme)));
             }
