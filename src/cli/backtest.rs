@@ -5,6 +5,7 @@ use clap::Args;
 use cracktrader::data::source::known_exchanges;
 use cracktrader::run::backtest;
 use cracktrader::run::config::{self, params_from_pairs, Mode, RunRequest};
+use cracktrader::run::policy::StartPolicy;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -68,7 +69,7 @@ pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
         exchange_config: Default::default(),
         risk: params_from_pairs(&a.risk)?,
     };
-    let cfg = config::validate(&req, &known_exchanges(data_dir))?;
+    let cfg = StartPolicy::default().prepare(&req, &known_exchanges(data_dir))?;
     let results = backtest::run(data_dir, cfg, &cracktrader::exchange::binance::history::Download)?;
     // Recorded in the run history; a history problem is reported, never allowed to lose the result.
     let db = cracktrader::store::Store::db_path(data_dir);

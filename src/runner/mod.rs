@@ -11,6 +11,7 @@ pub mod status;
 use crate::data::source::known_exchanges;
 use crate::run::backtest::run_id;
 use crate::run::error::{ErrorCode, RunError};
+pub use crate::run::policy::StartPolicy;
 use crate::run::results::ResultsResponse;
 pub use crate::run::worker::WorkerEvent;
 use crate::run::{RunConfig, RunRequest, RunStatus};
@@ -43,26 +44,6 @@ enum Command {
     Stop(oneshot::Sender<Result<RunResponse, RunError>>),
     Reset(oneshot::Sender<Result<RunResponse, RunError>>),
     Resume(oneshot::Sender<Result<RunResponse, RunError>>),
-}
-
-/// What this process allows a run to do, decided once at start-up and applied to every caller.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StartPolicy {
-    /// Real-money live trading (`mode: live` without `sandbox: true`); off unless `--allow-live`.
-    pub allow_live: bool,
-}
-
-impl StartPolicy {
-    /// Refuses what the policy does not allow, with the same message for every caller.
-    pub fn check(&self, cfg: &RunConfig) -> Result<(), RunError> {
-        if cfg.mode == crate::run::Mode::Live && !cfg.live.sandbox && !self.allow_live {
-            return Err(RunError::new(
-                ErrorCode::LiveTradingDisabled,
-                "real-money live trading is disabled on this server; use exchange_config.sandbox: true for the testnet, or start it with --allow-live",
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Counters for `/health`.
@@ -226,8 +207,7 @@ impl RunnerHandle {
         let known = tokio::task::spawn_blocking(move || known_exchanges(&data_dir))
             .await
             .map_err(|e| RunError::new(ErrorCode::Internal, format!("cannot list exchanges: {e}")))?;
-        let cfg = crate::run::config::validate(&req, &known)?;
-        self.policy.check(&cfg)?;
+        let cfg = self.policy.prepare(&req, &known)?;
         self.ask(|tx| Command::Start(Box::new(cfg), tx)).await
     }
 
