@@ -1,4 +1,4 @@
-//! The CLI run on the real Binance candles in ../shared/data, checked against an independent
+//! The CLI run on the real Binance candles in tests/fixtures, checked against an independent
 //! reference simulation in tests/common (not values read back from the engine).
 
 mod common;
@@ -11,20 +11,9 @@ fn tmp() -> tempfile::TempDir {
 #[test]
 fn ma_cross_on_binance_kline_csv_matches_reference() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "MovingAverageCross",
-            "--symbol",
-            "ETH/BTC",
-            "--timeframe",
-            "5m",
-            "--data",
-            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("MovingAverageCross", "ETH/BTC", "5m")
+        .data("ETH_BTC-5m.binance.csv")
+        .json(d.path());
     let bars = read_bars("ETH_BTC-5m.binance.csv");
     let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(10, 30));
     assert!(
@@ -58,30 +47,14 @@ fn ma_cross_on_binance_kline_csv_matches_reference() {
 #[test]
 fn ma_cross_on_ccxt_json_with_other_params_matches_reference() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "MovingAverageCross",
-            "--param",
-            "fast_period=5",
-            "--param",
-            "slow_period=20",
-            "--param",
-            "stake_pct=0.5",
-            "--commission",
-            "0.002",
-            "--cash",
-            "3",
-            "--symbol",
-            "LTC/BTC",
-            "--timeframe",
-            "5m",
-            "--data",
-            shared("LTC_BTC-5m.ccxt.json").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("MovingAverageCross", "LTC/BTC", "5m")
+        .param("fast_period=5")
+        .param("slow_period=20")
+        .param("stake_pct=0.5")
+        .opt("--commission", "0.002")
+        .opt("--cash", "3")
+        .data("LTC_BTC-5m.ccxt.json")
+        .json(d.path());
     let bars = read_bars("LTC_BTC-5m.ccxt.json");
     let (fills, final_value) = reference(&bars, 3.0, 0.002, 0.5, 0.0, &mut ma_cross_signal(5, 20));
     assert_fills(&r, &fills);
@@ -100,22 +73,10 @@ fn ma_cross_on_ccxt_json_with_other_params_matches_reference() {
 #[test]
 fn slippage_moves_fills_against_the_trader() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "MovingAverageCross",
-            "--slippage-bps",
-            "25",
-            "--symbol",
-            "ETH/BTC",
-            "--timeframe",
-            "5m",
-            "--data",
-            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("MovingAverageCross", "ETH/BTC", "5m")
+        .opt("--slippage-bps", "25")
+        .data("ETH_BTC-5m.binance.csv")
+        .json(d.path());
     let bars = read_bars("ETH_BTC-5m.binance.csv");
     let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 25.0, &mut ma_cross_signal(10, 30));
     assert_fills(&r, &fills);
@@ -125,24 +86,11 @@ fn slippage_moves_fills_against_the_trader() {
 #[test]
 fn hourly_run_from_five_minute_file_is_resampled() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "MovingAverageCross",
-            "--param",
-            "fast_period=3",
-            "--param",
-            "slow_period=8",
-            "--symbol",
-            "ETH/BTC",
-            "--timeframe",
-            "1h",
-            "--data",
-            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("MovingAverageCross", "ETH/BTC", "1h")
+        .param("fast_period=3")
+        .param("slow_period=8")
+        .data("ETH_BTC-5m.binance.csv")
+        .json(d.path());
     let bars = hourly(&read_bars("ETH_BTC-5m.binance.csv"));
     assert_eq!(r["equity_points_total"].as_u64().unwrap() as usize, bars.len());
     let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(3, 8));
@@ -153,24 +101,11 @@ fn hourly_run_from_five_minute_file_is_resampled() {
 #[test]
 fn test_strategy_band_on_one_minute_json_matches_reference() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "TestStrategy",
-            "--param",
-            "period=20",
-            "--param",
-            "threshold=0.002",
-            "--symbol",
-            "XRP/ETH",
-            "--timeframe",
-            "1m",
-            "--data",
-            shared("XRP_ETH-1m.ccxt.json").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("TestStrategy", "XRP/ETH", "1m")
+        .param("period=20")
+        .param("threshold=0.002")
+        .data("XRP_ETH-1m.ccxt.json")
+        .json(d.path());
     let bars = read_bars("XRP_ETH-1m.ccxt.json");
     let mut sig = |i: usize, b: &[Bar]| {
         let m = mean_close(b, i, 20)?;
@@ -191,22 +126,10 @@ fn test_strategy_band_on_one_minute_json_matches_reference() {
 #[test]
 fn buy_and_hold_on_plain_csv_with_gaps() {
     let d = tmp();
-    let r = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "BuyAndHold",
-            "--symbol",
-            "ADA/BTC",
-            "--timeframe",
-            "5m",
-            "--cash",
-            "1",
-            "--data",
-            shared("ADA_BTC-5m.ohlcv.csv").to_str().unwrap(),
-        ],
-    );
+    let r = Backtest::new("BuyAndHold", "ADA/BTC", "5m")
+        .opt("--cash", "1")
+        .data("ADA_BTC-5m.ohlcv.csv")
+        .json(d.path());
     let bars = read_bars("ADA_BTC-5m.ohlcv.csv");
     // Closed form: buy 0.95 x cash / close0 at open1 with 0.1% fee, hold to the last close.
     let size = 0.95 * 1.0 / bars[0].c;
@@ -238,7 +161,7 @@ fn import_list_and_backtest_from_cache() {
             &[
                 "data",
                 "import",
-                shared(file).to_str().unwrap(),
+                fixture(file).to_str().unwrap(),
                 "--exchange",
                 "binance",
                 "--symbol",
@@ -269,7 +192,7 @@ fn import_list_and_backtest_from_cache() {
         &[
             "data",
             "import",
-            shared("ETH_BTC-5m.binance.csv").to_str().unwrap(),
+            fixture("ETH_BTC-5m.binance.csv").to_str().unwrap(),
             "--exchange",
             "binance",
             "--symbol",
@@ -285,43 +208,18 @@ fn import_list_and_backtest_from_cache() {
     );
 
     // The cache gives the same backtest as the file, and two symbols run together in time order.
-    let cached = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "MovingAverageCross",
-            "--symbol",
-            "ETH/BTC",
-            "--timeframe",
-            "5m",
-            "--exchange",
-            "binance",
-        ],
-    );
+    let cached = Backtest::new("MovingAverageCross", "ETH/BTC", "5m")
+        .opt("--exchange", "binance")
+        .json(d.path());
     let bars = read_bars("ETH_BTC-5m.binance.csv");
     let (fills, _) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(10, 30));
     assert_fills(&cached, &fills);
-    let both = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "BuyAndHold",
-            "--symbol",
-            "ETH/BTC",
-            "--symbol",
-            "LTC/BTC",
-            "--timeframe",
-            "1h",
-            "--exchange",
-            "binance",
-            "--start",
-            "2018-01-12",
-            "--end",
-            "2018-01-20",
-        ],
-    );
+    let both = Backtest::new("BuyAndHold", "ETH/BTC", "1h")
+        .opt("--symbol", "LTC/BTC")
+        .opt("--exchange", "binance")
+        .opt("--start", "2018-01-12")
+        .opt("--end", "2018-01-20")
+        .json(d.path());
     assert_eq!(both["equity_points_total"], 8 * 24);
     let syms: Vec<&str> = both["trades"]
         .as_array()
@@ -333,49 +231,26 @@ fn import_list_and_backtest_from_cache() {
     assert_eq!(both["equity_curve"][0]["timestamp"], "2018-01-12T00:00:00Z");
 
     // A range that is not cached names what is.
-    let miss = run(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "BuyAndHold",
-            "--symbol",
-            "ETH/BTC",
-            "--timeframe",
-            "5m",
-            "--exchange",
-            "binance",
-            "--start",
-            "2019-01-01",
-        ],
-    );
+    let miss = Backtest::new("BuyAndHold", "ETH/BTC", "5m")
+        .opt("--exchange", "binance")
+        .opt("--start", "2019-01-01")
+        .run(d.path());
     assert!(!miss.ok);
     assert!(
         miss.stderr.contains("not cached") && miss.stderr.contains("2018-01-30T04:50:00Z"),
         "{}",
         miss.stderr
     );
-    let none = run(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "BuyAndHold",
-            "--symbol",
-            "BTC/USDT",
-            "--timeframe",
-            "5m",
-            "--exchange",
-            "binance",
-        ],
-    );
+    let none = Backtest::new("BuyAndHold", "BTC/USDT", "5m")
+        .opt("--exchange", "binance")
+        .run(d.path());
     assert!(!none.ok && none.stderr.contains("ETH/BTC"), "{}", none.stderr);
 }
 
 #[test]
 fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
     let d = tmp();
-    let src = std::fs::read_to_string(shared("ADA_BTC-5m.ohlcv.csv")).unwrap();
+    let src = std::fs::read_to_string(fixture("ADA_BTC-5m.ohlcv.csv")).unwrap();
     let mut lines: Vec<String> = src.lines().map(String::from).collect();
     lines[100] = lines[100].replacen(",0.0000", ",x0.0000", 1);
     let bad = d.path().join("bad.csv");
@@ -430,7 +305,7 @@ fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
         &[
             "data",
             "import",
-            shared("XRP_ETH-1m.ccxt.json").to_str().unwrap(),
+            fixture("XRP_ETH-1m.ccxt.json").to_str().unwrap(),
             "--exchange",
             "binance",
             "--symbol",
@@ -449,7 +324,7 @@ fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
         &[
             "data",
             "import",
-            shared("ADA_BTC-5m.ohlcv.csv").to_str().unwrap(),
+            fixture("ADA_BTC-5m.ohlcv.csv").to_str().unwrap(),
             "--exchange",
             "binance",
             "--symbol",
@@ -468,117 +343,35 @@ fn bad_files_are_rejected_with_file_and_line_and_nothing_is_imported() {
 #[test]
 fn clear_errors_for_bad_arguments() {
     let d = tmp();
-    let eth = shared("ETH_BTC-5m.binance.csv");
-    let cases: &[(&[&str], &str)] = &[
+    let eth = fixture("ETH_BTC-5m.binance.csv");
+    let cases: &[(Backtest, &str)] = &[
+        (Backtest::new("Nope", "BTC/USDT", "1h"), "MovingAverageCross"),
         (
-            &[
-                "backtest",
-                "--strategy",
-                "Nope",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "1h",
-            ],
-            "MovingAverageCross",
-        ),
-        (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--param",
-                "fast=2",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "1h",
-            ],
+            Backtest::new("MovingAverageCross", "BTC/USDT", "1h").param("fast=2"),
             "fast_period",
         ),
         (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--param",
-                "fast_period=2.5",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "1h",
-            ],
+            Backtest::new("MovingAverageCross", "BTC/USDT", "1h").param("fast_period=2.5"),
             "whole number",
         ),
+        (Backtest::new("MovingAverageCross", "BTC/USDT", "2m"), "1m, 3m, 5m"),
+        (Backtest::new("MovingAverageCross", "BTCUSDT", "1h"), "BASE/QUOTE"),
         (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "2m",
-            ],
-            "1m, 3m, 5m",
-        ),
-        (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--symbol",
-                "BTCUSDT",
-                "--timeframe",
-                "1h",
-            ],
-            "BASE/QUOTE",
-        ),
-        (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "1h",
-                "--start",
-                "2024-13-01",
-            ],
+            Backtest::new("MovingAverageCross", "BTC/USDT", "1h").opt("--start", "2024-13-01"),
             "ISO 8601",
         ),
         (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--symbol",
-                "BTC/USDT",
-                "--timeframe",
-                "1m",
-                "--data",
-                "/nonexistent.csv",
-            ],
+            Backtest::new("MovingAverageCross", "BTC/USDT", "1m").opt("--data", "/nonexistent.csv"),
             "cannot read file",
         ),
         (
-            &[
-                "backtest",
-                "--strategy",
-                "MovingAverageCross",
-                "--symbol",
-                "ETH/BTC",
-                "--timeframe",
-                "1m",
-                "--data",
-                eth.to_str().unwrap(),
-            ],
+            Backtest::new("MovingAverageCross", "ETH/BTC", "1m").opt("--data", eth.to_str().unwrap()),
             "cannot be turned into 1m",
         ),
     ];
-    for (args, needle) in cases {
-        let r = run(d.path(), args);
+    for (cmd, needle) in cases {
+        let args = cmd.args();
+        let r = cmd.run(d.path());
         assert!(!r.ok, "{args:?} should fail");
         assert!(
             r.stderr.starts_with("error: ") && r.stderr.contains(needle),
@@ -615,38 +408,14 @@ fn strategies_help_and_sim_determinism() {
         no_tty.stderr
     );
     // sim is deterministic: the same run twice gives the same numbers.
-    let a = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "RsiMeanReversion",
-            "--symbol",
-            "ETH/USDT",
-            "--timeframe",
-            "15m",
-            "--start",
-            "2023-03-01",
-            "--end",
-            "2023-04-01",
-        ],
-    );
-    let b = run_json(
-        d.path(),
-        &[
-            "backtest",
-            "--strategy",
-            "RsiMeanReversion",
-            "--symbol",
-            "ETH/USDT",
-            "--timeframe",
-            "15m",
-            "--start",
-            "2023-03-01",
-            "--end",
-            "2023-04-01",
-        ],
-    );
+    let a = Backtest::new("RsiMeanReversion", "ETH/USDT", "15m")
+        .opt("--start", "2023-03-01")
+        .opt("--end", "2023-04-01")
+        .json(d.path());
+    let b = Backtest::new("RsiMeanReversion", "ETH/USDT", "15m")
+        .opt("--start", "2023-03-01")
+        .opt("--end", "2023-04-01")
+        .json(d.path());
     assert_eq!(a["final_value"], b["final_value"]);
     assert_eq!(a["trades"], b["trades"]);
     assert_eq!(a["equity_points_total"], 31 * 96);

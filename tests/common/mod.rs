@@ -1,4 +1,4 @@
-//! Shared test helpers: running the real binary, finding ../shared/data, and an independent
+//! Shared test helpers: running the real binary, finding the candle fixtures, and an independent
 //! reference reader for the candle files (deliberately not the crate's parser).
 #![allow(dead_code)]
 
@@ -7,8 +7,25 @@ pub mod fake_binance;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn shared(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(file)
+/// A candle file kept in `tests/fixtures/`.
+pub fn fixture(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file)
+}
+
+/// Candle files in `../shared/data` that are not fixtures already: optional extra input.
+#[allow(dead_code)]
+pub fn extra_data() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv" || x == "json"))
+        .filter(|p| p.file_name().is_some_and(|n| !fixture(&n.to_string_lossy()).exists()))
+        .collect();
+    files.sort();
+    files
 }
 
 pub fn bin() -> Command {
@@ -63,6 +80,52 @@ pub fn run_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&r.stdout).expect("stdout is one JSON object")
 }
 
+/// A `backtest` command line, built up flag by flag.
+#[allow(dead_code)]
+pub struct Backtest {
+    args: Vec<String>,
+}
+
+#[allow(dead_code)]
+impl Backtest {
+    pub fn new(strategy: &str, symbol: &str, timeframe: &str) -> Backtest {
+        let args = [
+            "backtest",
+            "--strategy",
+            strategy,
+            "--symbol",
+            symbol,
+            "--timeframe",
+            timeframe,
+        ];
+        Backtest {
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+    pub fn param(self, kv: &str) -> Backtest {
+        self.opt("--param", kv)
+    }
+    pub fn opt(mut self, flag: &str, value: &str) -> Backtest {
+        self.args.extend([flag.to_string(), value.to_string()]);
+        self
+    }
+    /// Backtests straight from a fixture file.
+    pub fn data(self, fixture_name: &str) -> Backtest {
+        let path = fixture(fixture_name).to_string_lossy().into_owned();
+        self.opt("--data", &path)
+    }
+    pub fn args(&self) -> Vec<&str> {
+        self.args.iter().map(|s| s.as_str()).collect()
+    }
+    pub fn run(&self, data_dir: &Path) -> Run {
+        run(data_dir, &self.args())
+    }
+    /// Runs with `--json`; the command must succeed.
+    pub fn json(&self, data_dir: &Path) -> serde_json::Value {
+        run_json(data_dir, &self.args())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bar {
     pub ts: i64,
@@ -74,7 +137,7 @@ pub struct Bar {
 
 /// Reads any of the three shared formats with the simplest possible code.
 pub fn read_bars(file: &str) -> Vec<Bar> {
-    let text = std::fs::read_to_string(shared(file)).expect("shared data present");
+    let text = std::fs::read_to_string(fixture(file)).expect("fixture present");
     if file.ends_with(".json") {
         let rows: Vec<Vec<f64>> = serde_json::from_str(&text).unwrap();
         return rows
