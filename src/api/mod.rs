@@ -102,7 +102,7 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     let mut app = Router::new()
-        .nest("/api/v1", api)
+        .merge(api)
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(timeout))

@@ -1,8 +1,8 @@
-//! The OpenAPI 3 document, generated from the handlers' annotations and the models' schemas.
+//! The OpenAPI 3 document's frame: title, description and the models' schemas. The operations come
+//! from the router itself (`routes::document`).
 
 use super::error::{ErrorBody, ErrorResponse};
 use super::models::*;
-use super::routes;
 use crate::engine::metrics::PerformanceMetrics;
 use crate::run::config::{Mode, RunConfig};
 use crate::run::results::{EquityRecord, OrderRecord, PositionRecord, ResultsResponse, RunStatus, TradeRecord};
@@ -15,27 +15,6 @@ use crate::runner::RunResponse;
     info(
         title = "cracktrader-tui Web API",
         description = "Cracktrader's Web API: runs, status, results and live events. Errors use {\"error\":{\"code\",\"message\",\"details\"}}. WebSockets: /api/v1/ws (subscribe to orders, trades, status, equity, ticker, logs) and /api/v1/ws/status."
-    ),
-    paths(
-        routes::health,
-        routes::status,
-        routes::status_detailed,
-        routes::run_backtest,
-        routes::run_live,
-        routes::run_stop,
-        routes::run_resume,
-        routes::run_reset,
-        routes::results,
-        routes::strategies,
-        routes::exchanges,
-        routes::balance,
-        routes::meta,
-        routes::openapi_json,
-        routes::runs_list,
-        routes::runs_get,
-        routes::runs_delete,
-        routes::runs_trades_csv,
-        routes::runs_equity_csv
     ),
     components(schemas(
         ErrorResponse,
@@ -69,7 +48,6 @@ use crate::runner::RunResponse;
         OrderEvent,
         TickerEvent,
         LogEvent,
-        routes::RunsResponse,
         crate::store::RunSummary,
         crate::runner::status::Attention,
         crate::run::results::RiskEventRecord

@@ -3,6 +3,7 @@
 
 use crate::run::results::{EquityRecord, OrderRecord, RiskEventRecord, TradeRecord};
 use crate::runner::status::StatusResponse;
+pub use crate::runner::status::TickerEvent;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,19 +103,6 @@ impl OrderEvent {
             timestamp,
         }
     }
-}
-
-/// The last candle seen for a symbol.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TickerEvent {
-    pub symbol: String,
-    /// Candle open time, ms.
-    pub timestamp: i64,
-    pub open: f64,
-    pub high: f64,
-    pub low: f64,
-    pub close: f64,
-    pub volume: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -1,6 +1,5 @@
 //! The runner's published state and the status views clients read from it.
 
-use super::events::TickerEvent;
 use crate::engine::metrics::PerformanceMetrics;
 pub use crate::run::attention::Attention;
 use crate::run::config::{Mode, RunConfig};
@@ -164,4 +163,17 @@ impl Snapshot {
         }
         self.recent_orders.push_back(o);
     }
+}
+
+/// The last candle seen for a symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TickerEvent {
+    pub symbol: String,
+    /// Candle open time, ms.
+    pub timestamp: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
 }

@@ -5,7 +5,7 @@ use crate::api::ApiState;
 use axum::extract::State;
 use axum::Json;
 
-#[utoipa::path(get, path = "/api/v1/balance", tag = "status", responses((status = 200, body = BalanceResponse)))]
+#[utoipa::path(get, path = "/balance", tag = "status", responses((status = 200, body = BalanceResponse)))]
 pub async fn balance(State(st): State<ApiState>) -> Json<BalanceResponse> {
     let s = st.runner.snapshot();
     let holdings = s

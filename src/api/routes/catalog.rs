@@ -5,7 +5,7 @@ use crate::engine::strategy::{registry, ParamType};
 use crate::engine::Timeframe;
 use axum::Json;
 
-#[utoipa::path(get, path = "/api/v1/strategies", tag = "catalog", responses((status = 200, body = StrategiesResponse)))]
+#[utoipa::path(get, path = "/strategies", tag = "catalog", responses((status = 200, body = StrategiesResponse)))]
 pub async fn strategies() -> Json<StrategiesResponse> {
     let strategies = registry()
         .iter()
@@ -29,7 +29,7 @@ pub async fn strategies() -> Json<StrategiesResponse> {
     Json(StrategiesResponse { strategies })
 }
 
-#[utoipa::path(get, path = "/api/v1/exchanges", tag = "catalog", responses((status = 200, body = ExchangesResponse)))]
+#[utoipa::path(get, path = "/exchanges", tag = "catalog", responses((status = 200, body = ExchangesResponse)))]
 pub async fn exchanges() -> Json<ExchangesResponse> {
     let timeframes: Vec<String> = Timeframe::ALL.iter().map(|t| t.as_str().to_string()).collect();
     Json(ExchangesResponse {

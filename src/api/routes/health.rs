@@ -120,7 +120,7 @@ pub fn health_report(st: &ApiState) -> HealthResponse {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = HealthResponse)))]
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = HealthResponse)))]
 pub async fn health(State(st): State<ApiState>) -> Json<HealthResponse> {
     Json(health_report(&st))
 }

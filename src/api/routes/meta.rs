@@ -1,12 +1,10 @@
 //! `GET /meta` and `GET /openapi.json`.
 
 use crate::api::models::{MetaResponse, RiskKeyInfo};
-use crate::api::openapi::ApiDoc;
 use crate::run::config::RISK_KEYS;
 use axum::Json;
-use utoipa::OpenApi;
 
-#[utoipa::path(get, path = "/api/v1/meta", tag = "meta", responses((status = 200, body = MetaResponse)))]
+#[utoipa::path(get, path = "/meta", tag = "meta", responses((status = 200, body = MetaResponse)))]
 pub async fn meta() -> Json<MetaResponse> {
     Json(MetaResponse {
         api_version: crate::api::API_VERSION.into(),
@@ -25,7 +23,7 @@ pub async fn meta() -> Json<MetaResponse> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "This OpenAPI 3 document")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This OpenAPI 3 document")))]
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(super::document())
 }

@@ -11,8 +11,12 @@ mod status;
 mod ws;
 
 use super::ApiState;
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use axum::Router;
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use balance::*;
 pub use catalog::*;
@@ -24,26 +28,43 @@ pub use runs::*;
 pub use status::*;
 pub use ws::*;
 
+/// Every route of `/api/v1`, registered once: the router and the OpenAPI document both come from here,
+/// so the document cannot drift from what is served.
+fn documented() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi()).nest(
+        "/api/v1",
+        OpenApiRouter::new()
+            .routes(routes!(health))
+            .routes(routes!(status))
+            .routes(routes!(status_detailed))
+            .routes(routes!(run_backtest))
+            .routes(routes!(run_live))
+            .routes(routes!(run_stop))
+            .routes(routes!(run_resume))
+            .routes(routes!(run_reset))
+            .routes(routes!(results))
+            .routes(routes!(strategies))
+            .routes(routes!(exchanges))
+            .routes(routes!(balance))
+            .routes(routes!(meta))
+            .routes(routes!(openapi_json))
+            .routes(routes!(runs_list))
+            .routes(routes!(runs_get, runs_delete))
+            .routes(routes!(runs_trades_csv))
+            .routes(routes!(runs_equity_csv))
+            // WebSockets are described in the document's description, not as operations.
+            .route("/ws", get(ws))
+            .route("/ws/status", get(ws_status)),
+    )
+}
+
+/// The `/api/v1` routes, unlayered.
 pub fn router() -> Router<ApiState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/status", get(status))
-        .route("/status/detailed", get(status_detailed))
-        .route("/run/backtest", post(run_backtest))
-        .route("/run/live", post(run_live))
-        .route("/run/stop", post(run_stop))
-        .route("/run/resume", post(run_resume))
-        .route("/run/reset", delete(run_reset))
-        .route("/results", get(results))
-        .route("/strategies", get(strategies))
-        .route("/exchanges", get(exchanges))
-        .route("/balance", get(balance))
-        .route("/meta", get(meta))
-        .route("/openapi.json", get(openapi_json))
-        .route("/ws", get(ws))
-        .route("/ws/status", get(ws_status))
-        .route("/runs", get(runs_list))
-        .route("/runs/{run_id}", get(runs_get).delete(runs_delete))
-        .route("/runs/{run_id}/trades.csv", get(runs_trades_csv))
-        .route("/runs/{run_id}/equity.csv", get(runs_equity_csv))
+    documented().split_for_parts().0
+}
+
+/// The OpenAPI 3 document of exactly those routes.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| documented().split_for_parts().1)
 }

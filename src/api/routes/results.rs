@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-#[utoipa::path(get, path = "/api/v1/results", tag = "results",
+#[utoipa::path(get, path = "/results", tag = "results",
     responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
 pub async fn results(State(st): State<ApiState>) -> Result<Response, ApiError> {
     match st.runner.snapshot().results.clone() {

@@ -12,7 +12,7 @@ async fn start(st: &ApiState, req: RunRequest) -> Result<Json<RunResponse>, ApiE
     Ok(Json(st.runner.start_request(req).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/run/backtest", tag = "runs", request_body = BacktestRequest,
+#[utoipa::path(post, path = "/run/backtest", tag = "runs", request_body = BacktestRequest,
     responses((status = 200, body = RunResponse), (status = 400, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn run_backtest(
     State(st): State<ApiState>,
@@ -21,7 +21,7 @@ pub async fn run_backtest(
     start(&st, body.into()).await
 }
 
-#[utoipa::path(post, path = "/api/v1/run/live", tag = "runs", request_body = LiveTradingRequest,
+#[utoipa::path(post, path = "/run/live", tag = "runs", request_body = LiveTradingRequest,
     responses((status = 200, body = RunResponse), (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn run_live(
     State(st): State<ApiState>,
@@ -30,19 +30,19 @@ pub async fn run_live(
     start(&st, body.into()).await
 }
 
-#[utoipa::path(post, path = "/api/v1/run/stop", tag = "runs",
+#[utoipa::path(post, path = "/run/stop", tag = "runs",
     responses((status = 200, body = RunResponse), (status = 409, body = ErrorResponse)))]
 pub async fn run_stop(State(st): State<ApiState>) -> Result<Json<RunResponse>, ApiError> {
     Ok(Json(st.runner.stop().await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/run/reset", tag = "runs",
+#[utoipa::path(delete, path = "/run/reset", tag = "runs",
     responses((status = 200, body = RunResponse), (status = 409, body = ErrorResponse)))]
 pub async fn run_reset(State(st): State<ApiState>) -> Result<Json<RunResponse>, ApiError> {
     Ok(Json(st.runner.reset().await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/run/resume", tag = "runs",
+#[utoipa::path(post, path = "/run/resume", tag = "runs",
     responses((status = 200, body = RunResponse), (status = 409, body = ErrorResponse)))]
 pub async fn run_resume(State(st): State<ApiState>) -> Result<Json<RunResponse>, ApiError> {
     Ok(Json(st.runner.resume().await?))

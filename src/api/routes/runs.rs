@@ -53,7 +53,7 @@ fn bad(field: &str, msg: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", msg).details(json!({ "field": field }))
 }
 
-#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(RunsQuery),
+#[utoipa::path(get, path = "/runs", tag = "runs", params(RunsQuery),
     responses((status = 200, body = RunsResponse), (status = 400, body = ErrorResponse)))]
 pub async fn runs_list(State(st): State<ApiState>, Query(q): Query<RunsQuery>) -> Result<Json<RunsResponse>, ApiError> {
     let limit = q.limit.unwrap_or(50);
@@ -91,7 +91,7 @@ async fn load(st: &ApiState, run_id: String) -> Result<ResultsResponse, ApiError
         .ok_or_else(|| ApiError::not_found(format!("no run '{run_id}'")))
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{run_id}", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}", tag = "runs",
     responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
 pub async fn runs_get(
     State(st): State<ApiState>,
@@ -100,7 +100,7 @@ pub async fn runs_get(
     Ok(Json(load(&st, run_id).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/runs/{run_id}", tag = "runs",
+#[utoipa::path(delete, path = "/runs/{run_id}", tag = "runs",
     responses((status = 200, description = "deleted"), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn runs_delete(
     State(st): State<ApiState>,
@@ -132,14 +132,14 @@ fn csv(name: String, body: String) -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{run_id}/trades.csv", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}/trades.csv", tag = "runs",
     responses((status = 200, content_type = "text/csv", description = "fills"), (status = 404, body = ErrorResponse)))]
 pub async fn runs_trades_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
     let r = load(&st, run_id).await?;
     Ok(csv(format!("{}-trades.csv", r.run_id), trades_csv(&r.trades)))
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{run_id}/equity.csv", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}/equity.csv", tag = "runs",
     responses((status = 200, content_type = "text/csv", description = "equity curve"), (status = 404, body = ErrorResponse)))]
 pub async fn runs_equity_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
     let r = load(&st, run_id).await?;

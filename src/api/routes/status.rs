@@ -7,12 +7,12 @@ use crate::runner::status::StatusResponse;
 use axum::extract::State;
 use axum::Json;
 
-#[utoipa::path(get, path = "/api/v1/status", tag = "status", responses((status = 200, body = StatusResponse)))]
+#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusResponse)))]
 pub async fn status(State(st): State<ApiState>) -> Json<StatusResponse> {
     Json(st.runner.snapshot().status_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/status/detailed", tag = "status", responses((status = 200, body = DetailedStatusResponse)))]
+#[utoipa::path(get, path = "/status/detailed", tag = "status", responses((status = 200, body = DetailedStatusResponse)))]
 pub async fn status_detailed(State(st): State<ApiState>) -> Json<DetailedStatusResponse> {
     let s = st.runner.snapshot();
     Json(DetailedStatusResponse {
