@@ -89,12 +89,17 @@ async fn subscribe_and_receive_every_channel_during_a_run() {
         .await
         .unwrap();
     let mut seen = std::collections::HashMap::<String, Vec<Value>>::new();
+    let mut last_seq = 0;
     loop {
         let m = recv(&mut ws).await;
         let channel = m["channel"]
             .as_str()
             .unwrap_or_else(|| panic!("push without channel: {m}"))
             .to_string();
+        // Every push is numbered in publishing order.
+        let seq = m["seq"].as_u64().unwrap_or_else(|| panic!("push without seq: {m}"));
+        assert!(seq > last_seq, "seq {seq} after {last_seq}");
+        last_seq = seq;
         let done = channel == "status" && m["data"]["status"] == "completed";
         seen.entry(channel).or_default().push(m["data"].clone());
         if done {

@@ -44,19 +44,30 @@ impl Event {
 #[derive(Debug)]
 pub struct Published {
     pub event: Event,
-    /// `{"channel": C, "data": {...}}`.
+    /// Numbered 1, 2, 3... in publishing order, so a reader can tell it missed some (a gap) and
+    /// resync from the snapshot instead of showing a log with holes.
+    pub seq: u64,
+    /// `{"channel": C, "data": {...}, "seq": N}`.
     pub json: String,
     /// When the runner published it (delivery latency is measured from here).
     pub at: std::time::Instant,
 }
 
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    seq: u64,
+}
+
 impl Published {
-    pub fn new(event: Event) -> Self {
-        let json = serde_json::to_string(&event).unwrap_or_else(|e| {
-            serde_json::json!({"channel": "logs", "data": {"level": "error", "message": format!("unserializable event: {e}")}}).to_string()
+    pub fn new(event: Event, seq: u64) -> Self {
+        let json = serde_json::to_string(&Wire { event: &event, seq }).unwrap_or_else(|e| {
+            serde_json::json!({"channel": "logs", "data": {"level": "error", "message": format!("unserializable event: {e}")}, "seq": seq}).to_string()
         });
         Published {
             event,
+            seq,
             json,
             at: std::time::Instant::now(),
         }

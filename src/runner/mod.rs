@@ -175,6 +175,7 @@ impl RunnerHandle {
             stop_waiters: Vec::new(),
             job_tx,
             writer: writer.clone(),
+            seq: std::cell::Cell::new(0),
         };
         drop(work_tx);
         tokio::spawn(runner.run(cmd_rx, work_rx));
@@ -263,6 +264,8 @@ struct Runner {
     /// Where workers send events: the store writer, or straight back here.
     job_tx: mpsc::UnboundedSender<(u64, WorkerEvent)>,
     writer: Option<Arc<WriterStats>>,
+    /// The last event's sequence number.
+    seq: std::cell::Cell<u64>,
 }
 
 impl Runner {
@@ -302,7 +305,8 @@ impl Runner {
     fn emit(&self, e: Event) {
         // Nobody listening is fine: events are for whoever is subscribed now. Serialize only then.
         if self.events.receiver_count() > 0 {
-            let _ = self.events.send(Arc::new(Published::new(e)));
+            self.seq.set(self.seq.get() + 1);
+            let _ = self.events.send(Arc::new(Published::new(e, self.seq.get())));
         }
     }
 

@@ -76,6 +76,8 @@ pub enum Action {
     Confirm(bool),
     // News.
     View(Box<RunView>),
+    /// Events were missed: the trade log and order stream are rebuilt from this view.
+    Resync(Box<RunView>),
     Trade(TradeRecord),
     Order(OrderEvent),
     Ticker(TickerEvent),

@@ -282,6 +282,7 @@ impl App {
                     return vec![Effect::Quit];
                 }
                 Action::View(_)
+                | Action::Resync(_)
                 | Action::Trade(_)
                 | Action::Order(_)
                 | Action::Ticker(_)
@@ -447,6 +448,10 @@ impl App {
             }
             Action::Confirm(_) => {}
             Action::View(v) => self.apply_view(*v),
+            Action::Resync(v) => {
+                self.resync(&v);
+                self.apply_view(*v);
+            }
             Action::Trade(t) => {
                 // Once the run's complete results are in, late events add nothing; otherwise keep
                 // fills in id order without repeats.
@@ -546,6 +551,29 @@ impl App {
         self.equity = equity::prepare(&r.equity_curve);
         self.info(format!("showing stored run {} ({})", r.run_id, r.status.as_str()));
         self.results = Some(r);
+    }
+
+    /// Refills the trade log and order stream from a view after events were missed: fills older than
+    /// the view's recent ones are kept, the recent ones replace the rest; orders come from the view.
+    fn resync(&mut self, v: &RunView) {
+        if v.status.run_id != self.view.status.run_id {
+            return; // a new run starts clean in apply_view
+        }
+        let id = |x: &TradeRecord| x.id.parse::<u64>().unwrap_or(0);
+        let recent: Vec<TradeRecord> = v.recent_trades.iter().rev().cloned().collect();
+        if let Some(first) = recent.first().map(id) {
+            self.trades.retain(|t| id(t) < first);
+            self.trades.extend(recent);
+        }
+        let ms = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map_or(0, |d| d.timestamp_millis());
+        self.orders = v
+            .recent_orders
+            .iter()
+            .take(ORDER_STREAM)
+            .map(|o| crate::runner::events::OrderEvent::from_record(o, ms(&o.updated_at)))
+            .collect();
+        self.trade_scroll = self.trade_scroll.min(self.trades.len().saturating_sub(1));
+        self.order_scroll = self.order_scroll.min(self.orders.len().saturating_sub(1));
     }
 
     fn apply_view(&mut self, v: RunView) {

@@ -589,3 +589,39 @@ fn resume_is_offered_only_while_trading_is_paused() {
     let key = KeyMap::default().action(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE), false);
     assert!(matches!(key, Some(Action::Resume)), "{key:?}");
 }
+
+#[test]
+fn a_resync_fills_the_holes_missed_events_left() {
+    let mut a = app();
+    a.update(view("run-1", RunStatus::Running, Mode::Paper));
+    for i in [1, 2, 5] {
+        a.update(Action::Trade(trade(i)));
+    }
+    let mut v = RunView::default();
+    v.status.run_id = Some("run-1".into());
+    v.status.status = RunStatus::Running;
+    // The snapshot's recent fills (newest first) cover 2..=6; 3 and 4 were missed.
+    v.recent_trades = (2..=6).rev().map(trade).collect();
+    v.recent_orders = vec![OrderRecord {
+        id: "9".into(),
+        symbol: "BTC/USDT".into(),
+        side: "buy".into(),
+        order_type: "market".into(),
+        amount: 1.0,
+        price: None,
+        stop_price: None,
+        status: "filled".into(),
+        filled: 1.0,
+        average_price: Some(1.0),
+        reason: None,
+        fee: 0.0,
+        fee_asset: None,
+        created_at: "2026-01-15T11:00:00Z".into(),
+        updated_at: "2026-01-15T11:00:00Z".into(),
+    }];
+    a.update(Action::Resync(Box::new(v)));
+    let ids: Vec<&str> = a.trades.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, vec!["1", "2", "3", "4", "5", "6"]);
+    assert_eq!(a.orders.len(), 1);
+    assert_eq!(a.orders[0].timestamp, 1_768_474_800_000);
+}

@@ -201,6 +201,7 @@ async fn local_feed(runner: RunnerHandle, tx: UnboundedSender<Action>) {
     if !push(&first, &mut sent_results) {
         return;
     }
+    let mut last_seq: Option<u64> = None;
     loop {
         tokio::select! {
             changed = watch.changed() => {
@@ -211,8 +212,21 @@ async fn local_feed(runner: RunnerHandle, tx: UnboundedSender<Action>) {
                 if !push(&snap, &mut sent_results) { return; }
             }
             ev = events.recv() => match ev {
-                Ok(p) => if !forward(&tx, &p.event) { return; },
-                Err(RecvError::Lagged(_)) => {} // the next view and the final results fill the gap
+                Ok(p) => {
+                    // A gap means events were missed: rebuild the logs from the snapshot.
+                    let gap = last_seq.is_some_and(|l| p.seq != l + 1);
+                    last_seq = Some(p.seq);
+                    if gap && tx.send(Action::Resync(Box::new(view_of(&runner.snapshot())))).is_err() {
+                        return;
+                    }
+                    if !forward(&tx, &p.event) { return; }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    last_seq = None;
+                    if tx.send(Action::Resync(Box::new(view_of(&runner.snapshot())))).is_err() {
+                        return;
+                    }
+                }
                 Err(RecvError::Closed) => return,
             }
         }
@@ -310,6 +324,17 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
                 let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else {
                     continue;
                 };
+                if v["type"] == "resync" {
+                    // The server dropped events for us: rebuild the logs from its snapshot.
+                    if let Ok((200, d)) = c.request("GET", "/api/v1/status/detailed", None).await {
+                        if let Ok(view) = serde_json::from_value::<RunView>(d) {
+                            if tx.send(Action::Resync(Box::new(view))).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let a = match v["channel"].as_str() {
                     Some("trades") => serde_json::from_value(v["data"].clone()).ok().map(Action::Trade),
                     Some("orders") => serde_json::from_value(v["data"].clone()).ok().map(Action::Order),
