@@ -112,7 +112,9 @@ pub struct RunConfig {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub risk: RiskLimits,
-    #[serde(skip)]
+    /// Paper/live connection settings, parsed once from `exchange_config` (credentials never kept).
+    #[serde(default)]
+    #[schema(value_type = Object)]
     pub live: LiveSettings,
     #[serde(skip)]
     pub start_ms: Option<i64>,
@@ -145,13 +147,26 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// How a paper or live run connects; unused by backtests.
-#[derive(Debug, Clone, PartialEq)]
+/// How a paper or live run connects; unused by backtests. Stored with the run (recovery after a crash
+/// reads it), except the credentials, which never leave memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LiveSettings {
     /// `sim` only: simulated seconds per wall-clock second (60 = one minute per second).
     pub speed: f64,
     pub sandbox: bool,
+    /// Origins overriding the exchange's (`exchange_config.urls`: a testnet mirror, a local fake).
+    pub urls: Urls,
+    #[serde(skip)]
     pub credentials: Option<Credentials>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Urls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws: Option<String>,
 }
 
 impl Default for LiveSettings {
@@ -159,39 +174,64 @@ impl Default for LiveSettings {
         LiveSettings {
             speed: 1.0,
             sandbox: false,
+            urls: Urls::default(),
             credentials: None,
         }
     }
 }
 
-/// Whether a config key holds a secret (matched case-insensitively on its name).
-pub fn is_secret_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    [
-        "key",
-        "secret",
-        "password",
-        "passphrase",
-        "token",
-        "signature",
-        "private",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-}
+/// The `exchange_config` settings that are not secret and may be stored and shown as given (an
+/// allow-list: anything else, at any depth, is `"***"`). Inside `urls` only `rest` and `ws` are kept.
+const SHOWN_SETTINGS: &[&str] = &["sandbox", "speed", "urls"];
+const SHOWN_URLS: &[&str] = &["rest", "ws"];
 
-/// A copy of `v` with every secret-looking value replaced by `"***"`, at any depth.
+/// A copy of `exchange_config` safe to store and return: allow-listed settings as given, every other
+/// value replaced by `"***"`.
 pub fn redact(v: &Map<String, Value>) -> Map<String, Value> {
+    let masked = || Value::String("***".into());
     v.iter()
         .map(|(k, val)| {
-            let out = match val {
-                _ if is_secret_key(k) => Value::String("***".into()),
-                Value::Object(m) => Value::Object(redact(m)),
-                other => other.clone(),
+            let out = match (k.as_str(), val) {
+                ("urls", Value::Object(m)) => Value::Object(
+                    m.iter()
+                        .map(|(u, x)| {
+                            let keep = SHOWN_URLS.contains(&u.as_str()) && x.is_string();
+                            (u.clone(), if keep { x.clone() } else { masked() })
+                        })
+                        .collect(),
+                ),
+                (k, Value::Bool(_) | Value::Number(_)) if SHOWN_SETTINGS.contains(&k) => val.clone(),
+                _ => masked(),
             };
             (k.clone(), out)
         })
         .collect()
+}
+
+/// `exchange_config.urls.<key>`: an http(s) or ws(s) origin.
+fn url_field(cfg: &Map<String, Value>, key: &str) -> Result<Option<String>, RunError> {
+    let Some(urls) = cfg.get("urls").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let field = format!("exchange_config.urls.{key}");
+    let Some(urls) = urls.as_object() else {
+        return Err(RunError::field(
+            "exchange_config.urls",
+            "urls must be an object like {\"rest\": \"https://...\", \"ws\": \"wss://...\"}",
+        ));
+    };
+    match urls.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(u))
+            if ["http://", "https://", "ws://", "wss://"].iter().any(|p| u.starts_with(p)) && u.len() <= 200 =>
+        {
+            Ok(Some(u.trim_end_matches('/').to_string()))
+        }
+        Some(_) => Err(RunError::field(
+            &field,
+            format!("{field} must be an http(s):// or ws(s):// origin of at most 200 characters"),
+        )),
+    }
 }
 
 fn string_field(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
@@ -214,17 +254,17 @@ fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result
             .ok_or_else(|| {
                 RunError::field(
                     "exchange_config.speed",
-                    format!("speed must be a number above 0 and at most 1000000, got {v}"),
+                    "speed must be a number above 0 and at most 1000000",
                 )
             })?,
     };
     let sandbox = match cfg.get("sandbox") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(v) => {
+        Some(_) => {
             return Err(RunError::field(
                 "exchange_config.sandbox",
-                format!("sandbox must be true or false, got {v}"),
+                "sandbox must be true or false",
             ))
         }
     };
@@ -235,6 +275,10 @@ fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result
     };
     let api_key = string_field(cfg, &["apiKey", "api_key", "key"]).or_else(|| env("API_KEY"));
     let secret = string_field(cfg, &["secret", "api_secret", "secretKey", "secret_key"]).or_else(|| env("SECRET"));
+    let urls = Urls {
+        rest: url_field(cfg, "rest")?,
+        ws: url_field(cfg, "ws")?,
+    };
     let credentials = match (api_key, secret) {
         (Some(api_key), Some(secret)) => Some(Credentials { api_key, secret }),
         _ if mode == Mode::Live => {
@@ -251,6 +295,7 @@ fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result
     Ok(LiveSettings {
         speed,
         sandbox,
+        urls,
         credentials,
     })
 }
@@ -630,7 +675,9 @@ mod tests {
         let mut r = req();
         r.mode = Mode::Paper;
         r.exchange = "binance".into();
-        r.exchange_config = json!({"apiKey": "K-123", "secret": "S-456", "sandbox": true, "nested": {"password": "p"}})
+        r.exchange_config = json!({"apiKey": "K-123", "secret": "S-456", "sandbox": true, "nested": {"password": "p"},
+            "uid": "U-1", "login": "L-1", "twofa": "T-1", "walletAddress": "W-1",
+            "urls": {"rest": "http://127.0.0.1:9", "headers": {"Authorization": "Bearer Z-1"}}})
             .as_object()
             .unwrap()
             .clone();
@@ -638,11 +685,17 @@ mod tests {
         assert!(c.live.sandbox);
         assert_eq!(c.live.credentials.as_ref().unwrap().api_key, "K-123");
         let shown = serde_json::to_string(&c).unwrap() + &format!("{c:?}");
-        assert!(
-            !shown.contains("K-123") && !shown.contains("S-456") && !shown.contains("\"p\""),
-            "{shown}"
-        );
+        for secret in ["K-123", "S-456", "\"p\"", "U-1", "L-1", "T-1", "W-1", "Z-1"] {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
         assert_eq!(c.exchange_config["apiKey"], "***");
+        assert_eq!(c.exchange_config["nested"], "***");
+        assert_eq!(c.exchange_config["sandbox"], true);
+        assert_eq!(c.exchange_config["urls"]["rest"], "http://127.0.0.1:9");
+        assert_eq!(c.live.urls.rest.as_deref(), Some("http://127.0.0.1:9"));
+        // The stored config says how to reconnect, never with what.
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!((back.live.sandbox, back.live.urls.clone(), back.live.credentials), (true, c.live.urls.clone(), None));
         r.mode = Mode::Live;
         r.exchange_config = Map::new();
         std::env::remove_var("BINANCE_API_KEY");
@@ -657,6 +710,10 @@ mod tests {
         );
         r.exchange_config = json!({"speed": 600}).as_object().unwrap().clone();
         assert_eq!(validate(&r, &known()).unwrap().live.speed, 600.0);
+        r.exchange_config = json!({"urls": {"rest": "file:///etc/passwd"}}).as_object().unwrap().clone();
+        let e = validate(&r, &known()).unwrap_err();
+        assert_eq!(e.details["field"], "exchange_config.urls.rest");
+        assert!(!e.message.contains("passwd"), "the value is not echoed: {e}");
     }
 
     #[test]

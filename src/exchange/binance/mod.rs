@@ -20,29 +20,30 @@ pub const TESTNET_WS: &str = "wss://stream.testnet.binance.vision";
 /// Env override of the stream origin.
 pub const WS_ENV: &str = "CRACKTRADER_BINANCE_WS";
 
-/// Origins for a run: `exchange_config.urls` (`{"rest": ORIGIN, "ws": ORIGIN}`) first, then the env
-/// overrides, then testnet or mainnet.
-pub fn origins(exchange_config: &serde_json::Map<String, serde_json::Value>, sandbox: bool) -> (String, String) {
-    let urls = &exchange_config.get("urls").cloned().unwrap_or_default();
-    let pick = |key: &str, env: &str, test: &str, main: &str| {
-        urls[key]
-            .as_str()
-            .map(String::from)
+/// Origins for a run: its `urls` first, then the env overrides, then testnet or mainnet.
+pub fn origins(live: &crate::run::config::LiveSettings) -> (String, String) {
+    let pick = |given: &Option<String>, env: &str, test: &str, main: &str| {
+        given
+            .clone()
             .or_else(|| std::env::var(env).ok())
             .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| if sandbox { test } else { main }.to_string())
+            .unwrap_or_else(|| if live.sandbox { test } else { main }.to_string())
             .trim_end_matches('/')
             .to_string()
     };
     (
-        pick("rest", REST_ENV, TESTNET_REST, MAINNET_REST),
-        pick("ws", WS_ENV, TESTNET_WS, MAINNET_WS),
+        pick(&live.urls.rest, REST_ENV, TESTNET_REST, MAINNET_REST),
+        pick(&live.urls.ws, WS_ENV, TESTNET_WS, MAINNET_WS),
     )
 }
 
 /// The REST origin when a run has no `urls`: the env override, else testnet or mainnet.
 pub fn rest_origin(sandbox: bool) -> String {
-    origins(&serde_json::Map::new(), sandbox).0
+    origins(&crate::run::config::LiveSettings {
+        sandbox,
+        ..Default::default()
+    })
+    .0
 }
 
 /// Binance sends numbers as strings (`"0.00100000"`); accepts either form.

@@ -58,12 +58,7 @@ pub fn reconcile(store: &mut Store, interrupted: &[String]) -> Vec<Attention> {
             filled,
             detail,
         };
-        let sandbox = cfg
-            .exchange_config
-            .get("sandbox")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let (rest_origin, _) = origins(&cfg.exchange_config, sandbox);
+        let (rest_origin, _) = origins(&cfg.live);
         let client = credentials().and_then(|c| SignedClient::new(&rest_origin, c, Duration::from_secs(5)).ok());
         let rest = Rest::new(&rest_origin).ok();
         let (Some(client), Some(rest)) = (client, rest) else {

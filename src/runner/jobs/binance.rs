@@ -47,7 +47,7 @@ fn fee_asset(t: &TradeReport, symbol: &str) -> FeeAsset {
 impl Job {
     pub(super) fn binance(&self, start_time: String) -> ResultsResponse {
         let cfg = &self.config;
-        let (rest_origin, ws_origin) = origins(&cfg.exchange_config, cfg.live.sandbox);
+        let (rest_origin, ws_origin) = origins(&cfg.live);
         let rest = match Rest::new(&rest_origin) {
             Ok(r) => Arc::new(r),
             Err(e) => return self.failed(start_time, e),
