@@ -223,7 +223,10 @@ fn url_field(cfg: &Map<String, Value>, key: &str) -> Result<Option<String>, RunE
     match urls.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(u))
-            if ["http://", "https://", "ws://", "wss://"].iter().any(|p| u.starts_with(p)) && u.len() <= 200 =>
+            if ["http://", "https://", "ws://", "wss://"]
+                .iter()
+                .any(|p| u.starts_with(p))
+                && u.len() <= 200 =>
         {
             Ok(Some(u.trim_end_matches('/').to_string()))
         }
@@ -678,9 +681,9 @@ mod tests {
         r.exchange_config = json!({"apiKey": "K-123", "secret": "S-456", "sandbox": true, "nested": {"password": "p"},
             "uid": "U-1", "login": "L-1", "twofa": "T-1", "walletAddress": "W-1",
             "urls": {"rest": "http://127.0.0.1:9", "headers": {"Authorization": "Bearer Z-1"}}})
-            .as_object()
-            .unwrap()
-            .clone();
+        .as_object()
+        .unwrap()
+        .clone();
         let c = validate(&r, &known()).unwrap();
         assert!(c.live.sandbox);
         assert_eq!(c.live.credentials.as_ref().unwrap().api_key, "K-123");
@@ -695,7 +698,10 @@ mod tests {
         assert_eq!(c.live.urls.rest.as_deref(), Some("http://127.0.0.1:9"));
         // The stored config says how to reconnect, never with what.
         let back: RunConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
-        assert_eq!((back.live.sandbox, back.live.urls.clone(), back.live.credentials), (true, c.live.urls.clone(), None));
+        assert_eq!(
+            (back.live.sandbox, back.live.urls.clone(), back.live.credentials),
+            (true, c.live.urls.clone(), None)
+        );
         r.mode = Mode::Live;
         r.exchange_config = Map::new();
         std::env::remove_var("BINANCE_API_KEY");
@@ -710,7 +716,10 @@ mod tests {
         );
         r.exchange_config = json!({"speed": 600}).as_object().unwrap().clone();
         assert_eq!(validate(&r, &known()).unwrap().live.speed, 600.0);
-        r.exchange_config = json!({"urls": {"rest": "file:///etc/passwd"}}).as_object().unwrap().clone();
+        r.exchange_config = json!({"urls": {"rest": "file:///etc/passwd"}})
+            .as_object()
+            .unwrap()
+            .clone();
         let e = validate(&r, &known()).unwrap_err();
         assert_eq!(e.details["field"], "exchange_config.urls.rest");
         assert!(!e.message.contains("passwd"), "the value is not echoed: {e}");

@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod config;
 pub mod error;
 pub mod policy;
+pub mod request;
 pub mod results;
 pub mod worker;
 

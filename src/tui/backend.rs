@@ -3,7 +3,8 @@
 
 use super::action::{Action, Connection, RunView};
 use super::http::{error_text, Client};
-use crate::run::config::{Mode, RunRequest};
+use crate::run::config::RunRequest;
+use crate::run::request::ApiRunRequest;
 use crate::run::results::ResultsResponse;
 use crate::runner::events::Event;
 use crate::runner::status::Snapshot;
@@ -34,25 +35,6 @@ pub fn view_of(s: &Snapshot) -> RunView {
     }
 }
 
-fn request_json(r: &RunRequest) -> Value {
-    let mut v = json!({
-        "strategy_name": r.strategy_name,
-        "strategy_params": r.strategy_params,
-        "symbols": r.symbols,
-        "timeframe": r.timeframe,
-        "initial_cash": r.initial_cash,
-        "exchange": r.exchange,
-    });
-    if r.mode == Mode::Backtest {
-        v["start_date"] = json!(r.start_date);
-        v["end_date"] = json!(r.end_date);
-    } else {
-        v["mode"] = json!(r.mode.as_str());
-        v["exchange_config"] = Value::Object(r.exchange_config.clone());
-    }
-    v
-}
-
 impl Backend {
     pub async fn start(&self, req: RunRequest) -> Result<String, String> {
         match self {
@@ -64,12 +46,8 @@ impl Backend {
                 Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
             }
             Backend::Remote(c) => {
-                let path = if req.mode == Mode::Backtest {
-                    "/api/v1/run/backtest"
-                } else {
-                    "/api/v1/run/live"
-                };
-                let (status, v) = c.request("POST", path, Some(&request_json(&req))).await?;
+                let api = ApiRunRequest::from(&req);
+                let (status, v) = c.request("POST", api.path(), Some(&api.body())).await?;
                 if status == 200 {
                     Ok(format!(
                         "{} {}",

@@ -1,0 +1,209 @@
+//! The Web API's run request bodies. They live here, below the API, so every client of the runner (the
+//! API's handlers, the dashboard's remote backend) speaks the same typed shape.
+
+use super::config::{Mode, RunRequest, DEFAULT_CASH};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+fn default_cash() -> f64 {
+    DEFAULT_CASH
+}
+fn default_exchange() -> String {
+    "sim".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestRequest {
+    pub strategy_name: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub strategy_params: Map<String, Value>,
+    pub symbols: Vec<String>,
+    #[schema(example = "1h")]
+    pub timeframe: String,
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+    #[serde(default = "default_cash")]
+    pub initial_cash: f64,
+    #[serde(default = "default_exchange")]
+    pub exchange: String,
+    /// Fee rate per fill (default 0.001).
+    #[serde(default)]
+    pub commission: Option<f64>,
+    #[serde(default)]
+    pub slippage_bps: Option<f64>,
+    /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+    /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: Map<String, Value>,
+}
+
+impl From<BacktestRequest> for RunRequest {
+    fn from(r: BacktestRequest) -> Self {
+        RunRequest {
+            strategy_name: r.strategy_name,
+            strategy_params: r.strategy_params,
+            symbols: r.symbols,
+            timeframe: r.timeframe,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            initial_cash: r.initial_cash,
+            exchange: r.exchange,
+            commission: r.commission,
+            slippage_bps: r.slippage_bps,
+            mode: Mode::Backtest,
+            data_file: None,
+            exchange_config: Map::new(),
+            risk: r.risk,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveMode {
+    Paper,
+    Live,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveTradingRequest {
+    pub strategy_name: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub strategy_params: Map<String, Value>,
+    pub symbols: Vec<String>,
+    pub timeframe: String,
+    #[serde(default = "default_exchange")]
+    pub exchange: String,
+    /// API keys and settings: `apiKey`, `secret`, `sandbox`, and for `sim` `speed`. Never echoed back.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub exchange_config: Map<String, Value>,
+    pub mode: LiveMode,
+    #[serde(default = "default_cash")]
+    pub initial_cash: f64,
+    #[serde(default)]
+    pub commission: Option<f64>,
+    #[serde(default)]
+    pub slippage_bps: Option<f64>,
+    /// Risk limits, as for backtests; paper and live runs also pause after
+    /// `max_consecutive_rejections` (default 3) rejected orders in a row.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: Map<String, Value>,
+}
+
+impl From<LiveTradingRequest> for RunRequest {
+    fn from(r: LiveTradingRequest) -> Self {
+        RunRequest {
+            strategy_name: r.strategy_name,
+            strategy_params: r.strategy_params,
+            symbols: r.symbols,
+            timeframe: r.timeframe,
+            start_date: None,
+            end_date: None,
+            initial_cash: r.initial_cash,
+            exchange: r.exchange,
+            commission: r.commission,
+            slippage_bps: r.slippage_bps,
+            mode: match r.mode {
+                LiveMode::Paper => Mode::Paper,
+                LiveMode::Live => Mode::Live,
+            },
+            data_file: None,
+            exchange_config: r.exchange_config,
+            risk: r.risk,
+        }
+    }
+}
+
+/// A run request in the Web API's own shape, for a client that starts runs over HTTP (the dashboard's
+/// `--connect`): the path to post to and the body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiRunRequest {
+    Backtest(BacktestRequest),
+    Live(LiveTradingRequest),
+}
+
+impl ApiRunRequest {
+    pub fn path(&self) -> &'static str {
+        match self {
+            ApiRunRequest::Backtest(_) => "/api/v1/run/backtest",
+            ApiRunRequest::Live(_) => "/api/v1/run/live",
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let v = match self {
+            ApiRunRequest::Backtest(b) => serde_json::to_value(b),
+            ApiRunRequest::Live(l) => serde_json::to_value(l),
+        };
+        v.unwrap_or_default()
+    }
+}
+
+impl From<&RunRequest> for ApiRunRequest {
+    fn from(r: &RunRequest) -> ApiRunRequest {
+        match r.mode {
+            Mode::Backtest => ApiRunRequest::Backtest(BacktestRequest {
+                strategy_name: r.strategy_name.clone(),
+                strategy_params: r.strategy_params.clone(),
+                symbols: r.symbols.clone(),
+                timeframe: r.timeframe.clone(),
+                start_date: r.start_date.clone(),
+                end_date: r.end_date.clone(),
+                initial_cash: r.initial_cash,
+                exchange: r.exchange.clone(),
+                commission: r.commission,
+                slippage_bps: r.slippage_bps,
+                risk: r.risk.clone(),
+            }),
+            Mode::Paper | Mode::Live => ApiRunRequest::Live(LiveTradingRequest {
+                strategy_name: r.strategy_name.clone(),
+                strategy_params: r.strategy_params.clone(),
+                symbols: r.symbols.clone(),
+                timeframe: r.timeframe.clone(),
+                exchange: r.exchange.clone(),
+                exchange_config: r.exchange_config.clone(),
+                mode: if r.mode == Mode::Live {
+                    LiveMode::Live
+                } else {
+                    LiveMode::Paper
+                },
+                initial_cash: r.initial_cash,
+                commission: r.commission,
+                slippage_bps: r.slippage_bps,
+                risk: r.risk.clone(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_survives_the_trip_through_the_api_shape() {
+        let mut r = RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1h").between("2024-01-01", "2024-02-01");
+        r.risk = crate::run::config::params_from_pairs(&["max_drawdown=0.2".into()]).unwrap();
+        let api = ApiRunRequest::from(&r);
+        assert_eq!(api.path(), "/api/v1/run/backtest");
+        let back: BacktestRequest = serde_json::from_value(api.body()).unwrap();
+        assert_eq!(RunRequest::from(back), r);
+        r.mode = Mode::Paper;
+        r.start_date = None;
+        r.end_date = None;
+        r.exchange_config = serde_json::json!({"speed": 60}).as_object().unwrap().clone();
+        let api = ApiRunRequest::from(&r);
+        assert_eq!(api.path(), "/api/v1/run/live");
+        let back: LiveTradingRequest = serde_json::from_value(api.body()).unwrap();
+        assert_eq!(RunRequest::from(back), r);
+    }
+}
