@@ -467,3 +467,38 @@ fn risk_limits_from_the_command_line_stop_a_backtest_and_are_reported() {
         out.stderr
     );
 }
+
+/// At exact ties (flat stretches where the fast and slow averages are equal) a drifting running sum
+/// crosses a bar early; with exact sums MovingAverageCross crosses where backtrader does, whose averages
+/// are `math.fsum(window) / n`. Every fixture file, several window pairs, fill by fill.
+#[test]
+fn ma_cross_agrees_with_fsum_averages_at_exact_ties() {
+    let d = tmp();
+    let files = [
+        ("ETH_BTC-5m.binance.csv", "ETH/BTC", "5m"),
+        ("LTC_BTC-5m.ccxt.json", "LTC/BTC", "5m"),
+        ("ADA_BTC-5m.ohlcv.csv", "ADA/BTC", "5m"),
+        ("XRP_ETH-1m.ccxt.json", "XRP/ETH", "1m"),
+    ];
+    let mut ties = 0;
+    for (file, sym, tf) in files {
+        let bars = read_bars(file);
+        for (fast, slow) in [(2, 3), (3, 8), (5, 20), (10, 30)] {
+            ties += (slow - 1..bars.len())
+                .filter(|&i| mean_close(&bars, i, fast) == mean_close(&bars, i, slow))
+                .count();
+            let r = Backtest::new("MovingAverageCross", sym, tf)
+                .param(&format!("fast_period={fast}"))
+                .param(&format!("slow_period={slow}"))
+                .data(file)
+                .json(d.path());
+            let (fills, final_value) = reference(&bars, 10_000.0, 0.001, 0.95, 0.0, &mut ma_cross_signal(fast, slow));
+            assert_fills(&r, &fills);
+            assert!(
+                close(r["final_value"].as_f64().unwrap(), final_value),
+                "{file} {fast}/{slow}"
+            );
+        }
+    }
+    assert!(ties > 100, "the data should hold many exact ties, found {ties}");
+}

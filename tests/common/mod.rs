@@ -255,8 +255,52 @@ pub fn reference(
     (fills, cash + pos * last)
 }
 
+/// Backtrader's simple average: `math.fsum(window) / n`.
 pub fn mean_close(bars: &[Bar], i: usize, n: usize) -> Option<f64> {
-    (i + 1 >= n).then(|| bars[i + 1 - n..=i].iter().map(|b| b.c).sum::<f64>() / n as f64)
+    (i + 1 >= n).then(|| fsum(bars[i + 1 - n..=i].iter().map(|b| b.c)) / n as f64)
+}
+
+/// Python's `math.fsum`, written out independently (Shewchuk's exact partials, then CPython's
+/// correctly rounded final sum).
+pub fn fsum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for mut x in xs {
+        let mut kept = Vec::with_capacity(partials.len() + 1);
+        for &p in &partials {
+            let (a, b) = if x.abs() < p.abs() { (p, x) } else { (x, p) };
+            let hi = a + b;
+            let lo = b - (hi - a);
+            if lo != 0.0 {
+                kept.push(lo);
+            }
+            x = hi;
+        }
+        kept.push(x);
+        partials = kept;
+    }
+    let Some(mut n) = partials.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let mut hi = partials[n];
+    let mut lo = 0.0;
+    while n > 0 {
+        let x = hi;
+        n -= 1;
+        let y = partials[n];
+        hi = x + y;
+        lo = y - (hi - x);
+        if lo != 0.0 {
+            break;
+        }
+    }
+    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+        let y = lo * 2.0;
+        let x = hi + y;
+        if y == x - hi {
+            hi = x;
+        }
+    }
+    hi
 }
 
 /// Moving-average cross signals with backtrader's crossing rule (zero difference keeps the last sign).
