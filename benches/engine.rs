@@ -132,7 +132,7 @@ fn main() {
     // Engine loop: build + replay + finish, no results formatting.
     let runs = if std::env::var("BENCH_ONLY").is_ok() { 1 } else { RUNS };
     let (engine_t, engine_cold, out) = time(runs, || {
-        let mut e = backtest::engine(&cfg, NoEvents);
+        let mut e = backtest::engine(&cfg, NoEvents).expect("engine");
         replay(&mut e, &[&candles], None, |_, _| {});
         e.finish()
     });
@@ -178,7 +178,7 @@ fn main() {
     if std::env::var("BENCH_ONLY").as_deref() == Ok("engine") {
         // For profiling the engine alone: keep running it.
         for _ in 0..3 {
-            let mut e = backtest::engine(&cfg, NoEvents);
+            let mut e = backtest::engine(&cfg, NoEvents).expect("engine");
             replay(&mut e, &[&candles], None, |_, _| {});
             std::hint::black_box(e.finish());
             std::hint::black_box(hand_loop(&candles, 10_000.0, 0.001));

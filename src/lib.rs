@@ -6,5 +6,6 @@ pub mod engine;
 pub mod exchange;
 pub mod run;
 pub mod runner;
+pub mod script;
 pub mod store;
 pub mod tui;

@@ -145,9 +145,21 @@ async fn idle_status_health_catalog_meta() {
             "TestStrategy",
             "RsiMeanReversion",
             "Breakout",
-            "BuyAndHold"
-        ]
+            "BuyAndHold",
+            "MaCrossScript",
+            "MacdAtrTrail",
+            "RsiBollingerReversion"
+        ],
+        "built-ins, then the example scripts"
     );
+    let sources: Vec<(&str, Option<&str>)> = st["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["source"].as_str().unwrap(), s["file"].as_str()))
+        .collect();
+    assert_eq!(sources[0], ("builtin", None));
+    assert_eq!(sources[5], ("script", Some("ma_cross.luau")));
     let p = &st["strategies"][0]["params"][0];
     assert_eq!(
         (p["name"].as_str(), p["type"].as_str(), p["default"].as_f64()),

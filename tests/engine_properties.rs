@@ -105,7 +105,7 @@ fn accounting_identities_hold_across_random_runs() {
         };
         let cfg = config::validate(&req, &["sim".to_string()]).unwrap_or_else(|e| panic!("case {case}: {e}"));
         let series: Vec<Vec<Candle>> = syms.iter().map(|s| sim::candles(s, tf, start, end).unwrap()).collect();
-        let mut eng = backtest::engine(&cfg, NoEvents);
+        let mut eng = backtest::engine(&cfg, NoEvents).unwrap();
         let slices: Vec<&[Candle]> = series.iter().map(|s| s.as_slice()).collect();
         replay(&mut eng, &slices, None, |_, _| {});
         let out = eng.finish();

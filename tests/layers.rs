@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("engine", 0),
     ("data", 1),
+    ("script", 1),
     ("run", 2),
     ("store", 3),
     ("exchange", 3),

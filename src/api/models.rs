@@ -48,11 +48,17 @@ pub struct DetailedStatusResponse {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ParamInfo {
     pub name: String,
+    /// `int`, `float`, `bool` or `choice`.
     #[serde(rename = "type")]
     pub ty: String,
-    pub default: Option<f64>,
+    /// A number, a boolean, or a choice's name; null for optional parameters without one.
+    #[schema(value_type = Option<Object>)]
+    pub default: Option<Value>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// The options of a `choice` parameter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
     pub description: String,
 }
 
@@ -60,6 +66,16 @@ pub struct ParamInfo {
 pub struct StrategyInfo {
     pub name: String,
     pub description: String,
+    /// `builtin` or `script`.
+    pub source: String,
+    /// A script's file name (never its full path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `ok`, or `error` for a script that does not load (see `error`).
+    pub status: String,
+    /// For a broken script: `file:line: message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub params: Vec<ParamInfo>,
 }
 

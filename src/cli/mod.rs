@@ -21,6 +21,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "CRACKTRADER_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Folder of strategy scripts (*.luau) [default: <config dir>/strategies]
+    #[arg(long, global = true, env = "CRACKTRADER_STRATEGIES", value_name = "DIR")]
+    pub strategies: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -54,8 +58,8 @@ pub enum Command {
     /// Import and list cached candle data
     #[command(subcommand)]
     Data(data::DataCommand),
-    /// List the built-in strategies and their parameters
-    Strategies,
+    /// List the strategies (built-in and scripts) and their parameters; `strategies new NAME` writes a script template
+    Strategies(strategies::StrategiesArgs),
     /// Run the engine and the REST/WebSocket API without the dashboard
     Serve(serve::ServeArgs),
     /// Stored runs: list, show, export
@@ -104,12 +108,20 @@ fn init_logging() {
 }
 
 /// Runs the CLI; the returned error is printed as `error: ...` with exit code 1.
+/// The scripts folder from the flag/env, else `<config dir>/strategies`, else `./strategies`.
+pub fn strategies_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| directories::ProjectDirs::from("", "", "cracktrader").map(|d| d.config_dir().join("strategies")))
+        .unwrap_or_else(|| PathBuf::from("strategies"))
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = data_dir(cli.data_dir);
+    let scripts = strategies_dir(cli.strategies);
+    cracktrader::script::catalog::use_dir(&scripts);
     match cli.command {
         Some(Command::Backtest(args)) => backtest::run(&dir, args),
         Some(Command::Data(cmd)) => data::run(&dir, cmd),
-        Some(Command::Strategies) => strategies::run(),
+        Some(Command::Strategies(args)) => strategies::run(&scripts, args),
         Some(Command::Runs(cmd)) => runs::run(&dir, cmd),
         Some(Command::Serve(args)) => {
             init_logging();

@@ -46,6 +46,11 @@ pub enum Notice {
         from: f64,
         to: f64,
     },
+    /// A line the strategy logged.
+    Log {
+        symbol: SymbolIdx,
+        line: String,
+    },
 }
 
 /// One execution as an exchange booked it: the fee in the asset it was charged in and its quote value.
@@ -135,6 +140,9 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     risk_events: Vec<RiskEvent>,
     halted: Option<RiskRule>,
     paused: Option<String>,
+    strategy_logs: Vec<String>,
+    failure: Option<String>,
+    stopped_strategies: bool,
 }
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
@@ -148,6 +156,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             risk_events: Vec::new(),
             halted: None,
             paused: None,
+            strategy_logs: Vec::new(),
+            failure: None,
+            stopped_strategies: false,
             cfg,
             clock,
             execution,
@@ -194,9 +205,14 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     pub fn halted(&self) -> Option<RiskRule> {
         self.halted
     }
-    /// A halted run whose closing orders are all done: time to end it.
+    /// A halted run whose closing orders are all done, or a failed strategy: time to end it.
     pub fn wound_down(&self) -> bool {
-        self.halted.is_some() && self.open_ids.is_empty()
+        (self.halted.is_some() && self.open_ids.is_empty()) || self.failure.is_some()
+    }
+
+    /// Why the strategy failed (a script error with its file:line), if it did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
     }
     pub fn paused(&self) -> Option<&str> {
         self.paused.as_deref()
@@ -278,7 +294,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if self.first_close[symbol].is_nan() {
             self.first_close[symbol] = bar.close;
         }
-        if self.halted.is_some() {
+        if self.halted.is_some() || self.failure.is_some() {
             return;
         }
         let position = pos.tradable();
@@ -290,10 +306,73 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             open_orders: self.open_orders[symbol],
             sizing: &self.cfg.sizing,
             requests: &mut self.requests,
+            logs: &mut self.strategy_logs,
+            failure: &mut self.failure,
         };
         self.strategies[symbol].on_bar(bar, &mut ctx);
+        self.after_strategy(symbol);
+    }
+
+    /// Carries out what a strategy call asked for and reports what it logged.
+    #[inline(always)]
+    fn after_strategy(&mut self, symbol: SymbolIdx) {
+        if !self.strategy_logs.is_empty() {
+            for line in std::mem::take(&mut self.strategy_logs) {
+                self.sink.notice(&Notice::Log { symbol, line });
+            }
+        }
+        if self.failure.is_some() {
+            self.requests.clear();
+            return;
+        }
         if !self.requests.is_empty() {
             self.handle_requests(symbol);
+        }
+    }
+
+    /// Lets the strategy of `symbol` see one of its fills.
+    fn strategy_fill(&mut self, fill: &Fill) {
+        if self.failure.is_some() || self.halted.is_some() {
+            return;
+        }
+        let symbol = fill.symbol;
+        let mut ctx = Ctx {
+            symbol,
+            ts: fill.ts,
+            cash: self.available_cash(),
+            position: self.portfolio.positions[symbol].tradable(),
+            open_orders: self.open_orders[symbol],
+            sizing: &self.cfg.sizing,
+            requests: &mut self.requests,
+            logs: &mut self.strategy_logs,
+            failure: &mut self.failure,
+        };
+        self.strategies[symbol].on_fill(fill, &mut ctx);
+        self.after_strategy(symbol);
+    }
+
+    /// Tells every strategy the run is ending (once); what they ask for then is not placed.
+    pub fn stop_strategies(&mut self) {
+        if std::mem::replace(&mut self.stopped_strategies, true) {
+            return;
+        }
+        for symbol in 0..self.cfg.symbols {
+            let mut ctx = Ctx {
+                symbol,
+                ts: self.clock.now(),
+                cash: self.portfolio.cash,
+                position: self.portfolio.positions[symbol].tradable(),
+                open_orders: self.open_orders[symbol],
+                sizing: &self.cfg.sizing,
+                requests: &mut self.requests,
+                logs: &mut self.strategy_logs,
+                failure: &mut self.failure,
+            };
+            self.strategies[symbol].on_stop(&mut ctx);
+            self.requests.clear();
+            for line in std::mem::take(&mut self.strategy_logs) {
+                self.sink.notice(&Notice::Log { symbol, line });
+            }
         }
     }
 
@@ -746,6 +825,10 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             let held = self.portfolio.positions[symbol].tradable().min(filled);
             self.place_protection(symbol, f.price, held);
         }
+        if self.strategies[symbol].wants_fills() {
+            let fill = self.fills[self.fills.len() - 1].clone();
+            self.strategy_fill(&fill);
+        }
     }
 
     /// Stop-loss first, then take-profit, as one OCO pair: when both could fill on one bar the stop
@@ -797,7 +880,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 
-    pub fn finish(self) -> RunOutput {
+    pub fn finish(mut self) -> RunOutput {
+        self.stop_strategies();
         let last_close = self
             .portfolio
             .positions

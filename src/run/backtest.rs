@@ -76,20 +76,29 @@ pub fn load_candles(data_dir: &Path, config: &RunConfig, fetch: &dyn Fetch) -> R
 }
 
 /// Builds the engine for `config` with simulated execution and the historical clock.
-pub fn engine<S: EventSink>(config: &RunConfig, sink: S) -> Engine<HistoricalClock, SimulatedExecution, S> {
+pub fn engine<S: EventSink>(
+    config: &RunConfig,
+    sink: S,
+) -> Result<Engine<HistoricalClock, SimulatedExecution, S>, RunError> {
     let execution = SimulatedExecution::new(config.symbols.len(), config.slippage_bps);
     engine_with(config, HistoricalClock::default(), execution, sink)
 }
 
 /// The engine for `config` with any clock and execution: the same strategy, portfolio and risk code.
+/// One strategy instance per symbol; a script that fails to start is an error naming its file:line.
 pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
     config: &RunConfig,
     clock: C,
     execution: X,
     sink: S,
-) -> Engine<C, X, S> {
-    let spec = config.spec();
-    let strategies = config.symbols.iter().map(|_| (spec.build)(&config.params)).collect();
+) -> Result<Engine<C, X, S>, RunError> {
+    let spec = config.strategy()?;
+    let strategies = config
+        .symbols
+        .iter()
+        .map(|_| spec.build(&config.params))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| RunError::new(ErrorCode::InvalidParams, e))?;
     let cfg = EngineConfig {
         initial_cash: config.initial_cash,
         commission: config.commission,
@@ -98,7 +107,7 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
         max_orders_per_sec: MAX_ORDERS_PER_SEC,
         risk: config.risk,
     };
-    Engine::new(cfg, clock, execution, sink, strategies)
+    Ok(Engine::new(cfg, clock, execution, sink, strategies))
 }
 
 /// Replays `series` and returns results. Used by the CLI directly and by the runner task.
@@ -112,10 +121,25 @@ pub fn run_on<S: EventSink>(
     progress: impl FnMut(usize, usize),
 ) -> ResultsResponse {
     let start_time = now_iso();
-    let mut eng = engine(&config, sink);
+    let mut eng = match engine(&config, sink) {
+        Ok(e) => e,
+        Err(e) => {
+            let info = results::RunInfo {
+                run_id: run_id.to_string(),
+                status: RunStatus::Failed,
+                start_time,
+                end_time: Some(now_iso()),
+                error: Some(e.message),
+                warnings,
+            };
+            return results::empty(info, config);
+        }
+    };
     let slices: Vec<&[Candle]> = series.iter().map(|s| &s[..]).collect();
     let end = replay(&mut eng, &slices, stop, progress);
+    let failure = eng.failure().map(String::from);
     let status = match end {
+        _ if failure.is_some() => RunStatus::Failed,
         ReplayEnd::Completed => RunStatus::Completed,
         // A risk limit closed everything: stopped, with the rule in `stop_reason`.
         ReplayEnd::Halted => RunStatus::Stopped,
@@ -130,7 +154,7 @@ pub fn run_on<S: EventSink>(
         status,
         start_time,
         end_time: Some(now_iso()),
-        error: None,
+        error: failure,
         warnings,
     };
     let mut r = results::build(info, config, &out);

@@ -4,11 +4,13 @@ use super::error::{ErrorCode, RunError};
 use crate::data::source::{normalise_exchange, normalise_symbol, parse_date};
 use crate::data::validate::fmt_ts;
 use crate::engine::risk::RiskLimits;
-use crate::engine::strategy::{self, Params, Sizing, StrategySpec};
+use crate::engine::strategy::{Params, Sizing, Source, StrategyDef};
 use crate::engine::Timeframe;
+use crate::script::catalog;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +118,13 @@ pub struct RunConfig {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub live: LiveSettings,
+    /// For a script strategy: its file and the SHA-256 of the exact version this run used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub script: Option<ScriptVersion>,
+    /// The strategy, resolved once at validation (a run keeps that version even if the script changes).
+    #[serde(skip)]
+    pub strategy: Option<Arc<StrategyDef>>,
     #[serde(skip)]
     pub start_ms: Option<i64>,
     #[serde(skip)]
@@ -124,13 +133,25 @@ pub struct RunConfig {
     pub params: Params,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptVersion {
+    pub file: String,
+    pub sha256: String,
+}
+
 impl RunConfig {
-    pub fn spec(&self) -> &'static StrategySpec {
-        // Validation only ever stores names found in the registry.
-        strategy::find(&self.strategy_name).unwrap_or(&strategy::registry()[0])
+    /// The strategy this run was validated with. A config read back from the history has none: it
+    /// describes a run, it does not start one.
+    pub fn strategy(&self) -> Result<&Arc<StrategyDef>, RunError> {
+        self.strategy.as_ref().ok_or_else(|| {
+            RunError::new(
+                ErrorCode::Internal,
+                format!("strategy '{}' was not resolved for this run", self.strategy_name),
+            )
+        })
     }
     pub fn sizing(&self) -> Sizing {
-        StrategySpec::sizing(&self.params)
+        StrategyDef::sizing(&self.params)
     }
 }
 
@@ -431,34 +452,34 @@ pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunErro
     Ok(m)
 }
 
-/// Resolved parameters as JSON, ints as integers.
-fn params_json(spec: &StrategySpec, params: &Params) -> Map<String, Value> {
+/// Resolved parameters as JSON as users give them: ints as integers, bools as booleans, choices by name.
+fn params_json(spec: &StrategyDef, params: &Params) -> Map<String, Value> {
     let specs = spec.all_params();
     params
         .iter()
         .map(|(k, v)| {
-            let is_int = specs
-                .iter()
-                .any(|p| p.name == k && p.ty == crate::engine::strategy::ParamType::Int);
-            let value = if is_int { json!(v as i64) } else { json!(v) };
+            let value = match specs.iter().find(|p| p.name == k) {
+                Some(p) => p.display_json(v),
+                None => json!(v),
+            };
             (k.to_string(), value)
         })
         .collect()
 }
 
-fn param_schema(spec: &StrategySpec) -> Value {
+fn param_schema(spec: &StrategyDef) -> Value {
     Value::Array(
         spec.all_params()
             .iter()
-            .map(|p| json!({"name": p.name, "type": p.ty, "default": p.default, "min": p.min, "max": p.max}))
+            .map(|p| json!({"name": p.name, "type": p.ty, "default": p.default, "min": p.min, "max": p.max, "choices": p.choices}))
             .collect(),
     )
 }
 
 /// Validates a request. `known_exchanges` is every exchange id a run may use here.
 pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfig, RunError> {
-    let spec = strategy::find(&req.strategy_name).ok_or_else(|| {
-        let names: Vec<&str> = strategy::registry().iter().map(|s| s.name).collect();
+    let spec = catalog::find(&req.strategy_name).ok_or_else(|| {
+        let names = catalog::names();
         RunError::new(
             ErrorCode::UnknownStrategy,
             format!(
@@ -471,7 +492,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
     })?;
     let params = spec.resolve_json(&req.strategy_params).map_err(|e| {
         RunError::new(ErrorCode::InvalidParams, format!("{}: {e}", spec.name))
-            .with_details(json!({ "accepted_params": param_schema(spec) }))
+            .with_details(json!({ "accepted_params": param_schema(&spec) }))
     })?;
 
     let exchange = normalise_exchange(&req.exchange).map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
@@ -581,9 +602,17 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         live_settings(&exchange, req.mode, &req.exchange_config)?
     };
 
+    let script = match &spec.source {
+        Source::Script { file, sha256 } => Some(ScriptVersion {
+            file: file.clone(),
+            sha256: sha256.clone(),
+        }),
+        Source::Builtin => None,
+    };
     Ok(RunConfig {
         strategy_name: spec.name.to_string(),
-        strategy_params: params_json(spec, &params),
+        strategy_params: params_json(&spec, &params),
+        script,
         symbols,
         timeframe,
         start_date: start_ms.map(fmt_ts),
@@ -597,6 +626,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         exchange_config: redact(&req.exchange_config),
         risk,
         live,
+        strategy: Some(spec),
         start_ms,
         end_ms,
         params,

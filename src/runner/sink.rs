@@ -102,6 +102,7 @@ impl EventSink for ChannelSink {
                     sym(*symbol)
                 ),
             ),
+            Notice::Log { symbol, line } => WorkerEvent::Log("info".into(), format!("{}: {line}", sym(*symbol))),
             Notice::Reconciled { symbol, from, to } => WorkerEvent::Log(
                 "warning".into(),
                 format!(

@@ -87,7 +87,7 @@ fn up_down_move_in_the_form_and_scroll_lists() {
     let mut a = app();
     assert_eq!(a.selected_key(), Some(&FieldKey::Strategy));
     a.update(Action::Down);
-    assert_eq!(a.selected_key(), Some(&FieldKey::Param("fast_period")));
+    assert_eq!(a.selected_key(), Some(&FieldKey::Param("fast_period".into())));
     a.update(Action::Up);
     a.update(Action::Up);
     assert_eq!(a.selected_key(), Some(&FieldKey::Strategy), "clamped at the top");
@@ -114,14 +114,14 @@ fn left_right_choose_and_strategy_rebuilds_its_parameters() {
     let mut a = app();
     a.update(Action::Right);
     assert_eq!(a.form.get(&FieldKey::Strategy).unwrap().value(), "TestStrategy");
-    assert!(a.form.get(&FieldKey::Param("period")).is_some());
-    assert!(a.form.get(&FieldKey::Param("fast_period")).is_none());
+    assert!(a.form.get(&FieldKey::Param("period".into())).is_some());
+    assert!(a.form.get(&FieldKey::Param("fast_period".into())).is_none());
     a.update(Action::Left);
     a.update(Action::Left);
     assert_eq!(
-        a.form.get(&FieldKey::Strategy).unwrap().value(),
-        "BuyAndHold",
-        "wraps around"
+        Some(a.form.get(&FieldKey::Strategy).unwrap().value()),
+        crate::script::catalog::names().last().cloned(),
+        "wraps around to the last strategy (the scripts follow the built-ins)"
     );
     select(&mut a, FieldKey::Mode);
     a.update(Action::Right);
@@ -152,7 +152,7 @@ fn left_right_choose_and_strategy_rebuilds_its_parameters() {
 #[test]
 fn enter_edits_text_with_inline_validation_and_esc_finishes() {
     let mut a = app();
-    select(&mut a, FieldKey::Param("fast_period"));
+    select(&mut a, FieldKey::Param("fast_period".into()));
     a.update(Action::Enter);
     assert!(a.editing());
     clear_field(&mut a);
@@ -164,7 +164,10 @@ fn enter_edits_text_with_inline_validation_and_esc_finishes() {
     assert!(a.form.selected_field().unwrap().error.is_none());
     a.update(Action::Esc);
     assert!(!a.editing());
-    assert_eq!(a.form.get(&FieldKey::Param("fast_period")).unwrap().value(), "12");
+    assert_eq!(
+        a.form.get(&FieldKey::Param("fast_period".into())).unwrap().value(),
+        "12"
+    );
     select(&mut a, FieldKey::Symbols);
     a.update(Action::Enter);
     type_text(&mut a, ",ETHUSDT");

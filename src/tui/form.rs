@@ -2,10 +2,11 @@
 //! turned into a `RunRequest` on launch. Credentials are masked, never shown again and never saved.
 
 use crate::data::source::{normalise_symbol, parse_date};
-use crate::engine::strategy::{self, ParamSpec, ParamType};
+use crate::engine::strategy::{ParamSpec, ParamType};
 use crate::engine::Timeframe;
 use crate::run::config::{params_from_pairs, parse_risk, Mode, RunRequest, DEFAULT_CASH};
 use crate::run::RunError;
+use crate::script::catalog;
 
 /// `max_drawdown=0.2, max_open_orders=5` as the risk object (parsed by the same code as `--risk`).
 fn risk_pairs(v: &str) -> Result<Map<String, Value>, RunError> {
@@ -23,7 +24,7 @@ use tui_input::Input;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKey {
     Strategy,
-    Param(&'static str),
+    Param(String),
     Symbols,
     Timeframe,
     Start,
@@ -143,7 +144,7 @@ impl RunForm {
             selected: 0,
             editing: false,
         };
-        let names: Vec<String> = strategy::registry().iter().map(|s| s.name.to_string()).collect();
+        let names: Vec<String> = catalog::names();
         f.fields.push(Field::select(
             FieldKey::Strategy,
             "Strategy",
@@ -265,7 +266,7 @@ impl RunForm {
     /// Replaces the parameter fields with the selected strategy's, keeping values by name.
     fn rebuild_params(&mut self, keep: &Map<String, Value>) {
         let name = self.value(&FieldKey::Strategy);
-        let Some(spec) = strategy::find(&name) else { return };
+        let Some(spec) = catalog::find(&name) else { return };
         self.fields.retain(|f| !matches!(f.key, FieldKey::Param(_)));
         let at = self
             .fields
@@ -277,10 +278,31 @@ impl RunForm {
             .iter()
             .map(|p| {
                 let v = keep
-                    .get(p.name)
+                    .get(p.name.as_ref())
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| p.default.map(|d| d.to_string()).unwrap_or_default());
-                Field::text(FieldKey::Param(p.name), p.name, &v, &param_hint(p))
+                let key = FieldKey::Param(p.name.to_string());
+                match p.ty {
+                    // Bools and choices are picked, not typed.
+                    ParamType::Bool | ParamType::Choice => {
+                        let options: Vec<String> = if p.ty == ParamType::Bool {
+                            vec!["false".into(), "true".into()]
+                        } else {
+                            p.choices.clone()
+                        };
+                        let current = keep
+                            .get(p.name.as_ref())
+                            .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                            .or_else(|| {
+                                p.default
+                                    .map(|d| p.display_json(d).to_string().trim_matches('"').to_string())
+                            })
+                            .unwrap_or_default();
+                        let index = options.iter().position(|o| *o == current).unwrap_or(0);
+                        Field::select(key, &p.name, options, index, &param_hint(p))
+                    }
+                    _ => Field::text(key, &p.name, &v, &param_hint(p)),
+                }
             })
             .collect();
         for (k, f) in params.into_iter().enumerate() {
@@ -337,10 +359,8 @@ impl RunForm {
         let v = v.trim();
         match &f.key {
             FieldKey::Param(name) => {
-                let spec = strategy::find(&self.value(&FieldKey::Strategy))?
-                    .all_params()
-                    .into_iter()
-                    .find(|p| p.name == *name)?;
+                let def = catalog::find(&self.value(&FieldKey::Strategy))?;
+                let spec = def.all_params().into_iter().find(|p| p.name == *name)?;
                 if v.is_empty() {
                     return spec.default.map(|_| format!("{name} needs a value"));
                 }
@@ -392,7 +412,7 @@ impl RunForm {
     pub fn request(&self, mode: Mode) -> RunRequest {
         let mut params = Map::new();
         for f in &self.fields {
-            if let FieldKey::Param(name) = f.key {
+            if let FieldKey::Param(name) = &f.key {
                 let v = f.value();
                 let v = v.trim();
                 if v.is_empty() {

@@ -1,31 +1,53 @@
 //! `GET /strategies` and `GET /exchanges`: what a run can be made of.
 
 use crate::api::models::{ExchangeInfo, ExchangesResponse, ParamInfo, StrategiesResponse, StrategyInfo};
-use crate::engine::strategy::{registry, ParamType};
+use crate::engine::strategy::Source;
 use crate::engine::Timeframe;
+use crate::script::catalog;
 use axum::Json;
 
 #[utoipa::path(get, path = "/strategies", tag = "catalog", responses((status = 200, body = StrategiesResponse)))]
 pub async fn strategies() -> Json<StrategiesResponse> {
-    let strategies = registry()
+    let mut strategies: Vec<StrategyInfo> = catalog::list()
         .iter()
-        .map(|s| StrategyInfo {
-            name: s.name.into(),
-            description: s.description.into(),
-            params: s
-                .all_params()
-                .iter()
-                .map(|p| ParamInfo {
-                    name: p.name.into(),
-                    ty: if p.ty == ParamType::Int { "int" } else { "float" }.into(),
-                    default: p.default,
-                    min: p.min,
-                    max: p.max,
-                    description: p.description.into(),
-                })
-                .collect(),
+        .map(|s| {
+            let (source, file) = match &s.source {
+                Source::Builtin => ("builtin", None),
+                Source::Script { file, .. } => ("script", Some(file.clone())),
+            };
+            StrategyInfo {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                source: source.into(),
+                file,
+                status: "ok".into(),
+                error: None,
+                params: s
+                    .all_params()
+                    .iter()
+                    .map(|p| ParamInfo {
+                        name: p.name.to_string(),
+                        ty: p.ty.as_str().into(),
+                        default: p.default.map(|d| p.display_json(d)),
+                        min: p.min,
+                        max: p.max,
+                        choices: p.choices.clone(),
+                        description: p.description.to_string(),
+                    })
+                    .collect(),
+            }
         })
         .collect();
+    // Scripts that do not load are listed too, with where and why, so a user sees what to fix.
+    strategies.extend(catalog::broken().into_iter().map(|b| StrategyInfo {
+        name: b.file.trim_end_matches(".luau").to_string(),
+        description: String::new(),
+        source: "script".into(),
+        file: Some(b.file),
+        status: "error".into(),
+        error: Some(b.error),
+        params: Vec::new(),
+    }));
     Json(StrategiesResponse { strategies })
 }
 

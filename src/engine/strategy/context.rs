@@ -44,6 +44,10 @@ pub struct Ctx<'a> {
     pub open_orders: usize,
     pub sizing: &'a Sizing,
     pub(crate) requests: &'a mut Vec<Request>,
+    /// Lines the strategy logged during this call (the run's `logs` channel).
+    pub(crate) logs: &'a mut Vec<String>,
+    /// Set when the strategy cannot go on (a script error): the run ends `failed` with it.
+    pub(crate) failure: &'a mut Option<String>,
 }
 
 impl Ctx<'_> {
@@ -53,6 +57,17 @@ impl Ctx<'_> {
 
     pub fn cancel_all(&mut self) {
         self.requests.push(Request::CancelAll);
+    }
+
+    pub fn log(&mut self, line: String) {
+        self.logs.push(line);
+    }
+
+    /// Ends the run as failed with `why` (the first failure wins).
+    pub fn fail(&mut self, why: String) {
+        if self.failure.is_none() {
+            *self.failure = Some(why);
+        }
     }
 
     pub fn is_flat(&self) -> bool {

@@ -12,11 +12,19 @@ mod test_strategy;
 
 pub use context::{Ctx, Request, Sizing};
 pub use params::{ParamError, ParamSpec, ParamType, Params};
-pub use registry::{find, names, registry, StrategySpec};
+pub use registry::{builtins, find_builtin, Maker, Source, StrategyDef, StrategySpec};
 
 use super::types::Candle;
 
 /// One instance runs per symbol; `on_bar` is called once each candle of that symbol has closed.
 pub trait Strategy: Send {
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>);
+    /// One of this symbol's orders filled (partly); the strategy may act on it.
+    fn on_fill(&mut self, _fill: &super::types::Fill, _ctx: &mut Ctx<'_>) {}
+    /// Whether `on_fill` does anything (so the engine skips the call for strategies that ignore fills).
+    fn wants_fills(&self) -> bool {
+        false
+    }
+    /// The run is ending (stopped or out of candles); requests made here are not placed.
+    fn on_stop(&mut self, _ctx: &mut Ctx<'_>) {}
 }

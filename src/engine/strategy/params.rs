@@ -2,36 +2,56 @@
 //! dashboard form, so a value accepted in one place is accepted everywhere.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+/// A parameter's kind. Every value is kept as a number: a bool as 0 or 1, a choice as the index of
+/// the chosen option; what users see and type is the natural form (`true`, `"ema"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     Int,
     Float,
+    Bool,
+    Choice,
+}
+
+impl ParamType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::Bool => "bool",
+            ParamType::Choice => "choice",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamSpec {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     #[serde(rename = "type")]
     pub ty: ParamType,
     /// `None` means optional with no value (the strategy treats it as "off").
     pub default: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
+    /// The options of a `choice` parameter, in order (the value is the index).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 impl ParamSpec {
     pub const fn int(name: &'static str, default: Option<f64>, min: f64, max: f64, description: &'static str) -> Self {
         ParamSpec {
-            name,
+            name: Cow::Borrowed(name),
             ty: ParamType::Int,
             default,
             min: Some(min),
             max: Some(max),
-            description,
+            description: Cow::Borrowed(description),
+            choices: Vec::new(),
         }
     }
     pub const fn float(
@@ -42,13 +62,57 @@ impl ParamSpec {
         description: &'static str,
     ) -> Self {
         ParamSpec {
-            name,
+            name: Cow::Borrowed(name),
             ty: ParamType::Float,
             default,
             min: Some(min),
             max: Some(max),
-            description,
+            description: Cow::Borrowed(description),
+            choices: Vec::new(),
         }
+    }
+
+    pub fn boolean(name: String, default: bool, description: String) -> Self {
+        ParamSpec {
+            name: Cow::Owned(name),
+            ty: ParamType::Bool,
+            default: Some(if default { 1.0 } else { 0.0 }),
+            min: Some(0.0),
+            max: Some(1.0),
+            description: Cow::Owned(description),
+            choices: Vec::new(),
+        }
+    }
+
+    /// A choice among `choices`; `default` is an index into them.
+    pub fn choice(name: String, choices: Vec<String>, default: usize, description: String) -> Self {
+        ParamSpec {
+            name: Cow::Owned(name),
+            ty: ParamType::Choice,
+            default: Some(default as f64),
+            min: Some(0.0),
+            max: Some(choices.len().saturating_sub(1) as f64),
+            description: Cow::Owned(description),
+            choices,
+        }
+    }
+
+    /// The value as users see it: ints as integers, bools as booleans, choices as the option's name.
+    pub fn display_json(&self, v: f64) -> serde_json::Value {
+        match self.ty {
+            ParamType::Int => serde_json::json!(v as i64),
+            ParamType::Float => serde_json::json!(v),
+            ParamType::Bool => serde_json::json!(v != 0.0),
+            ParamType::Choice => serde_json::json!(self.choices.get(v as usize).cloned().unwrap_or_default()),
+        }
+    }
+
+    fn choice_error(&self, got: &str) -> ParamError {
+        ParamError::Invalid(format!(
+            "parameter '{}' must be one of {} (got {got})",
+            self.name,
+            self.choices.join(", ")
+        ))
     }
 
     /// Checks one value against type and range.
@@ -56,7 +120,7 @@ impl ParamSpec {
         if !v.is_finite() {
             return Err(self.type_error(&v.to_string()));
         }
-        if self.ty == ParamType::Int && v.fract() != 0.0 {
+        if self.ty != ParamType::Float && v.fract() != 0.0 {
             return Err(self.type_error(&v.to_string()));
         }
         let below = self.min.is_some_and(|m| v < m);
@@ -80,18 +144,39 @@ impl ParamSpec {
         }
     }
 
-    /// Parses a command-line string (`--param fast_period=12`).
+    /// Parses a command-line string (`--param fast_period=12`, `--param trail=true`, `--param ma=ema`).
     pub fn parse_str(&self, s: &str) -> Result<f64, ParamError> {
         let t = s.trim();
         let v = match self.ty {
             ParamType::Int => t.parse::<i64>().map(|i| i as f64).ok(),
             ParamType::Float => t.parse::<f64>().ok(),
+            ParamType::Bool => match t.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" | "1" => Some(1.0),
+                "false" | "no" | "off" | "0" => Some(0.0),
+                _ => None,
+            },
+            ParamType::Choice => {
+                let i = self.choices.iter().position(|c| c.eq_ignore_ascii_case(t));
+                return i.map(|i| i as f64).ok_or_else(|| self.choice_error(t));
+            }
         };
         self.check(v.ok_or_else(|| self.type_error(s))?)
     }
 
-    /// Accepts a JSON number (an integral float like `20.0` counts as an int) or null for optional params.
+    /// Accepts a JSON number (an integral float like `20.0` counts as an int), a boolean for bools, an
+    /// option's name for choices, or null for optional params.
     pub fn parse_json(&self, v: &serde_json::Value) -> Result<Option<f64>, ParamError> {
+        match (self.ty, v) {
+            (ParamType::Bool, serde_json::Value::Bool(b)) => return Ok(Some(if *b { 1.0 } else { 0.0 })),
+            (ParamType::Bool, serde_json::Value::String(s)) => return self.parse_str(s).map(Some),
+            (ParamType::Choice, serde_json::Value::String(s)) => return self.parse_str(s).map(Some),
+            (ParamType::Bool | ParamType::Choice, serde_json::Value::Null) if self.default.is_none() => {
+                return Ok(None)
+            }
+            (ParamType::Choice, other) => return Err(self.choice_error(&other.to_string())),
+            (ParamType::Bool, other) => return Err(self.type_error(&other.to_string())),
+            _ => {}
+        }
         match v {
             serde_json::Value::Null if self.default.is_none() => Ok(None),
             serde_json::Value::Number(n) => n
@@ -128,6 +213,8 @@ fn type_phrase(t: ParamType) -> &'static str {
     match t {
         ParamType::Int => "a whole number",
         ParamType::Float => "a number",
+        ParamType::Bool => "true or false",
+        ParamType::Choice => "one of its options",
     }
 }
 
@@ -174,7 +261,7 @@ impl Params {
         for (name, raw) in given {
             let spec = specs
                 .iter()
-                .find(|s| s.name == name)
+                .find(|s| s.name.as_ref() == name)
                 .ok_or_else(|| ParamError::Unknown {
                     name: name.to_string(),
                     accepted: specs.iter().map(|s| s.name.to_string()).collect(),
@@ -192,7 +279,7 @@ impl Params {
 mod tests {
     use super::*;
 
-    const SPECS: [ParamSpec; 2] = [
+    static SPECS: [ParamSpec; 2] = [
         ParamSpec::int("period", Some(20.0), 2.0, 500.0, "window"),
         ParamSpec::float("threshold", None, 0.0, 1.0, "band"),
     ];

@@ -62,8 +62,10 @@ impl Job {
         let ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
         let sink = self.sink(true, 0);
         if cfg.mode != Mode::Live {
-            let engine = backtest::engine(cfg, sink);
-            return self.drive(start_time, engine, &rest, ids, ws_origin, None);
+            return match backtest::engine(cfg, sink) {
+                Ok(engine) => self.drive(start_time, engine, &rest, ids, ws_origin, None),
+                Err(e) => self.failed(start_time, e.message),
+            };
         }
         let Some(creds) = cfg.live.credentials.clone() else {
             return self.failed(start_time, "live trading needs API credentials".into());
@@ -100,7 +102,10 @@ impl Job {
         if let Err(e) = worker {
             return self.failed(start_time, format!("cannot start the order task: {e}"));
         }
-        let mut engine = backtest::engine_with(cfg, LiveClock, LiveExecution { tx: cmd_tx.clone() }, sink);
+        let mut engine = match backtest::engine_with(cfg, LiveClock, LiveExecution { tx: cmd_tx.clone() }, sink) {
+            Ok(e) => e,
+            Err(e) => return self.failed(start_time, e.message),
+        };
         engine.cap_cash(free);
         for (i, r) in rules.iter().enumerate() {
             engine.set_min_tradable(i, r.step.max(r.min_qty));
@@ -344,6 +349,8 @@ impl Job {
                 }
             }
         });
+        let failure = engine.failure().map(String::from);
+        let out_failed = failure.is_some();
         let out = engine.finish();
         let unsettled = out.orders.iter().filter(|o| !o.status.is_final()).count();
         let last_rejection = out
@@ -352,7 +359,9 @@ impl Job {
             .rev()
             .find(|o| o.status == OrderStatus::Rejected)
             .and_then(|o| o.reason.clone().map(|r| format!("order {} rejected: {r}", o.id)));
-        let error = if unsettled > 0 {
+        let error = if let Some(f) = failure {
+            Some(f)
+        } else if unsettled > 0 {
             Some(format!(
                 "{unsettled} order(s) not confirmed closed by the exchange; check them on Binance"
             ))
@@ -361,7 +370,11 @@ impl Job {
         };
         let info = RunInfo {
             run_id: self.run_id.clone(),
-            status: RunStatus::Stopped,
+            status: if out_failed {
+                RunStatus::Failed
+            } else {
+                RunStatus::Stopped
+            },
             start_time,
             end_time: Some(now_iso()),
             error,

@@ -18,7 +18,10 @@ impl Job {
         let tf = cfg.timeframe;
         let interval = Duration::from_secs_f64(tf.millis() as f64 / 1000.0 / cfg.live.speed);
         let first = tf.floor(chrono::Utc::now().timestamp_millis()) - tf.millis();
-        let mut engine = backtest::engine(cfg, self.sink(true, 0));
+        let mut engine = match backtest::engine(cfg, self.sink(true, 0)) {
+            Ok(e) => e,
+            Err(e) => return self.failed(start_time, e.message),
+        };
         let mut feeds: Vec<SimFeed> = cfg.symbols.iter().map(|s| SimFeed::new(s, tf, first)).collect();
         self.send(WorkerEvent::Running);
         let wall_start = Instant::now();
@@ -55,6 +58,7 @@ impl Job {
             }
         }
         engine.cancel_all("run stopped");
+        let error = error.or_else(|| engine.failure().map(String::from));
         let out = engine.finish();
         let status = if error.is_some() {
             RunStatus::Failed
