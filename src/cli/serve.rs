@@ -88,6 +88,11 @@ pub async fn shutdown_signal() {
 }
 
 pub fn run(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    // Scripts edited while the server runs are picked up (a broken one is listed, never fatal).
+    let _watch = cracktrader::script::catalog::dir().map(|d| cracktrader::script::watch::start(&d));
+    if let Some(Err(e)) = &_watch {
+        tracing::warn!("{e}; scripts are read at start only");
+    }
     let settings = args.settings()?;
     let addr = args.addr()?;
     let rt = tokio::runtime::Builder::new_multi_thread()

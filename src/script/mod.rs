@@ -6,3 +6,4 @@ pub mod catalog;
 pub mod load;
 pub mod runtime;
 pub mod vm;
+pub mod watch;

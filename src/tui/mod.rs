@@ -80,6 +80,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let _watch = crate::script::catalog::dir().map(|d| crate::script::watch::start(&d));
     rt.block_on(async move {
         // Everything that can fail with a plain message happens before the terminal is taken over.
         let (backend, api_info, connection) = match &opts.connect {
