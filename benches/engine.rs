@@ -175,6 +175,30 @@ fn main() {
         engine_cold.as_secs_f64() / hand_cold.as_secs_f64()
     );
 
+    // The same strategy as a Luau script (strategies/ma_cross.luau), in the same run.
+    let script_cfg = {
+        let req = RunRequest::backtest("MaCrossScript", &["BTC/USDT"], "1m");
+        config::validate(&req, &["sim".to_string()]).expect("valid script config")
+    };
+    let (script_t, _, script_out) = time(runs.min(3), || {
+        let mut e = backtest::engine(&script_cfg, NoEvents).expect("script engine");
+        replay(&mut e, &[&candles], None, |_, _| {});
+        e.finish()
+    });
+    assert_eq!(
+        script_out.fills.len(),
+        out.fills.len(),
+        "the script makes the built-in's fills"
+    );
+    let script_rate = n as f64 / script_t.as_secs_f64();
+    println!(
+        "  MaCrossScript {:>6.2} ms  {:>6.2} M candles/s   target >= 1.5 M/s  [{}]   script / compiled = {:.1}x",
+        script_t.as_secs_f64() * 1e3,
+        script_rate / 1e6,
+        ok(script_rate >= 1.5e6),
+        script_t.as_secs_f64() / engine_t.as_secs_f64()
+    );
+
     if std::env::var("BENCH_ONLY").as_deref() == Ok("engine") {
         // For profiling the engine alone: keep running it.
         for _ in 0..3 {

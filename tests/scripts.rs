@@ -373,13 +373,19 @@ fn scripts_reload_while_the_server_runs_and_runs_keep_their_version() {
     assert_eq!(code, 200);
     // An endless loop fails its run within about a second; the server answers meanwhile.
     write(scripts.path(), "spin.luau", &script("Spin", "while true do end"));
-    wait_until("the looping script is listed", || strategies(&addr).iter().any(|s| s["name"] == "Spin"));
+    wait_until("the looping script is listed", || {
+        strategies(&addr).iter().any(|s| s["name"] == "Spin")
+    });
     let t = Instant::now();
     let (code, _) = http(&addr, "POST", "/api/v1/run/backtest", &body.replace("Hot", "Spin"));
     assert_eq!(code, 200);
     let (code, _) = http(&addr, "GET", "/api/v1/status", "");
     assert_eq!(code, 200);
-    assert!(t.elapsed() < Duration::from_millis(500), "the server stalled: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "the server stalled: {:?}",
+        t.elapsed()
+    );
     wait_until("the looping run fails", || {
         let (_, s) = http(&addr, "GET", "/api/v1/status", "");
         s.contains("\"failed\"") && s.contains("ran too long")

@@ -71,6 +71,10 @@ pub enum Action {
     ToggleHelp,
     /// Open or close the run history.
     ToggleHistory,
+    /// Open or close the strategy list (scripts with their status).
+    ToggleStrategies,
+    /// Open the selected strategy's script in $EDITOR.
+    EditScript,
     Quit,
     /// A typed confirmation answer (`y`/`n`).
     Confirm(bool),
@@ -86,7 +90,19 @@ pub enum Action {
     HistoryLoaded(Result<Vec<RunSummary>, String>),
     RunOpened(Result<Arc<ResultsResponse>, String>),
     Connection(Connection),
+    /// The strategy catalogue changed (a script was added, edited or broke).
+    Catalog(Vec<StrategyEntry>),
     Resize(u16, u16),
     Tick(chrono::DateTime<chrono::Utc>),
     Error(String),
+}
+
+/// One line of the strategy list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyEntry {
+    pub name: String,
+    /// `built-in` or the script's file name.
+    pub from: String,
+    /// `None` when it loads; else `file:line: message`.
+    pub error: Option<String>,
 }

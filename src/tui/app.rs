@@ -64,6 +64,8 @@ pub enum Effect {
     Stop,
     Reset,
     Resume,
+    /// Open this strategy's script in $EDITOR.
+    Edit(String),
     /// Stop the active run (if any) and leave.
     Quit,
 }
@@ -100,6 +102,9 @@ pub struct App {
     pub chart: bool,
     pub help: bool,
     pub history: Option<History>,
+    /// The strategy list overlay: the catalogue with each script's status, and the selected line.
+    pub strategies: Option<usize>,
+    pub catalog: Vec<super::action::StrategyEntry>,
     pub confirm: Option<Confirm>,
     pub banner: Option<Banner>,
     pub themes: Vec<String>,
@@ -140,6 +145,8 @@ impl App {
             chart: false,
             help: false,
             history: None,
+            strategies: None,
+            catalog: Vec::new(),
             confirm: None,
             banner: None,
             themes,
@@ -289,9 +296,51 @@ impl App {
                 | Action::Results(_)
                 | Action::CommandDone(_)
                 | Action::Connection(_)
+                | Action::Catalog(_)
                 | Action::Resize(..)
                 | Action::Tick(_)
                 | Action::Error(_) => {}
+                _ => return Vec::new(),
+            }
+        }
+        // The strategy list has the keyboard while it is open.
+        if let Some(sel) = self.strategies {
+            match action {
+                Action::Up => {
+                    self.strategies = Some(sel.saturating_sub(1));
+                    return Vec::new();
+                }
+                Action::Down => {
+                    self.strategies = Some((sel + 1).min(self.catalog.len().saturating_sub(1)));
+                    return Vec::new();
+                }
+                Action::Enter | Action::EditScript => {
+                    return match self.catalog.get(sel) {
+                        Some(e) if e.from != "built-in" => vec![Effect::Edit(e.name.clone())],
+                        Some(_) => {
+                            self.error("built-in strategies are compiled in; `cracktrader-tui strategies new NAME` writes a script to edit");
+                            Vec::new()
+                        }
+                        None => Vec::new(),
+                    };
+                }
+                Action::Esc | Action::ToggleStrategies => {
+                    self.strategies = None;
+                    return Vec::new();
+                }
+                Action::View(_)
+                | Action::Resync(_)
+                | Action::Trade(_)
+                | Action::Order(_)
+                | Action::Ticker(_)
+                | Action::Results(_)
+                | Action::CommandDone(_)
+                | Action::Connection(_)
+                | Action::Catalog(_)
+                | Action::Resize(..)
+                | Action::Tick(_)
+                | Action::Error(_)
+                | Action::Quit => {}
                 _ => return Vec::new(),
             }
         }
@@ -334,6 +383,39 @@ impl App {
             }
         }
         match action {
+            Action::ToggleStrategies => {
+                self.strategies = Some(0);
+                return Vec::new();
+            }
+            Action::EditScript => {
+                let name = self.form.value(&super::form::FieldKey::Strategy);
+                if self.catalog.iter().any(|e| e.name == name && e.from == "built-in") {
+                    self.error("built-in strategies are compiled in; `cracktrader-tui strategies new NAME` writes a script to edit");
+                    return Vec::new();
+                }
+                return vec![Effect::Edit(name)];
+            }
+            Action::Catalog(entries) => {
+                let broken: Vec<&super::action::StrategyEntry> = entries.iter().filter(|e| e.error.is_some()).collect();
+                let newly_broken = broken
+                    .iter()
+                    .any(|b| !self.catalog.iter().any(|c| c.from == b.from && c.error == b.error));
+                if newly_broken {
+                    let first = broken[0].error.clone().unwrap_or_default();
+                    self.error(format!(
+                        "{} strategy script(s) do not load (S lists them): {first}",
+                        broken.len()
+                    ));
+                }
+                let names: Vec<String> = entries
+                    .iter()
+                    .filter(|e| e.error.is_none())
+                    .map(|e| e.name.clone())
+                    .collect();
+                self.form.set_strategies(names);
+                self.catalog = entries;
+                return Vec::new();
+            }
             Action::ToggleHistory => {
                 self.history = Some(History {
                     loading: true,

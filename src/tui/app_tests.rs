@@ -628,3 +628,52 @@ fn a_resync_fills_the_holes_missed_events_left() {
     assert_eq!(a.orders.len(), 1);
     assert_eq!(a.orders[0].timestamp, 1_768_474_800_000);
 }
+
+#[test]
+fn the_strategy_list_follows_the_catalogue_and_opens_scripts() {
+    use crate::tui::action::StrategyEntry;
+    let mut a = app();
+    let entry = |name: &str, from: &str, error: Option<&str>| StrategyEntry {
+        name: name.into(),
+        from: from.into(),
+        error: error.map(String::from),
+    };
+    a.update(Action::Catalog(vec![
+        entry("MovingAverageCross", "built-in", None),
+        entry("Mine", "mine.luau", None),
+    ]));
+    assert!(a.banner.is_none(), "nothing broken, nothing said");
+    let names = match &a.form.get(&FieldKey::Strategy).unwrap().kind {
+        crate::tui::form::FieldKind::Select { options, .. } => options.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        names,
+        vec!["MovingAverageCross", "Mine"],
+        "the form offers what the catalogue has"
+    );
+    // A script breaks: a banner says so once, with file:line.
+    let broken = vec![
+        entry("MovingAverageCross", "built-in", None),
+        entry("bad", "bad.luau", Some("bad.luau:3: unexpected symbol")),
+    ];
+    a.update(Action::Catalog(broken.clone()));
+    assert!(a.banner.as_ref().unwrap().text.contains("bad.luau:3"));
+    a.banner = None;
+    a.update(Action::Catalog(broken));
+    assert!(a.banner.is_none(), "the same breakage is not repeated");
+    // The list: built-ins cannot be edited; a script line opens its file.
+    a.update(Action::ToggleStrategies);
+    assert!(a.update(Action::Enter).is_empty());
+    assert!(a.banner.as_ref().unwrap().text.contains("compiled in"));
+    a.update(Action::Down);
+    assert_eq!(a.update(Action::Enter), vec![Effect::Edit("bad".into())]);
+    assert!(
+        a.update(Action::Launch(Mode::Backtest)).is_empty(),
+        "keys go to the list while it is open"
+    );
+    a.update(Action::Esc);
+    assert!(a.strategies.is_none());
+    let key = KeyMap::default().action(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT), false);
+    assert!(matches!(key, Some(Action::ToggleStrategies)), "{key:?}");
+}

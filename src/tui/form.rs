@@ -236,7 +236,7 @@ impl RunForm {
         self.fields.iter().find(|f| &f.key == key)
     }
 
-    fn value(&self, key: &FieldKey) -> String {
+    pub fn value(&self, key: &FieldKey) -> String {
         self.get(key).map(|f| f.value()).unwrap_or_default()
     }
 
@@ -480,6 +480,33 @@ impl RunForm {
     /// A live run on a real exchange with the sandbox off: real money.
     pub fn real_money(&self) -> bool {
         self.mode() == Mode::Live && self.value(&FieldKey::Exchange) != "sim" && self.value(&FieldKey::Sandbox) == "no"
+    }
+
+    /// Replaces the strategy choices (the catalogue changed), keeping the selected one if it is still
+    /// there, and its parameter values.
+    pub fn set_strategies(&mut self, names: Vec<String>) {
+        let current = self.value(&FieldKey::Strategy);
+        let Some(f) = self.fields.iter_mut().find(|f| f.key == FieldKey::Strategy) else {
+            return;
+        };
+        let FieldKind::Select { options, index } = &mut f.kind else {
+            return;
+        };
+        if *options == names {
+            return;
+        }
+        *index = names.iter().position(|n| *n == current).unwrap_or(0);
+        *options = names;
+        let changed = self.value(&FieldKey::Strategy) != current;
+        let keep = if changed {
+            Map::new()
+        } else {
+            self.request(Mode::Backtest).strategy_params
+        };
+        self.rebuild_params(&keep);
+        if !self.visible().contains(&self.selected) {
+            self.move_by(0);
+        }
     }
 
     /// Switches the mode select to `mode` (the b/p keys launch the form as that mode).

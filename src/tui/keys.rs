@@ -16,6 +16,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("theme", "t"),
     ("help", "?"),
     ("history", "H"),
+    ("strategies", "S"),
+    ("edit", "e"),
     ("quit", "q"),
 ];
 
@@ -103,6 +105,8 @@ impl KeyMap {
                 "theme" => Action::NextTheme,
                 "help" => Action::ToggleHelp,
                 "history" => Action::ToggleHistory,
+                "strategies" => Action::ToggleStrategies,
+                "edit" => Action::EditScript,
                 "quit" => Action::Quit,
                 _ => return None,
             },

@@ -138,6 +138,78 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     })
 }
 
+/// The catalogue as the strategy list shows it: usable strategies, then scripts that do not load.
+fn catalog_entries() -> Vec<action::StrategyEntry> {
+    use crate::engine::strategy::Source;
+    use crate::script::catalog;
+    let mut out: Vec<action::StrategyEntry> = catalog::list()
+        .iter()
+        .map(|d| action::StrategyEntry {
+            name: d.name.clone(),
+            from: match &d.source {
+                Source::Builtin => "built-in".into(),
+                Source::Script { file, .. } => file.clone(),
+            },
+            error: None,
+        })
+        .collect();
+    out.extend(catalog::broken().into_iter().map(|b| action::StrategyEntry {
+        name: b.file.trim_end_matches(".luau").to_string(),
+        from: b.file,
+        error: Some(b.error),
+    }));
+    out
+}
+
+/// Where the script of strategy `name` lives in the user's folder; an embedded example is copied
+/// there first, so the edit has a file to go to (and then replaces the example).
+fn script_path(name: &str) -> Result<PathBuf, String> {
+    use crate::engine::strategy::Source;
+    use crate::script::catalog;
+    let dir = catalog::dir().ok_or("no strategies folder is set")?;
+    let file = match catalog::find(name).map(|d| d.source.clone()) {
+        Some(Source::Script { file, .. }) => file,
+        Some(Source::Builtin) => {
+            return Err(
+                "built-in strategies are compiled in; `cracktrader-tui strategies new NAME` writes a script".into(),
+            )
+        }
+        // A broken script is listed by its file name.
+        None => format!("{}.luau", name.trim_end_matches(".luau")),
+    };
+    let path = dir.join(&file);
+    if !path.exists() {
+        let (_, code) = catalog::EXAMPLES
+            .iter()
+            .find(|(f, _)| *f == file)
+            .ok_or_else(|| format!("{} does not exist", path.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::write(&path, code).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// Runs `$VISUAL`/`$EDITOR` (else `vi`) on `path` and waits for it.
+fn edit(path: &std::path::Path) -> Result<(), String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(path)
+        .status()
+        .map_err(|e| format!("cannot run the editor '{editor}': {e} (set $EDITOR)"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the editor '{editor}' exited with {status}"))
+    }
+}
+
 /// Resolves on SIGTERM (Ctrl-C is a key press inside the dashboard).
 async fn terminate_signal() {
     #[cfg(unix)]
@@ -161,6 +233,7 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
+    let mut catalog_seen = 0u64;
     let mut terminated = std::pin::pin!(terminate_signal());
     loop {
         if dirty {
@@ -194,6 +267,12 @@ async fn event_loop(
             }
             _ = tick.tick() => {
                 app.update(Action::Tick(chrono::Utc::now()));
+                // The scripts folder is watched; the form and the list follow it.
+                let generation = crate::script::catalog::generation();
+                if generation != catalog_seen {
+                    catalog_seen = generation;
+                    app.update(Action::Catalog(catalog_entries()));
+                }
                 dirty = true;
             }
             _ = &mut terminated => {
@@ -239,6 +318,20 @@ async fn event_loop(
                     tokio::spawn(async move {
                         let _ = tx.send(Action::CommandDone(b.reset().await));
                     });
+                }
+                Effect::Edit(name) => {
+                    let msg = match script_path(&name) {
+                        Ok(path) => {
+                            ratatui::restore();
+                            let outcome = edit(&path);
+                            *terminal = ratatui::try_init().context("cannot take the terminal back")?;
+                            terminal.clear().ok();
+                            crate::script::catalog::reload();
+                            outcome.map(|_| format!("edited {}; the strategy list is reloaded", path.display()))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    app.update(Action::CommandDone(msg));
                 }
                 Effect::Quit => {
                     // Stop an active local run cleanly so its results are kept.

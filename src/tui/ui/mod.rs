@@ -62,6 +62,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         footer::banner(f, banner, app, theme);
     }
     footer::keys(f, foot, app, theme);
+    if let Some(sel) = app.strategies {
+        overlays::strategies(f, area, &app.catalog, sel, theme);
+    }
     if let Some(h) = &app.history {
         overlays::history(f, area, h, theme);
     }

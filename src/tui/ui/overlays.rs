@@ -40,6 +40,63 @@ pub fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
+/// The strategy list: every strategy, where it comes from, and scripts that do not load with why.
+pub fn strategies(
+    f: &mut Frame,
+    area: Rect,
+    entries: &[crate::tui::action::StrategyEntry],
+    selected: usize,
+    theme: &Theme,
+) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(6).min(118),
+        area.height.saturating_sub(4).min(24),
+    );
+    f.render_widget(Clear, r);
+    let block = panel(
+        "Strategies — ↑↓ select, Enter or e edit the script, Esc close",
+        true,
+        theme,
+    );
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let rows = inner.height as usize;
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = entries
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, e)| {
+            let status = match &e.error {
+                None => Span::styled("ok   ", Style::new().fg(theme.c(Role::Profit))),
+                Some(_) => Span::styled(
+                    "error",
+                    Style::new().fg(theme.c(Role::Error)).add_modifier(Modifier::BOLD),
+                ),
+            };
+            let base = if i == selected {
+                Style::new()
+                    .bg(theme.c(Role::SelectionBg))
+                    .fg(theme.c(Role::SelectionFg))
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::new().fg(theme.c(Role::Text))
+            };
+            let mut spans = vec![Span::styled(format!("{:<24} {:<22} ", e.name, e.from), base), status];
+            if let Some(err) = &e.error {
+                spans.push(Span::styled(format!("  {err}"), Style::new().fg(theme.c(Role::Error))));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
+    );
+}
+
 pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
     let r = centered(
         area,
@@ -128,6 +185,11 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (k("theme"), "next colour theme"),
         (k("help"), "toggle this help"),
         (k("history"), "run history: open any stored run"),
+        (
+            k("strategies"),
+            "strategy list: built-ins and scripts, with broken scripts and why",
+        ),
+        (k("edit"), "open the selected strategy's script in $EDITOR"),
         (
             format!("{} / Ctrl-C", k("quit")),
             "quit (asks while a paper/live run is active)",
