@@ -585,13 +585,20 @@ async fn seed_examples_are_accepted_and_fail_clearly_without_exchange_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_one_of_100_racing_starts_wins() {
     let a = api();
+    // Long enough (three months of 1m candles) that the winner is still running when the last request
+    // arrives: a run that ended may of course be followed by another.
+    let mut body = backtest_body();
+    body["timeframe"] = json!("1m");
+    body["start_date"] = json!("2023-10-01");
+    body["end_date"] = json!("2024-01-01");
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let app = a.app.clone();
+        let body = body.to_string();
         tasks.push(tokio::spawn(async move {
             let req = Request::post("/api/v1/run/backtest")
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(backtest_body().to_string()))
+                .body(Body::from(body))
                 .unwrap();
             app.oneshot(req).await.unwrap().status()
         }));

@@ -149,24 +149,7 @@ fn parse_timestamp(s: &str) -> Option<i64> {
     if let Ok(n) = s.parse::<i64>() {
         return Some(normalise_epoch(n as f64));
     }
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(d.timestamp_millis());
-    }
-    for f in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Some(d.and_utc().timestamp_millis());
-        }
-    }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc().timestamp_millis())
+    super::source::parse_iso(s)
 }
 
 /// Splits a CSV line on commas in one pass; returns the field count (fields past `out.len()` are

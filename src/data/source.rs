@@ -69,29 +69,36 @@ pub fn normalise_exchange(s: &str) -> Result<String, String> {
 /// Parses ISO 8601 dates: `2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31T12:00:00+02:00`,
 /// `2024-01-31 12:00` (UTC when no offset is given).
 pub fn parse_date(s: &str) -> Result<i64, String> {
+    parse_iso(s).ok_or_else(|| {
+        let mut shown: String = s.chars().take(40).collect();
+        if shown.len() < s.len() {
+            shown.push('…');
+        }
+        format!("invalid date '{shown}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z")
+    })
+}
+
+/// The one ISO 8601 reader, for run dates and candle files alike: RFC 3339 with any offset, or a UTC
+/// date and time with `T` or a space, minutes, seconds or fractions, or a plain date (midnight UTC).
+pub fn parse_iso(s: &str) -> Option<i64> {
     let t = s.trim();
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(d.timestamp_millis());
+        return Some(d.timestamp_millis());
     }
     for f in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S%.f",
     ] {
         if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
-            return Ok(d.and_utc().timestamp_millis());
+            return Some(d.and_utc().timestamp_millis());
         }
     }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        if let Some(dt) = d.and_hms_opt(0, 0, 0) {
-            return Ok(dt.and_utc().timestamp_millis());
-        }
-    }
-    Err(format!(
-        "invalid date '{s}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z"
-    ))
+    chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc().timestamp_millis())
 }
 
 fn clip(c: Series, start: Option<i64>, end: Option<i64>) -> Series {
@@ -240,4 +247,31 @@ fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> 
         series: vec![at_timeframe(candles, file_tf, q.timeframe)],
         warnings,
     })
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::*;
+
+    #[test]
+    fn one_reader_for_every_iso_form() {
+        let noon = 1_706_702_400_000; // 2024-01-31T12:00:00Z
+        for s in [
+            "2024-01-31T12:00:00Z",
+            "2024-01-31T14:00:00+02:00",
+            "2024-01-31T12:00:00",
+            "2024-01-31 12:00:00",
+            "2024-01-31T12:00",
+            "2024-01-31 12:00",
+            "2024-01-31T12:00:00.000",
+            "2024-01-31 12:00:00.000",
+        ] {
+            assert_eq!(parse_iso(s), Some(noon), "{s}");
+        }
+        assert_eq!(parse_iso("2024-01-31"), Some(noon - 12 * 3_600_000));
+        assert_eq!(parse_iso("yesterday"), None);
+        let long = "x".repeat(10_000);
+        let e = parse_date(&long).unwrap_err();
+        assert!(e.len() < 200, "the bad input is not echoed whole: {} bytes", e.len());
+    }
 }

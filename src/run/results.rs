@@ -26,6 +26,20 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Idle,
+        RunStatus::Starting,
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Stopped,
+    ];
+
+    /// `completed` -> `Completed`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn is_active(self) -> bool {
         matches!(self, RunStatus::Starting | RunStatus::Running)
     }

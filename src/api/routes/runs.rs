@@ -2,7 +2,7 @@
 
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::ApiState;
-use crate::run::ResultsResponse;
+use crate::run::{Mode, ResultsResponse, RunStatus};
 use crate::store::{equity_csv, trades_csv, RunFilter, RunSummary, Store};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -11,9 +11,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-
-const STATUSES: [&str; 6] = ["idle", "starting", "running", "completed", "failed", "stopped"];
-const MODES: [&str; 3] = ["backtest", "paper", "live"];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RunsQuery {
@@ -60,21 +57,37 @@ pub async fn runs_list(State(st): State<ApiState>, Query(q): Query<RunsQuery>) -
     if !(1..=1000).contains(&limit) {
         return Err(bad("limit", format!("limit must be from 1 to 1000, got {limit}")));
     }
-    if let Some(s) = q.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        return Err(bad(
-            "status",
-            format!("unknown status '{s}'; one of {}", STATUSES.join(", ")),
-        ));
-    }
-    if let Some(m) = q.mode.as_deref().filter(|m| !MODES.contains(m)) {
-        return Err(bad("mode", format!("unknown mode '{m}'; one of {}", MODES.join(", "))));
-    }
+    let one_of = |all: Vec<&str>| all.join(", ");
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
+            bad(
+                "status",
+                format!(
+                    "unknown status; one of {}",
+                    one_of(RunStatus::ALL.iter().map(|x| x.as_str()).collect())
+                ),
+            )
+        })?),
+    };
+    let mode = match q.mode.as_deref() {
+        None => None,
+        Some(m) => Some(Mode::parse(m).ok_or_else(|| {
+            bad(
+                "mode",
+                format!(
+                    "unknown mode; one of {}",
+                    one_of(Mode::ALL.iter().map(|x| x.as_str()).collect())
+                ),
+            )
+        })?),
+    };
     let offset = q.offset.unwrap_or(0);
     let filter = RunFilter {
         limit,
         offset,
-        status: q.status,
-        mode: q.mode,
+        status: status.map(|s| s.as_str().to_string()),
+        mode: mode.map(|m| m.as_str().to_string()),
     };
     let runs = if st.runner.store.is_some() {
         with_store(&st, move |s| s.list(&filter)).await?
