@@ -31,7 +31,7 @@ pub enum WorkerEvent {
         value: f64,
         positions: Vec<PositionRecord>,
     },
-    Log(String, String),
+    Log(LogLevel, String),
     /// A problem the run keeps going through (e.g. an order the exchange refused): shown as its error.
     RunError(String),
     /// The exchange connection of a paper/live run: up or down, and what happened.
@@ -43,4 +43,22 @@ pub enum WorkerEvent {
     /// Something a person should look at (e.g. a balance corrected to the exchange's).
     Attention(Attention),
     Finished(Box<ResultsResponse>),
+}
+
+/// How much a log line matters (the `level` of the `logs` channel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        }
+    }
 }

@@ -537,7 +537,7 @@ impl Runner {
                 true
             }
             WorkerEvent::Log(level, message) => {
-                self.log(&level, message);
+                self.log(level.as_str(), message);
                 false
             }
             WorkerEvent::Risk(e) => {

@@ -7,6 +7,7 @@ use crate::engine::core::{EventSink, Notice};
 use crate::engine::portfolio::Portfolio;
 use crate::engine::types::{Candle, EquityPoint, Fill, Order, SymbolIdx};
 use crate::run::results::{self, equity_record, order_record, trade_record};
+use crate::run::worker::LogLevel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -95,16 +96,16 @@ impl EventSink for ChannelSink {
             Notice::Paused(reason) => WorkerEvent::Paused(Some(reason.clone())),
             Notice::Resumed => WorkerEvent::Paused(None),
             Notice::Dust { symbol, size } => WorkerEvent::Log(
-                "warning".into(),
+                LogLevel::Warning,
                 format!(
                     "{size} {} left on {} is below the smallest tradable amount: kept as dust, not sold",
                     results::assets_of(&sym(*symbol)).0,
                     sym(*symbol)
                 ),
             ),
-            Notice::Log { symbol, line } => WorkerEvent::Log("info".into(), format!("{}: {line}", sym(*symbol))),
+            Notice::Log { symbol, line } => WorkerEvent::Log(LogLevel::Info, format!("{}: {line}", sym(*symbol))),
             Notice::Reconciled { symbol, from, to } => WorkerEvent::Log(
-                "warning".into(),
+                LogLevel::Warning,
                 format!(
                     "{}: the engine held {from} but the exchange holds {to}; the exchange wins",
                     sym(*symbol)

@@ -18,6 +18,7 @@ use crate::exchange::binance::trade::{
 use crate::run::attention::Attention;
 use crate::run::backtest::{self, now_iso};
 use crate::run::results::{assets_of, ResultsResponse, RunInfo};
+use crate::run::worker::LogLevel;
 use crate::run::{Mode, RunStatus, WorkerEvent};
 use crate::runner::sink::ChannelSink;
 use std::collections::HashMap;
@@ -88,7 +89,7 @@ impl Job {
         let (free, _) = balance_of(&balances, quote);
         if free < cfg.initial_cash {
             self.send(WorkerEvent::Log(
-                "warning".into(),
+                LogLevel::Warning,
                 format!(
                     "the account has {free} {quote} free, less than the run's cash of {}; the run trades with {free}",
                     cfg.initial_cash
@@ -130,7 +131,7 @@ impl Job {
             ExecReport::Cancelled(id) => engine.on_exchange_update(id, OrderStatus::Cancelled, None),
             ExecReport::Dust(id, why) => {
                 self.send(WorkerEvent::Log(
-                    "warning".into(),
+                    LogLevel::Warning,
                     format!("order {id} not sent: {why}"),
                 ));
                 engine.on_exchange_update(id, OrderStatus::Cancelled, Some(why))
@@ -239,7 +240,7 @@ impl Job {
         };
         self.send(WorkerEvent::Running);
         self.send(WorkerEvent::Log(
-            "info".into(),
+            LogLevel::Info,
             format!("{} trading on Binance candles from {ws_origin}", cfg.mode.as_str()),
         ));
         let stop = self.stop.clone();
@@ -300,7 +301,7 @@ impl Job {
                                 command(&live, ExecCommand::Reconcile);
                             }
                             self.send(WorkerEvent::Connectivity(up, n.clone()));
-                            self.send(WorkerEvent::Log("warning".into(), n));
+                            self.send(WorkerEvent::Log(LogLevel::Warning, n));
                         }
                         None => break,
                     },
@@ -331,8 +332,7 @@ impl Job {
             if !latencies.is_empty() {
                 latencies.sort();
                 let q = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
-                self.send(WorkerEvent::Log(
-                    "info".into(),
+                self.send(WorkerEvent::Log(LogLevel::Info,
                     format!("candle-to-order latency inside the engine: p50 {:?}, p99 {:?} over {} candles that placed orders", q(0.5), q(0.99), latencies.len()),
                 ));
             }

@@ -9,6 +9,7 @@ use super::sink::ChannelSink;
 use super::{WorkerEvent, WorkerTx};
 use crate::run::backtest::{self, now_iso};
 use crate::run::results::{self, ResultsResponse, RunInfo};
+use crate::run::worker::LogLevel;
 use crate::run::{Mode, RunConfig, RunStatus};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -81,7 +82,7 @@ impl Job {
             Err(e) => return self.failed(start_time, e.message),
         };
         for w in &set.warnings {
-            self.send(WorkerEvent::Log("warning".into(), w.clone()));
+            self.send(WorkerEvent::Log(LogLevel::Warning, w.clone()));
         }
         let steps = set.series.iter().map(|s| s.len()).max().unwrap_or(0) as u64;
         self.send(WorkerEvent::Running);
