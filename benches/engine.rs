@@ -128,6 +128,19 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3
     );
     let cfg = config();
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("script") {
+        // For profiling the script runtime alone.
+        let req = RunRequest::backtest("MaCrossScript", &["BTC/USDT"], "1m");
+        let script_cfg = config::validate(&req, &["sim".to_string()]).expect("valid script config");
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut e = backtest::engine(&script_cfg, NoEvents).expect("script engine");
+            replay(&mut e, &[&candles], None, |_, _| {});
+            std::hint::black_box(e.finish());
+            println!("MaCrossScript: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+        return;
+    }
 
     // Engine loop: build + replay + finish, no results formatting.
     let runs = if std::env::var("BENCH_ONLY").is_ok() { 1 } else { RUNS };

@@ -10,6 +10,8 @@ use crate::engine::indicators::{
 use crate::engine::strategy::{Ctx, ParamSpec, ParamType, Params, Strategy};
 use crate::engine::types::{Candle, Fill, OrderKind, Side};
 use mlua::{Function, Lua, Table, Value};
+/// Indicator outputs handed to the per-bar call as arguments (the rest are set on `ind` from Rust).
+const ARG_SLOTS: usize = 7;
 /// Log lines a script may write per call, and their length.
 const LOGS_PER_CALL: usize = 20;
 const LOG_CHARS: usize = 500;
@@ -130,6 +132,9 @@ impl Indicators {
             (kind.starts_with("cross"), name.clone())
         });
         for (name, t) in entries {
+            if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(ScriptError::new(file, format!("indicator name '{name}' must be 1-40 letters, digits or _")));
+            }
             out.add(file, &name, &t)?;
         }
         Ok(out)
@@ -331,10 +336,16 @@ fn order(side: Side, amount: Value, opts: Option<Table>) -> mlua::Result<Req> {
     Ok(Req::Submit(side, kind, amount))
 }
 
-fn push(lua: &Lua, r: Req) {
-    if let Some(mut p) = lua.app_data_mut::<Pending>() {
-        p.requests.push(r);
-    }
+thread_local! {
+    /// What the call running on this thread asked for; drained after every call.
+    static PENDING: std::cell::RefCell<Pending> = std::cell::RefCell::new(Pending::default());
+    /// Set when `PENDING` has something, so a quiet bar skips it entirely.
+    static DIRTY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn push(_lua: &Lua, r: Req) {
+    PENDING.with(|p| p.borrow_mut().requests.push(r));
+    DIRTY.with(|d| d.set(true));
 }
 
 /// The `ctx` table: the run's state (updated per bar) and the order methods.
@@ -370,7 +381,7 @@ fn context(lua: &Lua, params: Table) -> mlua::Result<Table> {
     }
     ctx.raw_set(
         "log",
-        lua.create_function(|lua, args: mlua::MultiValue| {
+        lua.create_function(|_, args: mlua::MultiValue| {
             let mut line = String::new();
             for (i, v) in args.iter().skip(1).enumerate() {
                 if i > 0 {
@@ -389,13 +400,15 @@ fn context(lua: &Lua, params: Table) -> mlua::Result<Table> {
                 line.truncate(cut);
                 line.push('…');
             }
-            if let Some(mut p) = lua.app_data_mut::<Pending>() {
+            PENDING.with(|p| {
+                let mut p = p.borrow_mut();
                 if p.logs.len() < LOGS_PER_CALL {
                     p.logs.push(line);
                 } else {
                     p.dropped_logs += 1;
                 }
-            }
+            });
+            DIRTY.with(|d| d.set(true));
             Ok(())
         })?,
     )?;
@@ -448,21 +461,28 @@ impl ScriptStrategy {
             .collect::<mlua::Result<Vec<_>>>()
             .map_err(err)?;
         let on_bar: Function = def.get("on_bar").map_err(err)?;
+        // The first `ARG_SLOTS` indicator values travel as arguments and are stored by Lua itself:
+        // setting table fields from Rust goes through a protected call each (the VM has a memory limit).
+        let passed = indicators.names.len().min(ARG_SLOTS);
+        let params: String = (1..=passed).map(|i| format!(", a{i}")).collect();
+        let stores: String = indicators.names[..passed]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!(" ind[\"{n}\"] = a{}", i + 1))
+            .collect();
+        let code = format!(
+            "local on_bar, bar, ctx, ind = ...
+            return function(t, o, h, l, c, v, pos, cash, oo{params})
+                bar.time = t bar.open = o bar.high = h bar.low = l bar.close = c bar.volume = v
+                ctx.position = pos ctx.cash = cash ctx.open_orders = oo{stores}
+                on_bar(bar, ctx, ind)
+            end"
+        );
         let step: Function = lua
-            .load(
-                r#"
-                local on_bar, bar, ctx, ind = ...
-                return function(t, o, h, l, c, v, pos, cash, oo)
-                    bar.time = t bar.open = o bar.high = h bar.low = l bar.close = c bar.volume = v
-                    ctx.position = pos ctx.cash = cash ctx.open_orders = oo
-                    on_bar(bar, ctx, ind)
-                end
-                "#,
-            )
+            .load(code)
             .set_name("=step")
             .call((on_bar, bar, ctx.clone(), ind.clone()))
             .map_err(err)?;
-        lua.set_app_data(Pending::default());
         Ok(ScriptStrategy {
             file: file.to_string(),
             lua,
@@ -479,14 +499,17 @@ impl ScriptStrategy {
 
     /// Applies what the call asked for; a script error fails the run with the script's file:line.
     fn settle(&mut self, result: mlua::Result<()>, ctx: &mut Ctx<'_>) {
-        let (requests, logs, dropped) = match self.lua.app_data_mut::<Pending>() {
-            Some(mut p) => (
+        if result.is_ok() && !DIRTY.with(|d| d.replace(false)) {
+            return; // a quiet bar: nothing asked, nothing logged
+        }
+        let (requests, logs, dropped) = PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            (
                 std::mem::take(&mut p.requests),
                 std::mem::take(&mut p.logs),
                 std::mem::replace(&mut p.dropped_logs, 0),
-            ),
-            None => (Vec::new(), Vec::new(), 0),
-        };
+            )
+        });
         for line in logs {
             ctx.log(line);
         }
@@ -508,12 +531,13 @@ impl ScriptStrategy {
             }
         }
         // Keep the capacity for the next call.
-        if let Some(mut p) = self.lua.app_data_mut::<Pending>() {
+        PENDING.with(|p| {
+            let mut p = p.borrow_mut();
             if p.requests.is_empty() {
                 p.requests = requests;
                 p.requests.clear();
             }
-        }
+        });
     }
 
     fn set_state(&self, ctx: &Ctx<'_>) -> mlua::Result<()> {
@@ -549,7 +573,8 @@ impl Strategy for ScriptStrategy {
         self.last_close = bar.close;
         self.indicators.update(bar);
         let mut result = Ok(());
-        for (key, v) in self.keys.iter().zip(&self.indicators.values) {
+        let values = &self.indicators.values;
+        for (key, v) in self.keys.iter().zip(values).skip(ARG_SLOTS) {
             if let Err(e) = self.ind.raw_set(key, *v) {
                 result = Err(e);
                 break;
@@ -557,7 +582,7 @@ impl Strategy for ScriptStrategy {
         }
         if result.is_ok() {
             reset_budget(&self.lua);
-            result = self.step.call::<()>((
+            let b = (
                 bar.ts as f64,
                 bar.open,
                 bar.high,
@@ -567,7 +592,36 @@ impl Strategy for ScriptStrategy {
                 ctx.position,
                 ctx.cash,
                 ctx.open_orders as f64,
-            ));
+            );
+            let v = |i: usize| values.get(i).copied().flatten();
+            let f = &self.step;
+            result = match values.len().min(ARG_SLOTS) {
+                0 => f.call::<()>(b),
+                1 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0))),
+                2 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1))),
+                3 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2))),
+                4 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3))),
+                5 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3), v(4))),
+                6 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3), v(4), v(5))),
+                _ => f.call::<()>((
+                    b.0,
+                    b.1,
+                    b.2,
+                    b.3,
+                    b.4,
+                    b.5,
+                    b.6,
+                    b.7,
+                    b.8,
+                    v(0),
+                    v(1),
+                    v(2),
+                    v(3),
+                    v(4),
+                    v(5),
+                    v(6),
+                )),
+            };
         }
         self.settle(result, ctx);
     }

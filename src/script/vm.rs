@@ -2,6 +2,7 @@
 //! memory, a budget per call, and the indicator constructors scripts declare with.
 
 use mlua::{Lua, Table, Value, VmState};
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 /// Memory one script VM may use.
@@ -71,24 +72,25 @@ pub fn open(file: &str, code: &str) -> Result<(Lua, Table), ScriptError> {
     Ok((lua, def))
 }
 
-/// Work done by the current call.
-#[derive(Default)]
-struct Budget {
-    count: u64,
-    started: Option<Instant>,
+thread_local! {
+    /// Work done by the current call on this thread (a VM only ever runs on the thread that called
+    /// it, and calls do not nest), and when it passed the first checkpoint.
+    static WORK: Cell<u64> = const { Cell::new(0) };
+    static STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// Installs the interrupt that enforces the budget.
 pub fn install_budget(lua: &Lua) {
-    lua.set_app_data(Budget::default());
-    lua.set_interrupt(|lua| {
-        let Some(mut b) = lua.app_data_mut::<Budget>() else {
-            return Ok(VmState::Continue);
-        };
-        b.count += 1;
-        if b.count.is_multiple_of(4096) {
-            let started = *b.started.get_or_insert_with(Instant::now);
-            if started.elapsed() > CALL_DEADLINE || b.count > CALL_BUDGET {
+    lua.set_interrupt(|_| {
+        let n = WORK.with(|w| {
+            let n = w.get() + 1;
+            w.set(n);
+            n
+        });
+        if n.is_multiple_of(4096) {
+            let started = STARTED.with(|s| *s.get().get_or_insert_with(Instant::now));
+            STARTED.with(|s| s.set(Some(started)));
+            if started.elapsed() > CALL_DEADLINE || n > CALL_BUDGET {
                 return Err(mlua::Error::runtime(
                     "the script ran too long in one call (an endless loop?): each call may take at most 1 second",
                 ));
@@ -99,11 +101,10 @@ pub fn install_budget(lua: &Lua) {
 }
 
 /// Starts the budget of a new call.
-pub fn reset_budget(lua: &Lua) {
-    if let Some(mut b) = lua.app_data_mut::<Budget>() {
-        b.count = 0;
-        b.started = None;
-    }
+#[inline]
+pub fn reset_budget(_lua: &Lua) {
+    WORK.with(|w| w.set(0));
+    STARTED.with(|s| s.set(None));
 }
 
 /// `sma(20)`, `rsi(14, "close")`, `crossover("fast", "slow")`...: constructors returning descriptor
