@@ -21,12 +21,13 @@ impl ExactSum {
         (s, (a - (s - bb)) + (b - bb))
     }
 
+    /// Adds `v`; the rounding error of the high part is carried exactly in the low part, which only
+    /// ever holds the running sum's tiny remainder.
     #[inline(always)]
     pub fn add(&mut self, v: f64) {
         let (s, e) = Self::two_sum(self.hi, v);
-        let (hi, lo) = Self::two_sum(s, self.lo + e);
-        self.hi = hi;
-        self.lo = lo;
+        self.hi = s;
+        self.lo += e;
     }
 
     #[inline(always)]
@@ -599,6 +600,12 @@ mod tests {
         for x in xs.iter_mut().skip(3000).take(400) {
             *x = 0.00271;
         }
+        // And a long walk with 8-decimal prices, as exchanges report them.
+        let mut p = 0.05;
+        xs.extend((0..100_000).map(|i: u64| {
+            p = ((p * (1.0 + (((i * 2_654_435_761) % 1000) as f64 - 500.0) * 1e-6)) * 1e8).round() / 1e8;
+            p
+        }));
         for period in [2, 10, 30, 200] {
             let mut sma = Sma::new(period);
             for (i, &x) in xs.iter().enumerate() {

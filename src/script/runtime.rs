@@ -133,7 +133,10 @@ impl Indicators {
         });
         for (name, t) in entries {
             if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(ScriptError::new(file, format!("indicator name '{name}' must be 1-40 letters, digits or _")));
+                return Err(ScriptError::new(
+                    file,
+                    format!("indicator name '{name}' must be 1-40 letters, digits or _"),
+                ));
             }
             out.add(file, &name, &t)?;
         }
@@ -601,8 +604,39 @@ impl Strategy for ScriptStrategy {
                 2 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1))),
                 3 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2))),
                 4 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3))),
-                5 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3), v(4))),
-                6 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3), v(4), v(5))),
+                5 => f.call::<()>((
+                    b.0,
+                    b.1,
+                    b.2,
+                    b.3,
+                    b.4,
+                    b.5,
+                    b.6,
+                    b.7,
+                    b.8,
+                    v(0),
+                    v(1),
+                    v(2),
+                    v(3),
+                    v(4),
+                )),
+                6 => f.call::<()>((
+                    b.0,
+                    b.1,
+                    b.2,
+                    b.3,
+                    b.4,
+                    b.5,
+                    b.6,
+                    b.7,
+                    b.8,
+                    v(0),
+                    v(1),
+                    v(2),
+                    v(3),
+                    v(4),
+                    v(5),
+                )),
                 _ => f.call::<()>((
                     b.0,
                     b.1,
