@@ -129,57 +129,31 @@ impl Rsi {
 }
 
 /// Highest (or lowest) of the previous `period` values, excluding the one being added: what a
-/// breakout compares today's close against. Monotonic deque, amortised O(1).
+/// breakout compares today's close against. The inclusive `Extreme`, one value behind.
 #[derive(Debug, Clone)]
 pub struct RollingExtreme {
-    period: usize,
-    highest: bool,
-    seen: usize,
-    deque: VecDeque<(usize, f64)>,
+    inner: Extreme,
+    last: Option<f64>,
 }
 
 impl RollingExtreme {
     pub fn highest(period: usize) -> Self {
-        Self::new(period, true)
+        RollingExtreme {
+            inner: Extreme::highest(period),
+            last: None,
+        }
     }
     pub fn lowest(period: usize) -> Self {
-        Self::new(period, false)
-    }
-    fn new(period: usize, highest: bool) -> Self {
-        let period = period.max(1);
         RollingExtreme {
-            period,
-            highest,
-            seen: 0,
-            deque: VecDeque::with_capacity(period + 1),
+            inner: Extreme::lowest(period),
+            last: None,
         }
     }
 
     /// Returns the extreme of the `period` values before `v` (None until that many exist), then adds `v`.
     #[inline]
     pub fn update(&mut self, v: f64) -> Option<f64> {
-        let idx = self.seen;
-        while let Some(&(i, _)) = self.deque.front() {
-            if i + self.period < idx {
-                self.deque.pop_front();
-            } else {
-                break;
-            }
-        }
-        let out = (idx >= self.period)
-            .then(|| self.deque.front().map(|&(_, x)| x))
-            .flatten();
-        while let Some(&(_, x)) = self.deque.back() {
-            let dominated = if self.highest { x <= v } else { x >= v };
-            if dominated {
-                self.deque.pop_back();
-            } else {
-                break;
-            }
-        }
-        self.deque.push_back((idx, v));
-        self.seen += 1;
-        out
+        std::mem::replace(&mut self.last, self.inner.update(v))
     }
 }
 

@@ -97,6 +97,27 @@ pub enum Action {
     Error(String),
 }
 
+impl Action {
+    /// News from the engine, the network or the clock, as opposed to a key: dialogs let it through.
+    pub fn is_news(&self) -> bool {
+        matches!(
+            self,
+            Action::View(_)
+                | Action::Resync(_)
+                | Action::Trade(_)
+                | Action::Order(_)
+                | Action::Ticker(_)
+                | Action::Results(_)
+                | Action::CommandDone(_)
+                | Action::Connection(_)
+                | Action::Catalog(_)
+                | Action::Resize(..)
+                | Action::Tick(_)
+                | Action::Error(_)
+        )
+    }
+}
+
 /// One line of the strategy list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StrategyEntry {

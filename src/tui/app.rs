@@ -288,18 +288,7 @@ impl App {
                     self.quitting = true;
                     return vec![Effect::Quit];
                 }
-                Action::View(_)
-                | Action::Resync(_)
-                | Action::Trade(_)
-                | Action::Order(_)
-                | Action::Ticker(_)
-                | Action::Results(_)
-                | Action::CommandDone(_)
-                | Action::Connection(_)
-                | Action::Catalog(_)
-                | Action::Resize(..)
-                | Action::Tick(_)
-                | Action::Error(_) => {}
+                ref news if news.is_news() => {}
                 _ => return Vec::new(),
             }
         }
@@ -328,19 +317,8 @@ impl App {
                     self.strategies = None;
                     return Vec::new();
                 }
-                Action::View(_)
-                | Action::Resync(_)
-                | Action::Trade(_)
-                | Action::Order(_)
-                | Action::Ticker(_)
-                | Action::Results(_)
-                | Action::CommandDone(_)
-                | Action::Connection(_)
-                | Action::Catalog(_)
-                | Action::Resize(..)
-                | Action::Tick(_)
-                | Action::Error(_)
-                | Action::Quit => {}
+                Action::Quit => {}
+                ref news if news.is_news() => {}
                 _ => return Vec::new(),
             }
         }

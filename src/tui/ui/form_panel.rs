@@ -5,7 +5,7 @@ use crate::tui::app::{App, Focus};
 use crate::tui::form::FieldKind;
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
@@ -42,14 +42,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if value.chars().count() > value_w {
             value = value.chars().take(value_w.saturating_sub(1)).collect::<String>() + "…";
         }
-        let value_style = if selected {
-            Style::new()
-                .bg(theme.c(Role::SelectionBg))
-                .fg(theme.c(Role::SelectionFg))
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().fg(theme.c(Role::Text))
-        };
+        let value_style = super::row_style(selected, theme);
         let marker = if field.error.is_some() { "!" } else { " " };
         lines.push(Line::from(vec![
             Span::styled(format!("{label:<label_w$}"), label_style),

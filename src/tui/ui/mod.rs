@@ -108,6 +108,18 @@ fn main(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
+/// A list row or field value: highlighted when selected, plain text otherwise.
+pub(crate) fn row_style(selected: bool, theme: &Theme) -> Style {
+    if selected {
+        Style::new()
+            .bg(theme.c(Role::SelectionBg))
+            .fg(theme.c(Role::SelectionFg))
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(theme.c(Role::Text))
+    }
+}
+
 pub(crate) fn muted(theme: &Theme) -> Style {
     Style::new().fg(theme.c(Role::Muted))
 }

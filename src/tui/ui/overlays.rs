@@ -76,14 +76,7 @@ pub fn strategies(
                     Style::new().fg(theme.c(Role::Error)).add_modifier(Modifier::BOLD),
                 ),
             };
-            let base = if i == selected {
-                Style::new()
-                    .bg(theme.c(Role::SelectionBg))
-                    .fg(theme.c(Role::SelectionFg))
-                    .add_modifier(Modifier::BOLD)
-            } else {
-                Style::new().fg(theme.c(Role::Text))
-            };
+            let base = super::row_style(i == selected, theme);
             let mut spans = vec![Span::styled(format!("{:<24} {:<22} ", e.name, e.from), base), status];
             if let Some(err) = &e.error {
                 spans.push(Span::styled(format!("  {err}"), Style::new().fg(theme.c(Role::Error))));
@@ -145,14 +138,7 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
             run.trade_count,
             ret
         );
-        let style = if i == h.selected {
-            Style::new()
-                .bg(theme.c(Role::SelectionBg))
-                .fg(theme.c(Role::SelectionFg))
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().fg(theme.c(Role::Text))
-        };
+        let style = super::row_style(i == h.selected, theme);
         lines.push(Line::from(Span::styled(text, style)));
     }
     f.render_widget(Paragraph::new(lines), inner);
