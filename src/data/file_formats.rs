@@ -149,7 +149,7 @@ fn parse_timestamp(s: &str) -> Option<i64> {
     if let Ok(n) = s.parse::<i64>() {
         return Some(normalise_epoch(n as f64));
     }
-    super::source::parse_iso(s)
+    super::time::parse_iso(s)
 }
 
 /// Splits a CSV line on commas in one pass; returns the field count (fields past `out.len()` are

@@ -7,6 +7,7 @@ pub mod resample;
 pub mod series;
 pub mod sim;
 pub mod source;
+pub mod time;
 pub mod validate;
 
 pub use cache::Cache;

@@ -69,36 +69,13 @@ pub fn normalise_exchange(s: &str) -> Result<String, String> {
 /// Parses ISO 8601 dates: `2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31T12:00:00+02:00`,
 /// `2024-01-31 12:00` (UTC when no offset is given).
 pub fn parse_date(s: &str) -> Result<i64, String> {
-    parse_iso(s).ok_or_else(|| {
+    super::time::parse_iso(s).ok_or_else(|| {
         let mut shown: String = s.chars().take(40).collect();
         if shown.len() < s.len() {
             shown.push('…');
         }
         format!("invalid date '{shown}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z")
     })
-}
-
-/// The one ISO 8601 reader, for run dates and candle files alike: RFC 3339 with any offset, or a UTC
-/// date and time with `T` or a space, minutes, seconds or fractions, or a plain date (midnight UTC).
-pub fn parse_iso(s: &str) -> Option<i64> {
-    let t = s.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Some(d.timestamp_millis());
-    }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
-            return Some(d.and_utc().timestamp_millis());
-        }
-    }
-    chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc().timestamp_millis())
 }
 
 fn clip(c: Series, start: Option<i64>, end: Option<i64>) -> Series {
@@ -251,6 +228,7 @@ fn load_from_file(file: &Path, q: &CandleQuery) -> Result<CandleSet, DataError> 
 
 #[cfg(test)]
 mod iso_tests {
+    use super::super::time::parse_iso;
     use super::*;
 
     #[test]
