@@ -38,19 +38,31 @@ struct State {
     dir: Option<PathBuf>,
     /// Bumped on every reload, so watchers of the list know it changed.
     generation: u64,
+    /// Scripts are read on first need, not at start-up: a backtest of a built-in never pays for them.
+    loaded: bool,
 }
 
-static STATE: LazyLock<RwLock<State>> = LazyLock::new(|| {
-    let mut s = State::default();
-    rebuild(&mut s);
-    RwLock::new(s)
-});
+static STATE: LazyLock<RwLock<State>> = LazyLock::new(|| RwLock::new(State::default()));
 
+fn write_state() -> std::sync::RwLockWriteGuard<'static, State> {
+    STATE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads the catalogue, loading the scripts first if nothing asked for them yet.
 fn read_state<T>(f: impl FnOnce(&State) -> T) -> T {
-    match STATE.read() {
-        Ok(s) => f(&s),
-        Err(poisoned) => f(&poisoned.into_inner()),
+    {
+        let s = STATE.read().unwrap_or_else(|p| p.into_inner());
+        if s.loaded {
+            return f(&s);
+        }
     }
+    {
+        let mut s = write_state();
+        if !s.loaded {
+            rebuild(&mut s);
+        }
+    }
+    f(&STATE.read().unwrap_or_else(|p| p.into_inner()))
 }
 
 /// Reads the examples and the folder's `*.luau` files into `s`.
@@ -108,6 +120,7 @@ fn rebuild(s: &mut State) {
     s.scripts = scripts;
     s.broken = broken;
     s.generation += 1;
+    s.loaded = true;
 }
 
 fn read_script(path: &Path) -> Result<String, String> {
@@ -122,27 +135,21 @@ fn read_script(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
-/// Uses `dir` as the scripts folder (re-reading it now).
+/// Uses `dir` as the scripts folder; it is read when a script is first asked for.
 pub fn use_dir(dir: &Path) {
-    let mut s = match STATE.write() {
-        Ok(s) => s,
-        Err(p) => p.into_inner(),
-    };
+    let mut s = write_state();
     s.dir = Some(dir.to_path_buf());
-    rebuild(&mut s);
+    s.loaded = false;
 }
 
 /// Re-reads the scripts folder.
 pub fn reload() {
-    let mut s = match STATE.write() {
-        Ok(s) => s,
-        Err(p) => p.into_inner(),
-    };
-    rebuild(&mut s);
+    rebuild(&mut write_state());
 }
 
+/// The scripts folder (does not load the scripts).
 pub fn dir() -> Option<PathBuf> {
-    read_state(|s| s.dir.clone())
+    STATE.read().unwrap_or_else(|p| p.into_inner()).dir.clone()
 }
 
 pub fn generation() -> u64 {
