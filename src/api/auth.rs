@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::ApiState;
+use crate::run::error::ErrorCode;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -86,7 +87,7 @@ pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Nex
     let Some(given) = presented_key(&req) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            ErrorCode::Unauthorized,
             "an API key is required: send X-API-Key or Authorization: Bearer",
         ));
     };
@@ -96,14 +97,14 @@ pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Nex
     else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            ErrorCode::Unauthorized,
             "unknown API key",
         ));
     };
     if keys[idx].read_only && mutates(&req) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
             "this API key is read-only; starting, stopping and resetting runs need a full key",
         ));
     }

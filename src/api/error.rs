@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Value,
     pub retry_after: Option<u64>,
@@ -38,7 +38,7 @@ pub struct ErrorResponse {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -52,17 +52,17 @@ impl ApiError {
         self
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
     }
     /// A server-side failure: the message is generic, the cause goes to the log only.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
+            ErrorCode::Internal,
             "internal server error",
         )
     }
@@ -70,16 +70,16 @@ impl ApiError {
     /// The envelope for a status the framework produced on its own.
     pub fn for_status(status: StatusCode) -> Self {
         let (code, message) = match status {
-            StatusCode::NOT_FOUND => ("NOT_FOUND", "no such route; see /api/v1/openapi.json"),
-            StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "this route does not accept that method"),
-            StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "request body too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("INVALID_REQUEST", "Content-Type must be application/json"),
-            StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "the request took too long"),
-            StatusCode::UNAUTHORIZED => ("UNAUTHORIZED", "missing or unknown API key"),
-            StatusCode::FORBIDDEN => ("FORBIDDEN", "not allowed"),
-            StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests"),
-            s if s.is_server_error() => ("INTERNAL_ERROR", "internal server error"),
-            _ => ("INVALID_REQUEST", "invalid request"),
+            StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such route; see /api/v1/openapi.json"),
+            StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "this route does not accept that method"),
+            StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::InvalidRequest, "Content-Type must be application/json"),
+            StatusCode::REQUEST_TIMEOUT => (ErrorCode::RequestTimeout, "the request took too long"),
+            StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "missing or unknown API key"),
+            StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "not allowed"),
+            StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "too many requests"),
+            s if s.is_server_error() => (ErrorCode::Internal, "internal server error"),
+            _ => (ErrorCode::InvalidRequest, "invalid request"),
         };
         ApiError::new(status, code, message)
     }
@@ -89,7 +89,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorResponse {
             error: ErrorBody {
-                code: self.code.to_string(),
+                code: self.code.as_str().to_string(),
                 message: self.message,
                 details: self.details,
             },
@@ -115,7 +115,7 @@ impl From<RunError> for ApiError {
         };
         ApiError {
             status,
-            code: e.code.as_str(),
+            code: e.code,
             message: e.message,
             details: e.details,
             retry_after: None,
@@ -162,14 +162,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "INVALID_REQUEST",
+                ErrorCode::InvalidRequest,
                 "Content-Type must be application/json",
             ));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| {
             let status = rej.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "PAYLOAD_TOO_LARGE", "request body too large")
+                ApiError::new(status, ErrorCode::PayloadTooLarge, "request body too large")
                     .details(json!({ "max_bytes": super::BODY_LIMIT }))
             } else {
                 ApiError::invalid(format!("cannot read the request body: {}", rej.body_text()))
@@ -196,7 +196,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 };
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "VALIDATION_ERROR",
+                    ErrorCode::ValidationError,
                     format!(
                         "{}{inner}",
                         if field.is_empty() {

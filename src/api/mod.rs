@@ -6,7 +6,9 @@ pub mod models;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
+mod schema_metrics;
 
+use crate::run::error::ErrorCode;
 use crate::runner::RunnerHandle;
 use auth::ApiKey;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -91,7 +93,7 @@ async fn timeout(req: Request, next: Next) -> Result<Response, ApiError> {
     tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await.map_err(|_| {
         ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "REQUEST_TIMEOUT",
+            ErrorCode::RequestTimeout,
             "the request took too long",
         )
     })

@@ -4,6 +4,7 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::ApiState;
+use crate::run::error::ErrorCode;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -69,7 +70,7 @@ pub async fn limit(State(st): State<ApiState>, req: Request, next: Next) -> Resu
     if let Err(retry) = st.limiter.check(&who, Instant::now()) {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             format!(
                 "rate limit of {} requests per minute exceeded; retry in {retry} s",
                 st.limiter.per_minute

@@ -45,37 +45,47 @@ pub struct CandleSet {
     pub warnings: Vec<String>,
 }
 
+/// A symbol, exchange id or date that cannot be read; the text shown is clipped to 40 characters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InputError {
+    #[error("invalid symbol '{0}'; expected BASE/QUOTE such as BTC/USDT")]
+    Symbol(String),
+    #[error("invalid exchange id '{0}'; known exchanges: {known}", known = EXCHANGES.join(", "))]
+    Exchange(String),
+    #[error("invalid date '{0}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z")]
+    Date(String),
+}
+
+fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Symbols are `BASE/QUOTE`, upper-cased: `btc/usdt` is accepted as `BTC/USDT`.
-pub fn normalise_symbol(s: &str) -> Result<String, String> {
+pub fn normalise_symbol(s: &str) -> Result<String, InputError> {
     let up = s.trim().to_ascii_uppercase();
     let ok = |p: &str| !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_ascii_alphanumeric());
     match up.split_once('/') {
         Some((b, q)) if ok(b) && ok(q) => Ok(up),
-        _ => Err(format!("invalid symbol '{s}'; expected BASE/QUOTE such as BTC/USDT")),
+        _ => Err(InputError::Symbol(shown(s))),
     }
 }
 
-pub fn normalise_exchange(s: &str) -> Result<String, String> {
+pub fn normalise_exchange(s: &str) -> Result<String, InputError> {
     let e = s.trim().to_ascii_lowercase();
     if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(format!(
-            "invalid exchange id '{s}'; known exchanges: {}",
-            EXCHANGES.join(", ")
-        ));
+        return Err(InputError::Exchange(shown(s)));
     }
     Ok(e)
 }
 
 /// Parses ISO 8601 dates: `2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31T12:00:00+02:00`,
 /// `2024-01-31 12:00` (UTC when no offset is given).
-pub fn parse_date(s: &str) -> Result<i64, String> {
-    super::time::parse_iso(s).ok_or_else(|| {
-        let mut shown: String = s.chars().take(40).collect();
-        if shown.len() < s.len() {
-            shown.push('…');
-        }
-        format!("invalid date '{shown}'; expected ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00Z")
-    })
+pub fn parse_date(s: &str) -> Result<i64, InputError> {
+    super::time::parse_iso(s).ok_or_else(|| InputError::Date(shown(s)))
 }
 
 fn clip(c: Series, start: Option<i64>, end: Option<i64>) -> Series {
@@ -249,7 +259,7 @@ mod iso_tests {
         assert_eq!(parse_iso("2024-01-31"), Some(noon - 12 * 3_600_000));
         assert_eq!(parse_iso("yesterday"), None);
         let long = "x".repeat(10_000);
-        let e = parse_date(&long).unwrap_err();
+        let e = parse_date(&long).unwrap_err().to_string();
         assert!(e.len() < 200, "the bad input is not echoed whole: {} bytes", e.len());
     }
 }

@@ -6,7 +6,7 @@ use super::core::RunOutput;
 use super::timeframe::Timeframe;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct PerformanceMetrics {
     pub total_return: f64,

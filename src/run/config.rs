@@ -501,7 +501,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
             .with_details(json!({ "accepted_params": param_schema(&spec) }))
     })?;
 
-    let exchange = normalise_exchange(&req.exchange).map_err(|m| RunError::new(ErrorCode::UnknownExchange, m))?;
+    let exchange = normalise_exchange(&req.exchange)?;
     if !known_exchanges.iter().any(|e| e == &exchange) {
         return Err(RunError::new(
             ErrorCode::UnknownExchange,
@@ -529,10 +529,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
     }
     let mut symbols = Vec::with_capacity(req.symbols.len());
     for s in &req.symbols {
-        let n = normalise_symbol(s).map_err(|m| {
-            RunError::new(ErrorCode::InvalidSymbol, m)
-                .with_details(json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] }))
-        })?;
+        let n = normalise_symbol(s)?;
         if symbols.contains(&n) {
             return Err(RunError::new(
                 ErrorCode::InvalidSymbol,
@@ -553,7 +550,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
     let date = |s: &Option<String>| -> Result<Option<i64>, RunError> {
         s.as_deref()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| parse_date(s).map_err(|m| RunError::new(ErrorCode::InvalidDateRange, m)))
+            .map(|s| parse_date(s).map_err(RunError::from))
             .transpose()
     };
     let (start_ms, end_ms) = (date(&req.start_date)?, date(&req.end_date)?);

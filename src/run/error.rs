@@ -20,6 +20,17 @@ pub enum ErrorCode {
     RunActive,
     LiveTradingDisabled,
     NotPaused,
+    NoResults,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RequestTimeout,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+    InvalidMessage,
+    InvalidChannel,
+    SubscriptionLimit,
     Internal,
 }
 
@@ -41,6 +52,17 @@ impl ErrorCode {
             ErrorCode::RunActive => "RUN_ACTIVE",
             ErrorCode::LiveTradingDisabled => "LIVE_TRADING_DISABLED",
             ErrorCode::NotPaused => "NOT_PAUSED",
+            ErrorCode::NoResults => "NO_RESULTS",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::InvalidMessage => "INVALID_MESSAGE",
+            ErrorCode::InvalidChannel => "INVALID_CHANNEL",
+            ErrorCode::SubscriptionLimit => "SUBSCRIPTION_LIMIT",
             ErrorCode::Internal => "INTERNAL_ERROR",
         }
     }
@@ -69,5 +91,17 @@ impl RunError {
     /// A field-level validation failure (`details.field` names it).
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         RunError::new(ErrorCode::ValidationError, message).with_details(json!({ "field": field }))
+    }
+}
+
+impl From<crate::data::source::InputError> for RunError {
+    fn from(e: crate::data::source::InputError) -> Self {
+        use crate::data::source::InputError;
+        match e {
+            InputError::Symbol(_) => RunError::new(ErrorCode::InvalidSymbol, e.to_string())
+                .with_details(serde_json::json!({ "supported_symbols": ["any BASE/QUOTE pair, e.g. BTC/USDT"] })),
+            InputError::Exchange(_) => RunError::new(ErrorCode::UnknownExchange, e.to_string()),
+            InputError::Date(_) => RunError::new(ErrorCode::InvalidDateRange, e.to_string()),
+        }
     }
 }

@@ -32,7 +32,7 @@ const EVENT_BUFFER: usize = 8192;
 /// How long `stop` waits for the engine to wind down before answering "stopping".
 const STOP_WAIT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RunResponse {
     pub run_id: Option<String>,
     pub status: RunStatus,

@@ -562,7 +562,7 @@ async fn real_money_from_the_dashboard_is_refused_without_allow_live() {
     let dir = tempfile::tempdir().unwrap();
     let backend = crate::tui::backend::Backend::Local(RunnerHandle::spawn(dir.path().to_path_buf()));
     let answer = backend.start(*req.clone()).await;
-    let err = answer.unwrap_err();
+    let err = answer.unwrap_err().to_string();
     assert!(err.starts_with("LIVE_TRADING_DISABLED"), "{err}");
     a.update(Action::CommandDone(Err(err)));
     assert!(a.banner.as_ref().unwrap().text.contains("--allow-live"));

@@ -2,14 +2,17 @@
 //! server elsewhere over REST + WebSocket. Both feed the same `Action`s, so the screen cannot tell.
 
 use super::action::{Action, Connection, RunView};
-use super::http::{error_text, Client};
+use super::http::{Client, HttpError};
 use crate::run::config::RunRequest;
+use crate::run::error::RunError;
 use crate::run::request::ApiRunRequest;
 use crate::run::results::ResultsResponse;
 use crate::runner::events::Event;
 use crate::runner::status::Snapshot;
+use crate::runner::RunResponse;
 use crate::runner::RunnerHandle;
 use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,101 +38,115 @@ pub fn view_of(s: &Snapshot) -> RunView {
     }
 }
 
+/// Why a dashboard command did not happen; shown as the toast.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The runner refused (busy, invalid request, nothing to stop...).
+    #[error("{code}: {message}")]
+    Refused { code: &'static str, message: String },
+    #[error(transparent)]
+    Remote(#[from] HttpError),
+    #[error("run history is off")]
+    NoHistory,
+    #[error("no run '{0}'")]
+    NoRun(String),
+    #[error("run history: {0}")]
+    Store(String),
+}
+
+impl From<RunError> for BackendError {
+    fn from(e: RunError) -> Self {
+        BackendError::Refused {
+            code: e.code.as_str(),
+            message: e.message,
+        }
+    }
+}
+
+/// Runs a history query off the async threads.
+async fn with_store<T: Send + 'static>(
+    runner: &RunnerHandle,
+    f: impl FnOnce(&crate::store::Store) -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    let store = runner.store.clone().ok_or(BackendError::NoHistory)?;
+    tokio::task::spawn_blocking(move || {
+        let s = store
+            .lock()
+            .map_err(|_| BackendError::Store("history lock poisoned".into()))?;
+        f(&s)
+    })
+    .await
+    .map_err(|e| BackendError::Store(e.to_string()))?
+}
+
 impl Backend {
-    pub async fn start(&self, req: RunRequest) -> Result<String, String> {
-        match self {
-            Backend::Local(runner) => {
-                let r = runner
-                    .start_request(req)
-                    .await
-                    .map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?;
-                Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
-            }
+    pub async fn start(&self, req: RunRequest) -> Result<String, BackendError> {
+        let r = match self {
+            Backend::Local(runner) => runner.start_request(req).await?,
             Backend::Remote(c) => {
                 let api = ApiRunRequest::from(&req);
-                let (status, v) = c.request("POST", api.path(), Some(&api.body())).await?;
-                if status == 200 {
-                    Ok(format!(
-                        "{} {}",
-                        v["run_id"].as_str().unwrap_or(""),
-                        v["message"].as_str().unwrap_or("")
-                    ))
-                } else {
-                    Err(error_text(status, &v))
-                }
+                let v = c.send(Method::POST, api.path(), &api.body()).await?;
+                c.decode::<RunResponse>(v)?
             }
-        }
+        };
+        Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
     }
 
-    pub async fn resume(&self) -> Result<String, String> {
+    pub async fn resume(&self) -> Result<String, BackendError> {
         match self {
-            Backend::Local(r) => r.resume().await.map(|r| r.message).map_err(|e| e.message),
-            Backend::Remote(c) => simple(c, "POST", "/api/v1/run/resume").await,
+            Backend::Local(r) => Ok(r.resume().await?.message),
+            Backend::Remote(c) => simple(c, Method::POST, "/api/v1/run/resume").await,
         }
     }
 
-    pub async fn stop(&self) -> Result<String, String> {
+    pub async fn stop(&self) -> Result<String, BackendError> {
         match self {
-            Backend::Local(r) => r.stop().await.map(|r| r.message).map_err(|e| e.message),
-            Backend::Remote(c) => simple(c, "POST", "/api/v1/run/stop").await,
+            Backend::Local(r) => Ok(r.stop().await?.message),
+            Backend::Remote(c) => simple(c, Method::POST, "/api/v1/run/stop").await,
         }
     }
 
-    pub async fn reset(&self) -> Result<String, String> {
+    pub async fn reset(&self) -> Result<String, BackendError> {
         match self {
-            Backend::Local(r) => r.reset().await.map(|r| r.message).map_err(|e| e.message),
-            Backend::Remote(c) => simple(c, "DELETE", "/api/v1/run/reset").await,
+            Backend::Local(r) => Ok(r.reset().await?.message),
+            Backend::Remote(c) => simple(c, Method::DELETE, "/api/v1/run/reset").await,
         }
     }
 
-    pub async fn history(&self) -> Result<Vec<crate::store::RunSummary>, String> {
+    pub async fn history(&self) -> Result<Vec<crate::store::RunSummary>, BackendError> {
         match self {
             Backend::Local(r) => {
-                let store = r.store.clone().ok_or("run history is off")?;
-                tokio::task::spawn_blocking(move || {
-                    let s = store.lock().map_err(|_| "history lock poisoned".to_string())?;
+                with_store(r, |s| {
                     s.list(&crate::store::RunFilter {
                         limit: 200,
                         ..Default::default()
                     })
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| BackendError::Store(e.to_string()))
                 })
                 .await
-                .map_err(|e| e.to_string())?
             }
             Backend::Remote(c) => {
-                let (status, v) = c.request("GET", "/api/v1/runs?limit=200", None).await?;
-                if status != 200 {
-                    return Err(error_text(status, &v));
+                #[derive(serde::Deserialize)]
+                struct Page {
+                    runs: Vec<crate::store::RunSummary>,
                 }
-                serde_json::from_value(v["runs"].clone()).map_err(|e| format!("unexpected run list: {e}"))
+                Ok(c.get::<Page>("/api/v1/runs?limit=200").await?.runs)
             }
         }
     }
 
-    pub async fn open_run(&self, run_id: String) -> Result<Arc<ResultsResponse>, String> {
+    pub async fn open_run(&self, run_id: String) -> Result<Arc<ResultsResponse>, BackendError> {
         match self {
             Backend::Local(r) => {
-                let store = r.store.clone().ok_or("run history is off")?;
-                tokio::task::spawn_blocking(move || {
-                    let s = store.lock().map_err(|_| "history lock poisoned".to_string())?;
+                with_store(r, move |s| {
                     s.results(&run_id)
-                        .map_err(|e| e.to_string())?
+                        .map_err(|e| BackendError::Store(e.to_string()))?
                         .map(Arc::new)
-                        .ok_or_else(|| format!("no run '{run_id}'"))
+                        .ok_or(BackendError::NoRun(run_id))
                 })
                 .await
-                .map_err(|e| e.to_string())?
             }
-            Backend::Remote(c) => {
-                let (status, v) = c.request("GET", &format!("/api/v1/runs/{run_id}"), None).await?;
-                if status != 200 {
-                    return Err(error_text(status, &v));
-                }
-                serde_json::from_value(v)
-                    .map(Arc::new)
-                    .map_err(|e| format!("unexpected run: {e}"))
-            }
+            Backend::Remote(c) => Ok(Arc::new(c.get(&format!("/api/v1/runs/{run_id}")).await?)),
         }
     }
 
@@ -142,13 +159,9 @@ impl Backend {
     }
 }
 
-async fn simple(c: &Client, method: &str, path: &str) -> Result<String, String> {
-    let (status, v) = c.request(method, path, Some(&json!({}))).await?;
-    if status == 200 {
-        Ok(v["message"].as_str().unwrap_or("ok").to_string())
-    } else {
-        Err(error_text(status, &v))
-    }
+async fn simple(c: &Client, method: Method, path: &str) -> Result<String, BackendError> {
+    let v = c.send(method, path, &json!({})).await?;
+    Ok(v["message"].as_str().unwrap_or("ok").to_string())
 }
 
 fn forward(tx: &UnboundedSender<Action>, e: &Event) -> bool {
@@ -220,8 +233,8 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
     let mut connected = false;
     let mut fetched_results: Option<String> = None;
     loop {
-        match c.request("GET", "/api/v1/status/detailed", None).await {
-            Ok((200, v)) => {
+        match c.get::<Value>("/api/v1/status/detailed").await {
+            Ok(v) => {
                 if !connected {
                     connected = true;
                     backoff = Duration::from_millis(500);
@@ -240,11 +253,9 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
                             return;
                         }
                         if finished && run_id.is_some() && fetched_results != run_id {
-                            if let Ok((200, r)) = c.request("GET", "/api/v1/results", None).await {
-                                if let Ok(r) = serde_json::from_value::<ResultsResponse>(r) {
-                                    fetched_results = run_id;
-                                    let _ = tx.send(Action::Results(Arc::new(r)));
-                                }
+                            if let Ok(r) = c.get::<ResultsResponse>("/api/v1/results").await {
+                                fetched_results = run_id;
+                                let _ = tx.send(Action::Results(Arc::new(r)));
                             }
                         }
                     }
@@ -254,11 +265,12 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Ok((status, v)) => {
-                let _ = tx.send(Action::Error(format!("{}: {}", c.base, error_text(status, &v))));
+            Err(e @ (HttpError::Api { .. } | HttpError::Unexpected { .. })) => {
+                let _ = tx.send(Action::Error(format!("{}: {e}", c.base)));
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
-            Err(reason) => {
+            Err(e) => {
+                let reason = e.to_string();
                 connected = false;
                 if tx
                     .send(Action::Connection(Connection::Lost {
@@ -304,11 +316,9 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
                 };
                 if v["type"] == "resync" {
                     // The server dropped events for us: rebuild the logs from its snapshot.
-                    if let Ok((200, d)) = c.request("GET", "/api/v1/status/detailed", None).await {
-                        if let Ok(view) = serde_json::from_value::<RunView>(d) {
-                            if tx.send(Action::Resync(Box::new(view))).is_err() {
-                                return;
-                            }
+                    if let Ok(view) = c.get::<RunView>("/api/v1/status/detailed").await {
+                        if tx.send(Action::Resync(Box::new(view))).is_err() {
+                            return;
                         }
                     }
                     continue;

@@ -370,9 +370,10 @@ impl RunForm {
                 if v.is_empty() {
                     return Some("at least one symbol, e.g. BTC/USDT".into());
                 }
-                v.split(',').find_map(|s| normalise_symbol(s).err())
+                v.split(',')
+                    .find_map(|s| normalise_symbol(s).err().map(|e| e.to_string()))
             }
-            FieldKey::Start | FieldKey::End if !v.is_empty() => parse_date(v).err(),
+            FieldKey::Start | FieldKey::End if !v.is_empty() => parse_date(v).err().map(|e| e.to_string()),
             FieldKey::Cash => match v.parse::<f64>() {
                 Ok(c) if c > 0.0 && c.is_finite() => None,
                 _ => Some(format!("cash must be a positive number, got '{v}'")),

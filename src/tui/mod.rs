@@ -85,7 +85,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         // Everything that can fail with a plain message happens before the terminal is taken over.
         let (backend, api_info, connection) = match &opts.connect {
             Some((url, key)) => {
-                let client = http::Client::new(url, key.clone()).map_err(|e| anyhow::anyhow!(e))?;
+                let client = http::Client::new(url, key.clone())?;
                 let base = client.base.clone();
                 (
                     Backend::Remote(client),
@@ -291,32 +291,32 @@ async fn event_loop(
             match e {
                 Effect::LoadHistory => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::HistoryLoaded(b.history().await));
+                        let _ = tx.send(Action::HistoryLoaded(b.history().await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::OpenRun(id) => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::RunOpened(b.open_run(id).await));
+                        let _ = tx.send(Action::RunOpened(b.open_run(id).await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::Start(req) => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::CommandDone(b.start(*req).await));
+                        let _ = tx.send(Action::CommandDone(b.start(*req).await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::Stop => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::CommandDone(b.stop().await));
+                        let _ = tx.send(Action::CommandDone(b.stop().await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::Resume => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::CommandDone(b.resume().await));
+                        let _ = tx.send(Action::CommandDone(b.resume().await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::Reset => {
                     tokio::spawn(async move {
-                        let _ = tx.send(Action::CommandDone(b.reset().await));
+                        let _ = tx.send(Action::CommandDone(b.reset().await.map_err(|e| e.to_string())));
                     });
                 }
                 Effect::Edit(name) => {

@@ -2,6 +2,7 @@
 
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::ApiState;
+use crate::run::error::ErrorCode;
 use crate::run::ResultsResponse;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ pub async fn results(State(st): State<ApiState>) -> Result<Response, ApiError> {
         Some(r) => Ok(Json(r.as_ref()).into_response()),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "NO_RESULTS",
+            ErrorCode::NoResults,
             "no run has finished yet",
         )),
     }

@@ -2,6 +2,7 @@
 
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::ApiState;
+use crate::run::error::ErrorCode;
 use crate::run::{Mode, ResultsResponse, RunStatus};
 use crate::store::{equity_csv, trades_csv, RunFilter, RunSummary, Store};
 use axum::extract::{Path, Query, State};
@@ -47,7 +48,7 @@ async fn with_store<T: Send + 'static>(
 }
 
 fn bad(field: &str, msg: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", msg).details(json!({ "field": field }))
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationError, msg).details(json!({ "field": field }))
 }
 
 #[utoipa::path(get, path = "/runs", tag = "runs", params(RunsQuery),
@@ -123,7 +124,7 @@ pub async fn runs_delete(
     if snap.status.is_active() && snap.run_id.as_deref() == Some(run_id.as_str()) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "RUN_ACTIVE",
+            ErrorCode::RunActive,
             format!("run {run_id} is active; stop it before deleting it"),
         ));
     }

@@ -4,6 +4,7 @@
 //! with the current status and carries on; the engine never waits for anyone.
 
 use crate::api::ApiState;
+use crate::run::error::ErrorCode;
 use crate::runner::events::Event;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -56,8 +57,9 @@ fn text(v: Value) -> Message {
     Message::Text(Utf8Bytes::from(v.to_string()))
 }
 
-fn error(code: &str, message: impl Into<String>) -> Message {
-    text(json!({"type": "error", "error": {"code": code, "message": message.into()}}))
+/// The REST error envelope, in a frame.
+fn error(code: ErrorCode, message: impl Into<String>) -> Message {
+    text(json!({"type": "error", "error": {"code": code.as_str(), "message": message.into(), "details": {}}}))
 }
 
 /// Applies one client message to the subscription list; returns the reply.
@@ -66,7 +68,7 @@ fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
         Ok(m) => m,
         Err(e) => {
             return error(
-                "INVALID_MESSAGE",
+                ErrorCode::InvalidMessage,
                 format!("expected {{\"action\":\"subscribe\"|\"unsubscribe\",\"channel\":C,\"symbol\"?:S}}: {e}"),
             )
         }
@@ -76,7 +78,7 @@ fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
     }
     let Some(channel) = msg.channel.filter(|c| CHANNELS.contains(&c.as_str())) else {
         return error(
-            "INVALID_CHANNEL",
+            ErrorCode::InvalidChannel,
             format!("channel must be one of {}", CHANNELS.join(", ")),
         );
     };
@@ -93,7 +95,7 @@ fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
             if !subs.contains(&sub) {
                 if subs.len() >= MAX_SUBSCRIPTIONS {
                     return error(
-                        "SUBSCRIPTION_LIMIT",
+                        ErrorCode::SubscriptionLimit,
                         format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
                     );
                 }
@@ -106,7 +108,7 @@ fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
             text(json!({"type": "unsubscribed", "channel": channel, "symbol": symbol, "subscriptions": subs.len()}))
         }
         other => error(
-            "INVALID_MESSAGE",
+            ErrorCode::InvalidMessage,
             format!("unknown action '{other}'; use subscribe, unsubscribe or ping"),
         ),
     }
@@ -126,7 +128,7 @@ async fn session(socket: WebSocket, st: ApiState) {
             incoming = rx.next() => {
                 let reply = match incoming {
                     Some(Ok(Message::Text(t))) => handle(t.as_str(), &mut subs),
-                    Some(Ok(Message::Binary(_))) => error("INVALID_MESSAGE", "send JSON text messages"),
+                    Some(Ok(Message::Binary(_))) => error(ErrorCode::InvalidMessage, "send JSON text messages"),
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => continue, // pings are answered by the protocol layer
                 };
@@ -239,6 +241,7 @@ mod tests {
             "INVALID_CHANNEL"
         );
         assert_eq!(reply("not json", &mut subs)["error"]["code"], "INVALID_MESSAGE");
+        assert!(reply("not json", &mut subs)["error"]["details"].is_object());
         assert_eq!(
             reply(r#"{"action":"dance","channel":"orders"}"#, &mut subs)["error"]["code"],
             "INVALID_MESSAGE"

@@ -67,11 +67,27 @@ pub fn round_down(v: f64, step: f64) -> f64 {
     (n * step * p).round() / p
 }
 
+/// Why an order cannot be sent as asked (Binance would reject it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    #[error("{0} is not trading on Binance right now")]
+    NotTrading(String),
+    #[error("quantity {qty} rounds to {rounded}, below the minimum {min} (step {step})")]
+    BelowMinQty {
+        qty: f64,
+        rounded: f64,
+        min: f64,
+        step: f64,
+    },
+    #[error("order value {value:.8} is below the minimum notional {min}")]
+    BelowMinNotional { value: f64, min: f64 },
+}
+
 impl SymbolRules {
     /// The quantity and price actually sent, or why the order cannot be sent.
-    pub fn fit(&self, qty: f64, price: f64) -> Result<(f64, f64), String> {
+    pub fn fit(&self, qty: f64, price: f64) -> Result<(f64, f64), FitError> {
         if !self.trading {
-            return Err(format!("{} is not trading on Binance right now", self.symbol));
+            return Err(FitError::NotTrading(self.symbol.clone()));
         }
         let q = round_down(qty, self.step);
         let p = if self.tick > 0.0 {
@@ -80,17 +96,18 @@ impl SymbolRules {
             price
         };
         if q <= 0.0 || q < self.min_qty {
-            return Err(format!(
-                "quantity {qty} rounds to {q}, below the minimum {} (step {})",
-                self.min_qty, self.step
-            ));
+            return Err(FitError::BelowMinQty {
+                qty,
+                rounded: q,
+                min: self.min_qty,
+                step: self.step,
+            });
         }
         if q * p < self.min_notional {
-            return Err(format!(
-                "order value {:.8} is below the minimum notional {}",
-                q * p,
-                self.min_notional
-            ));
+            return Err(FitError::BelowMinNotional {
+                value: q * p,
+                min: self.min_notional,
+            });
         }
         Ok((q, p))
     }
@@ -133,9 +150,13 @@ mod tests {
             0.3,
             "no float drift when the amount is already on the step"
         );
-        assert!(btc.fit(0.000001, 43000.0).unwrap_err().contains("below the minimum"));
-        assert!(btc.fit(0.0001, 43000.0).unwrap_err().contains("minimum notional"));
-        assert!(rules[1].fit(1.0, 1.0).unwrap_err().contains("not trading"));
+        assert!(matches!(btc.fit(0.000001, 43000.0), Err(FitError::BelowMinQty { .. })));
+        assert!(btc
+            .fit(0.0001, 43000.0)
+            .unwrap_err()
+            .to_string()
+            .contains("minimum notional"));
+        assert!(matches!(rules[1].fit(1.0, 1.0), Err(FitError::NotTrading(_))));
         assert_eq!(round_down(1.23456, 0.001), 1.234);
         assert_eq!(round_down(7.0, 1.0), 7.0);
     }

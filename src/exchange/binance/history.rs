@@ -88,7 +88,7 @@ impl crate::run::backtest::Fetch for Download {
             .unwrap_or_else(|| tf.floor(chrono::Utc::now().timestamp_millis()));
         let rest = match super::rest::Rest::new(&super::rest_origin(false)) {
             Ok(r) => r,
-            Err(e) => return Ok(vec![e]),
+            Err(e) => return Ok(vec![e.to_string()]),
         };
         let mut problems = Vec::new();
         for sym in &config.symbols {

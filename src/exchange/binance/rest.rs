@@ -21,25 +21,43 @@ pub struct Rest {
     rules: OnceLock<Vec<SymbolRules>>,
 }
 
-fn exchange_error(status: u16, body: &str) -> String {
+/// Why a public Binance request gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("cannot set up HTTPS: {0}")]
+    Setup(String),
+    #[error("cannot reach {origin}: {reason}")]
+    Unreachable { origin: String, reason: String },
+    #[error("Binance rate limit (HTTP {status}); retry after {retry_after_s} s")]
+    RateLimited { status: u16, retry_after_s: u64 },
+    /// Binance's own error body (`{"code":-1121,"msg":"Invalid symbol."}`), or the bare status.
+    #[error("Binance error {code} (HTTP {status}): {message}")]
+    Exchange { status: u16, code: i64, message: String },
+    #[error("Binance answered HTTP {0}")]
+    Status(u16),
+    #[error("unexpected answer from {origin}: {reason}")]
+    Unexpected { origin: String, reason: String },
+}
+
+fn exchange_error(status: u16, body: &str) -> RestError {
     match serde_json::from_str::<Value>(body) {
-        Ok(v) if v["msg"].is_string() => format!(
-            "Binance error {} (HTTP {status}): {}",
-            v["code"],
-            v["msg"].as_str().unwrap_or("")
-        ),
-        _ => format!("Binance answered HTTP {status}"),
+        Ok(v) if v["msg"].is_string() => RestError::Exchange {
+            status,
+            code: v["code"].as_i64().unwrap_or(0),
+            message: v["msg"].as_str().unwrap_or("").to_string(),
+        },
+        _ => RestError::Status(status),
     }
 }
 
 impl Rest {
-    pub fn new(origin: &str) -> Result<Rest, String> {
+    pub fn new(origin: &str) -> Result<Rest, RestError> {
         crate::exchange::init_tls();
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("cracktrader-tui/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+            .map_err(|e| RestError::Setup(e.to_string()))?;
         Ok(Rest {
             http,
             origin: origin.trim_end_matches('/').to_string(),
@@ -48,14 +66,10 @@ impl Rest {
     }
 
     /// GET `path` (with query); honours Retry-After on 429/418.
-    pub fn get(&self, path: &str) -> Result<Value, String> {
+    pub fn get(&self, path: &str) -> Result<Value, RestError> {
         let url = format!("{}{path}", self.origin);
         for attempt in 0..=RETRIES {
-            let res = self
-                .http
-                .get(&url)
-                .send()
-                .map_err(|e| format!("cannot reach {}: {e}", self.origin))?;
+            let res = self.http.get(&url).send().map_err(|e| self.unreachable(e))?;
             let status = res.status().as_u16();
             if status == 429 || status == 418 {
                 let wait = res
@@ -66,34 +80,49 @@ impl Rest {
                     .map(Duration::from_secs)
                     .unwrap_or(Duration::from_secs(1));
                 if attempt == RETRIES || wait > MAX_WAIT {
-                    return Err(format!(
-                        "Binance rate limit (HTTP {status}); retry after {} s",
-                        wait.as_secs()
-                    ));
+                    return Err(RestError::RateLimited {
+                        status,
+                        retry_after_s: wait.as_secs(),
+                    });
                 }
                 tracing::warn!("Binance rate limit (HTTP {status}); waiting {wait:?}");
                 std::thread::sleep(wait);
                 continue;
             }
-            let body = res
-                .text()
-                .map_err(|e| format!("reading the answer from {} failed: {e}", self.origin))?;
+            let body = res.text().map_err(|e| self.unreachable(e))?;
             if status != 200 {
                 return Err(exchange_error(status, &body));
             }
-            return serde_json::from_str(&body).map_err(|e| format!("unexpected answer from {}: {e}", self.origin));
+            return serde_json::from_str(&body).map_err(|e| self.unexpected(e.to_string()));
         }
-        Err("Binance rate limit".into())
+        Err(RestError::RateLimited {
+            status: 429,
+            retry_after_s: 1,
+        })
     }
 
-    pub fn server_time(&self) -> Result<i64, String> {
+    fn unreachable(&self, e: reqwest::Error) -> RestError {
+        RestError::Unreachable {
+            origin: self.origin.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn unexpected(&self, reason: impl Into<String>) -> RestError {
+        RestError::Unexpected {
+            origin: self.origin.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn server_time(&self) -> Result<i64, RestError> {
         self.get("/api/v3/time")?["serverTime"]
             .as_i64()
-            .ok_or_else(|| "unexpected /api/v3/time answer".to_string())
+            .ok_or_else(|| self.unexpected("/api/v3/time has no serverTime"))
     }
 
     /// Every symbol's rules (fetched once).
-    pub fn rules(&self) -> Result<&[SymbolRules], String> {
+    pub fn rules(&self) -> Result<&[SymbolRules], RestError> {
         if let Some(r) = self.rules.get() {
             return Ok(r);
         }
@@ -103,7 +132,9 @@ impl Rest {
 
     /// `BTC/USDT` -> its rules; an unknown symbol is `INVALID_SYMBOL` listing the ones that trade.
     pub fn resolve(&self, symbol: &str) -> Result<SymbolRules, RunError> {
-        let rules = self.rules().map_err(|e| RunError::new(ErrorCode::NoData, e))?;
+        let rules = self
+            .rules()
+            .map_err(|e| RunError::new(ErrorCode::NoData, e.to_string()))?;
         rules.iter().find(|r| r.symbol == symbol).cloned().ok_or_else(|| {
             let supported: Vec<&str> = rules.iter().filter(|r| r.trading).map(|r| r.symbol.as_str()).collect();
             RunError::new(
@@ -122,7 +153,7 @@ impl Rest {
         start: i64,
         end: i64,
         mut progress: impl FnMut(usize),
-    ) -> Result<Vec<Candle>, String> {
+    ) -> Result<Vec<Candle>, RestError> {
         let now = chrono::Utc::now().timestamp_millis();
         let mut out: Vec<Candle> = Vec::new();
         let mut from = tf.floor(start);
@@ -132,14 +163,14 @@ impl Rest {
                 end - 1
             );
             let rows = self.get(&path)?;
-            let rows = rows.as_array().ok_or("unexpected klines answer")?;
+            let rows = rows.as_array().ok_or_else(|| self.unexpected("klines is not a list"))?;
             for r in rows {
                 let f = |i: usize| super::number(&r[i]);
                 let (Some(ts), Some(close_time)) = (r[0].as_i64(), r[6].as_i64()) else {
-                    return Err("malformed kline".into());
+                    return Err(self.unexpected("a kline without open or close time"));
                 };
                 let (Some(o), Some(h), Some(l), Some(c), Some(v)) = (f(1), f(2), f(3), f(4), f(5)) else {
-                    return Err("malformed kline prices".into());
+                    return Err(self.unexpected("a kline with malformed prices"));
                 };
                 // The candle still open has not closed; it is not history yet.
                 if close_time >= now || ts >= end || out.last().is_some_and(|p| p.ts >= ts) {

@@ -4,7 +4,7 @@
 //! 5xx) the order is looked up by that id before any retry, so a retry can never create a second one.
 
 use super::filters::SymbolRules;
-use super::rest::Rest;
+use super::rest::{Rest, RestError};
 use super::sign::signed_query;
 use crate::engine::types::{Order, OrderKind, Side};
 use crate::run::config::Credentials;
@@ -37,12 +37,12 @@ pub struct SignedClient {
 }
 
 impl SignedClient {
-    pub fn new(origin: &str, creds: Credentials, timeout: Duration) -> Result<SignedClient, String> {
+    pub fn new(origin: &str, creds: Credentials, timeout: Duration) -> Result<SignedClient, RestError> {
         crate::exchange::init_tls();
         let http = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .build()
-            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+            .map_err(|e| RestError::Setup(e.to_string()))?;
         Ok(SignedClient {
             http,
             origin: origin.trim_end_matches('/').to_string(),
@@ -51,7 +51,7 @@ impl SignedClient {
         })
     }
 
-    pub fn sync_time(&self, rest: &Rest) -> Result<(), String> {
+    pub fn sync_time(&self, rest: &Rest) -> Result<(), RestError> {
         let server = rest.server_time()?;
         self.offset
             .store(server - chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
@@ -118,7 +118,7 @@ impl SignedClient {
             match self.send(method.clone(), path, params) {
                 Err(TradeError::Api { code: -1021, .. }) if !resynced => {
                     resynced = true;
-                    self.sync_time(rest).map_err(TradeError::Ambiguous)?;
+                    self.sync_time(rest).map_err(|e| TradeError::Ambiguous(e.to_string()))?;
                 }
                 Err(TradeError::RateLimited(s)) if waits < 2 && s <= 60 => {
                     waits += 1;
@@ -354,13 +354,13 @@ impl OrderTask {
             OrderKind::Market => match self.last_price.get(&o.symbol) {
                 Some(&last) => match rules.fit(amount, last) {
                     Ok((q, _)) => (q, 0.0),
-                    Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+                    Err(e) => return self.tell(ExecReport::Rejected(o.id, e.to_string())),
                 },
                 None => (super::filters::round_down(amount, rules.step), 0.0),
             },
             _ => match rules.fit(amount, reference) {
                 Ok(x) => x,
-                Err(e) => return self.tell(ExecReport::Rejected(o.id, e)),
+                Err(e) => return self.tell(ExecReport::Rejected(o.id, e.to_string())),
             },
         };
         let client_id = client_order_id(&self.run_id, o.id);

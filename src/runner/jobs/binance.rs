@@ -51,7 +51,7 @@ impl Job {
         let (rest_origin, ws_origin) = origins(&cfg.live);
         let rest = match Rest::new(&rest_origin) {
             Ok(r) => Arc::new(r),
-            Err(e) => return self.failed(start_time, e),
+            Err(e) => return self.failed(start_time, e.to_string()),
         };
         let mut rules = Vec::new();
         for s in &cfg.symbols {
@@ -73,7 +73,7 @@ impl Job {
         };
         let client = match SignedClient::new(&rest_origin, creds, Duration::from_secs(5)) {
             Ok(c) => c,
-            Err(e) => return self.failed(start_time, e),
+            Err(e) => return self.failed(start_time, e.to_string()),
         };
         if let Err(e) = client.sync_time(&rest) {
             return self.failed(start_time, format!("cannot read Binance's clock: {e}"));
