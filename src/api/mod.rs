@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod host;
 pub mod models;
 pub mod openapi;
 pub mod rate_limit;

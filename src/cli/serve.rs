@@ -2,12 +2,12 @@
 
 use anyhow::Context;
 use clap::Args;
-use cracktrader::api::{self, auth::ApiKey, ApiSettings, ApiState};
-use cracktrader::runner::{RunnerHandle, StartPolicy};
+use cracktrader::api::host::{self, Host};
+use cracktrader::api::{auth::ApiKey, ApiSettings};
+use cracktrader::runner::StartPolicy;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
 
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
@@ -88,37 +88,30 @@ pub async fn shutdown_signal() {
 }
 
 pub fn run(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
-    // Scripts edited while the server runs are picked up (a broken one is listed, never fatal).
-    let _watch = cracktrader::script::catalog::dir().map(|d| cracktrader::script::watch::start(&d));
-    if let Some(Err(e)) = &_watch {
-        tracing::warn!("{e}; scripts are read at start only");
-    }
+    let _watch = host::watch_scripts();
     let settings = args.settings()?;
     let addr = args.addr()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let allow_live = args.allow_live;
+    let policy = StartPolicy {
+        allow_live: args.allow_live,
+    };
     rt.block_on(async move {
-        let listener = api::bind(addr, &settings).await?;
-        let local = listener.local_addr().context("cannot read the bound address")?;
-        println!("listening on http://{local}");
-        let _ = std::io::stdout().flush();
-        let runner = RunnerHandle::open(data_dir.to_path_buf())?.with_policy(StartPolicy { allow_live });
-        tracing::info!(
-            "API on http://{local}/api/v1 (auth {}, data dir {})",
-            if settings.keys.is_empty() { "off" } else { "on" },
-            data_dir.display()
-        );
-        let state = ApiState::new(runner.clone(), settings);
-        api::serve(listener, state, shutdown_signal())
-            .await
-            .context("server error")?;
-        // Stop the active run cleanly so its results are kept.
-        if runner.snapshot().status.is_active() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), runner.stop()).await;
+        let mut host = Host::start(
+            data_dir.to_path_buf(),
+            policy,
+            Some((addr, settings)),
+            shutdown_signal(),
+        )
+        .await?;
+        if let Some(local) = host.address {
+            println!("listening on http://{local}");
+            let _ = std::io::stdout().flush();
         }
+        host.served().await.context("server error")?;
+        host.stop_run().await;
         Ok(())
     })
 }

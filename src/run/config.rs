@@ -278,15 +278,7 @@ fn string_field(m: &Map<String, Value>, names: &[&str]) -> Option<String> {
 fn live_settings(exchange: &str, mode: Mode, cfg: &Map<String, Value>) -> Result<LiveSettings, RunError> {
     let speed = match cfg.get("speed") {
         None | Some(Value::Null) => 1.0,
-        Some(v) => v
-            .as_f64()
-            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e6)
-            .ok_or_else(|| {
-                RunError::field(
-                    "exchange_config.speed",
-                    "speed must be a number above 0 and at most 1000000",
-                )
-            })?,
+        Some(v) => check_speed(v.as_f64().unwrap_or(f64::NAN))?,
     };
     let sandbox = match cfg.get("sandbox") {
         None | Some(Value::Null) => false,
@@ -433,6 +425,56 @@ pub fn parse_risk(risk: &Map<String, Value>, mode: Mode) -> Result<RiskLimits, R
     Ok(limits)
 }
 
+/// Cash a run may start with: positive, not a denormal, at most 1e15.
+pub const CASH_RANGE: std::ops::RangeInclusive<f64> = 1e-6..=1e15;
+/// Replay speed of simulated paper runs (1 = real time).
+pub const SPEED_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
+
+/// The one check of `initial_cash`, for the API, the command line and the dashboard's form.
+pub fn check_cash(cash: f64) -> Result<f64, RunError> {
+    if CASH_RANGE.contains(&cash) {
+        return Ok(cash);
+    }
+    Err(RunError::field(
+        "initial_cash",
+        format!(
+            "initial_cash must be from {:e} to {:e}, got {cash}",
+            CASH_RANGE.start(),
+            CASH_RANGE.end()
+        ),
+    ))
+}
+
+/// The one check of a paper run's `speed`.
+pub fn check_speed(speed: f64) -> Result<f64, RunError> {
+    if SPEED_RANGE.contains(&speed) {
+        return Ok(speed);
+    }
+    Err(RunError::field(
+        "exchange_config.speed",
+        format!(
+            "speed must be a number from {} to {}",
+            SPEED_RANGE.start(),
+            SPEED_RANGE.end()
+        ),
+    ))
+}
+
+/// A parameter typed as text (`10`, `0.5`, `ema`) as JSON: integers, then floats, else a string.
+pub fn param_value(v: &str) -> Value {
+    let v = v.trim();
+    v.parse::<i64>()
+        .map(Value::from)
+        .ok()
+        .or_else(|| {
+            v.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+        })
+        .unwrap_or_else(|| Value::String(v.to_string()))
+}
+
 /// Parses `KEY=VALUE` strings from the command line into JSON values (numbers where they parse).
 pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunError> {
     let mut m = Map::new();
@@ -443,17 +485,7 @@ pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunErro
                 format!("parameter '{p}' must be KEY=VALUE, e.g. fast_period=10"),
             )
         })?;
-        let v = v.trim();
-        let value = v
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| {
-                v.parse::<f64>()
-                    .map_err(|_| ())
-                    .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number).ok_or(()))
-            })
-            .unwrap_or_else(|_| Value::String(v.to_string()));
-        m.insert(k.trim().to_string(), value);
+        m.insert(k.trim().to_string(), param_value(v));
     }
     Ok(m)
 }
@@ -563,15 +595,7 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
         }
     }
 
-    if !(req.initial_cash.is_finite() && req.initial_cash > 0.0 && req.initial_cash <= 1e15) {
-        return Err(RunError::field(
-            "initial_cash",
-            format!(
-                "initial_cash must be a positive amount up to 1e15, got {}",
-                req.initial_cash
-            ),
-        ));
-    }
+    check_cash(req.initial_cash)?;
     let commission = req.commission.unwrap_or(DEFAULT_COMMISSION);
     if !(0.0..=0.1).contains(&commission) {
         return Err(RunError::field(
@@ -702,6 +726,11 @@ mod tests {
         );
         let e = check(&|r| r.initial_cash = -5.0, ErrorCode::ValidationError);
         assert_eq!(e.details["field"], "initial_cash");
+        // Denormal and absurd amounts are refused like negative ones.
+        for cash in [1e-320, 0.0, f64::NAN, f64::INFINITY, 2e15] {
+            let e = check(&|r| r.initial_cash = cash, ErrorCode::ValidationError);
+            assert!(e.message.contains("from 1e-6 to 1e15"), "{}", e.message);
+        }
         check(&|r| r.commission = Some(0.5), ErrorCode::ValidationError);
         check(&|r| r.slippage_bps = Some(-1.0), ErrorCode::ValidationError);
     }

@@ -4,7 +4,9 @@
 use crate::data::source::{normalise_symbol, parse_date};
 use crate::engine::strategy::{ParamSpec, ParamType};
 use crate::engine::Timeframe;
-use crate::run::config::{params_from_pairs, parse_risk, Mode, RunRequest, DEFAULT_CASH};
+use crate::run::config::{
+    check_cash, check_speed, param_value, params_from_pairs, parse_risk, Mode, RunRequest, DEFAULT_CASH,
+};
 use crate::run::RunError;
 use crate::script::catalog;
 
@@ -375,17 +377,16 @@ impl RunForm {
             }
             FieldKey::Start | FieldKey::End if !v.is_empty() => parse_date(v).err().map(|e| e.to_string()),
             FieldKey::Cash => match v.parse::<f64>() {
-                Ok(c) if c > 0.0 && c.is_finite() => None,
-                _ => Some(format!("cash must be a positive number, got '{v}'")),
+                Ok(c) => check_cash(c).err().map(|e| e.message),
+                Err(_) => Some(format!("cash must be a number, got '{v}'")),
             },
             FieldKey::Risk => risk_pairs(v)
                 .and_then(|m| parse_risk(&m, self.mode()).map(|_| ()))
                 .err()
                 .map(|e| e.message),
-            FieldKey::Speed => match v.parse::<f64>() {
-                Ok(s) if s > 0.0 && s <= 1e6 => None,
-                _ => Some("speed must be a number above 0 and at most 1000000".into()),
-            },
+            FieldKey::Speed => check_speed(v.parse::<f64>().unwrap_or(f64::NAN))
+                .err()
+                .map(|e| e.message),
             _ => None,
         }
     }
@@ -419,13 +420,7 @@ impl RunForm {
                 if v.is_empty() {
                     continue;
                 }
-                let num = v.parse::<i64>().map(Value::from).ok().or_else(|| {
-                    v.parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
-                        .map(Value::Number)
-                });
-                params.insert(name.to_string(), num.unwrap_or_else(|| Value::String(v.to_string())));
+                params.insert(name.to_string(), param_value(v));
             }
         }
         let opt = |k: &FieldKey| Some(self.value(k)).filter(|s| !s.trim().is_empty());

@@ -6,15 +6,18 @@ pub mod action;
 pub mod app;
 pub(crate) mod backend;
 pub mod config;
+mod dialogs;
 pub mod equity;
 pub mod form;
 mod http;
 pub mod keys;
+mod news;
 pub mod theme;
 pub mod ui;
 
-use crate::api::{self, ApiSettings, ApiState};
-use crate::runner::{RunnerHandle, StartPolicy};
+use crate::api::host::Host;
+use crate::api::ApiSettings;
+use crate::runner::StartPolicy;
 use action::{Action, Connection};
 use anyhow::Context;
 use app::{ApiInfo, App, Effect};
@@ -80,7 +83,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let _watch = crate::script::catalog::dir().map(|d| crate::script::watch::start(&d));
+    let _watch = crate::api::host::watch_scripts();
     rt.block_on(async move {
         // Everything that can fail with a plain message happens before the terminal is taken over.
         let (backend, api_info, connection) = match &opts.connect {
@@ -97,24 +100,18 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 )
             }
             None => {
-                let runner = RunnerHandle::open(opts.data_dir.clone())?.with_policy(opts.policy);
-                let mut info = ApiInfo::default();
-                if let Some((addr, settings)) = &opts.api {
-                    let listener = api::bind(*addr, settings).await?;
-                    let local = listener.local_addr().context("cannot read the bound address")?;
-                    info = ApiInfo {
-                        address: Some(format!("http://{local}")),
-                        auth: !settings.keys.is_empty(),
-                    };
-                    tracing::info!("API on http://{local}/api/v1");
-                    let state = ApiState::new(runner.clone(), settings.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = api::serve(listener, state, std::future::pending()).await {
-                            tracing::error!("API server stopped: {e}");
-                        }
-                    });
-                }
-                (Backend::Local(runner), info, Connection::Local)
+                let host = Host::start(
+                    opts.data_dir.clone(),
+                    opts.policy,
+                    opts.api.clone(),
+                    std::future::pending(),
+                )
+                .await?;
+                let info = ApiInfo {
+                    address: host.address.map(|a| format!("http://{a}")),
+                    auth: host.auth,
+                };
+                (Backend::Local(host.runner.clone()), info, Connection::Local)
             }
         };
         let mut names = themes.names();
