@@ -98,6 +98,7 @@ impl RunRequest {
 pub struct RunConfig {
     pub strategy_name: String,
     /// Every parameter with its effective value (defaults filled in); whole numbers for int params.
+    /// Written from `params` at validation for display and storage; the engine reads `params` only.
     #[schema(value_type = Object)]
     pub strategy_params: Map<String, Value>,
     pub symbols: Vec<String>,

@@ -598,63 +598,22 @@ impl Strategy for ScriptStrategy {
             );
             let v = |i: usize| values.get(i).copied().flatten();
             let f = &self.step;
+            // One call with the bar, the account and up to ARG_SLOTS indicator values as plain
+            // arguments: no table is built per bar.
+            macro_rules! step {
+                ($($i:literal),*) => {
+                    f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, $(v($i)),*))
+                };
+            }
             result = match values.len().min(ARG_SLOTS) {
                 0 => f.call::<()>(b),
-                1 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0))),
-                2 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1))),
-                3 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2))),
-                4 => f.call::<()>((b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7, b.8, v(0), v(1), v(2), v(3))),
-                5 => f.call::<()>((
-                    b.0,
-                    b.1,
-                    b.2,
-                    b.3,
-                    b.4,
-                    b.5,
-                    b.6,
-                    b.7,
-                    b.8,
-                    v(0),
-                    v(1),
-                    v(2),
-                    v(3),
-                    v(4),
-                )),
-                6 => f.call::<()>((
-                    b.0,
-                    b.1,
-                    b.2,
-                    b.3,
-                    b.4,
-                    b.5,
-                    b.6,
-                    b.7,
-                    b.8,
-                    v(0),
-                    v(1),
-                    v(2),
-                    v(3),
-                    v(4),
-                    v(5),
-                )),
-                _ => f.call::<()>((
-                    b.0,
-                    b.1,
-                    b.2,
-                    b.3,
-                    b.4,
-                    b.5,
-                    b.6,
-                    b.7,
-                    b.8,
-                    v(0),
-                    v(1),
-                    v(2),
-                    v(3),
-                    v(4),
-                    v(5),
-                    v(6),
-                )),
+                1 => step!(0),
+                2 => step!(0, 1),
+                3 => step!(0, 1, 2),
+                4 => step!(0, 1, 2, 3),
+                5 => step!(0, 1, 2, 3, 4),
+                6 => step!(0, 1, 2, 3, 4, 5),
+                _ => step!(0, 1, 2, 3, 4, 5, 6),
             };
         }
         self.settle(result, ctx);
