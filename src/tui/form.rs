@@ -116,9 +116,6 @@ pub struct RunForm {
     pub editing: bool,
 }
 
-pub const EXCHANGES: [&str; 2] = ["sim", "binance"];
-const MODES: [&str; 3] = ["backtest", "paper", "live"];
-
 fn param_hint(p: &ParamSpec) -> String {
     let ty = if p.ty == ParamType::Int {
         "whole number"
@@ -196,14 +193,14 @@ impl RunForm {
         f.fields.push(Field::select(
             FieldKey::Exchange,
             "Exchange",
-            EXCHANGES.iter().map(|s| s.to_string()).collect(),
+            crate::data::source::EXCHANGES.iter().map(|s| s.to_string()).collect(),
             0,
             "sim is offline and synthetic",
         ));
         f.fields.push(Field::select(
             FieldKey::Mode,
             "Mode",
-            MODES.iter().map(|s| s.to_string()).collect(),
+            Mode::ALL.iter().map(|m| m.as_str().to_string()).collect(),
             0,
             "b launches a backtest, p paper trading",
         ));
