@@ -240,6 +240,26 @@ async fn openapi_lists_every_route_and_schema() {
     }
     let bt = &schemas["BacktestRequest"]["required"];
     assert!(bt.as_array().unwrap().iter().any(|r| r == "symbols"));
+    // Parameters are declared where they are read: the run list's filters in the query, optional;
+    // every `{run_id}` route declares its path parameter.
+    for p in paths["/api/v1/runs"]["get"]["parameters"].as_array().unwrap() {
+        assert_eq!(
+            (p["in"].as_str(), p["required"].as_bool()),
+            (Some("query"), Some(false)),
+            "{p}"
+        );
+    }
+    for (path, ops) in paths.iter().filter(|(p, _)| p.contains("{run_id}")) {
+        for (method, op) in ops.as_object().unwrap() {
+            let declared = op["parameters"].as_array().into_iter().flatten();
+            assert!(
+                declared
+                    .clone()
+                    .any(|p| p["name"] == "run_id" && p["in"] == "path" && p["required"] == true),
+                "{method} {path} does not declare run_id"
+            );
+        }
+    }
 }
 
 #[tokio::test]

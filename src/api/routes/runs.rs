@@ -14,11 +14,16 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunsQuery {
-    /// 1 to 1000, default 50.
+    /// Runs per page, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// Runs to skip, newest first (default 0).
     offset: Option<usize>,
+    /// Only runs with this status: pending, running, completed, failed, stopped.
     status: Option<String>,
+    /// Only runs of this mode: backtest, paper, live.
     mode: Option<String>,
 }
 
@@ -49,6 +54,15 @@ async fn with_store<T: Send + 'static>(
 
 fn bad(field: &str, msg: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationError, msg).details(json!({ "field": field }))
+}
+
+/// The `{run_id}` of the run routes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only its documentation is used; the handlers read `Path<String>`
+struct RunId {
+    /// A run's id as `/runs` lists it.
+    run_id: String,
 }
 
 #[utoipa::path(get, path = "/runs", tag = "runs", params(RunsQuery),
@@ -105,7 +119,7 @@ async fn load(st: &ApiState, run_id: String) -> Result<ResultsResponse, ApiError
         .ok_or_else(|| ApiError::not_found(format!("no run '{run_id}'")))
 }
 
-#[utoipa::path(get, path = "/runs/{run_id}", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}", tag = "runs", params(RunId),
     responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
 pub async fn runs_get(
     State(st): State<ApiState>,
@@ -114,7 +128,7 @@ pub async fn runs_get(
     Ok(Json(load(&st, run_id).await?))
 }
 
-#[utoipa::path(delete, path = "/runs/{run_id}", tag = "runs",
+#[utoipa::path(delete, path = "/runs/{run_id}", tag = "runs", params(RunId),
     responses((status = 200, description = "deleted"), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 pub async fn runs_delete(
     State(st): State<ApiState>,
@@ -146,14 +160,14 @@ fn csv(name: String, body: String) -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/runs/{run_id}/trades.csv", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}/trades.csv", tag = "runs", params(RunId),
     responses((status = 200, content_type = "text/csv", description = "fills"), (status = 404, body = ErrorResponse)))]
 pub async fn runs_trades_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
     let r = load(&st, run_id).await?;
     Ok(csv(format!("{}-trades.csv", r.run_id), trades_csv(&r.trades)))
 }
 
-#[utoipa::path(get, path = "/runs/{run_id}/equity.csv", tag = "runs",
+#[utoipa::path(get, path = "/runs/{run_id}/equity.csv", tag = "runs", params(RunId),
     responses((status = 200, content_type = "text/csv", description = "equity curve"), (status = 404, body = ErrorResponse)))]
 pub async fn runs_equity_csv(State(st): State<ApiState>, Path(run_id): Path<String>) -> Result<Response, ApiError> {
     let r = load(&st, run_id).await?;
