@@ -22,6 +22,7 @@ pub struct HealthResponse {
     pub checks: BTreeMap<String, Check>,
     #[schema(value_type = Object)]
     pub metrics: BTreeMap<String, Value>,
+    #[schema(format = DateTime)]
     pub timestamp: String,
 }
 
@@ -52,7 +53,6 @@ pub struct ParamInfo {
     #[serde(rename = "type")]
     pub ty: String,
     /// A number, a boolean, or a choice's name; null for optional parameters without one.
-    #[schema(value_type = Option<Object>)]
     pub default: Option<Value>,
     pub min: Option<f64>,
     pub max: Option<f64>,

@@ -76,7 +76,9 @@ pub struct OrderRecord {
     /// The asset those fees were charged in (null before the first fill).
     #[serde(default)]
     pub fee_asset: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -84,6 +86,7 @@ pub struct OrderRecord {
 pub struct TradeRecord {
     pub id: String,
     pub order_id: String,
+    #[schema(format = DateTime)]
     pub timestamp: String,
     pub symbol: String,
     pub side: String,
@@ -104,6 +107,7 @@ pub struct TradeRecord {
 /// One intervention of a risk limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RiskEventRecord {
+    #[schema(format = DateTime)]
     pub time: String,
     /// `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`, `cooldown_bars` or
     /// `max_consecutive_rejections`.
@@ -129,6 +133,7 @@ pub struct PositionRecord {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EquityRecord {
+    #[schema(format = DateTime)]
     pub timestamp: String,
     pub value: f64,
     pub cash: f64,
@@ -144,7 +149,9 @@ pub struct ResultsResponse {
     pub run_id: String,
     pub config: RunConfig,
     pub status: RunStatus,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: Option<String>,
     pub orders: Vec<OrderRecord>,
     pub trades: Vec<TradeRecord>,

@@ -120,6 +120,7 @@ impl OrderEvent {
 pub struct LogEvent {
     pub level: String,
     pub message: String,
+    #[schema(format = DateTime)]
     pub timestamp: String,
     /// Set when the message reports a risk limit's intervention.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -60,7 +60,9 @@ pub struct StatusResponse {
     pub run_id: Option<String>,
     pub status: RunStatus,
     pub mode: Option<Mode>,
+    #[schema(format = DateTime)]
     pub start_time: Option<String>,
+    #[schema(format = DateTime)]
     pub end_time: Option<String>,
     pub runtime_seconds: Option<f64>,
     pub cash: Option<f64>,

@@ -43,7 +43,9 @@ pub struct RunSummary {
     pub symbols: Vec<String>,
     pub exchange: String,
     pub timeframe: String,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: Option<String>,
     pub final_value: Option<f64>,
     pub initial_cash: Option<f64>,
