@@ -57,22 +57,25 @@ fn presented_key(req: &Request) -> Option<String> {
     if let Some(k) = h.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(k.trim().to_string());
     }
-    if let Some(b) = h
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
+    if let Some(b) = h.get("authorization").and_then(|v| v.to_str().ok()).and_then(bearer) {
         return Some(b.trim().to_string());
     }
-    // Browsers cannot set headers on WebSocket handshakes, so those may pass the key in the query.
+    // Browsers cannot set headers on WebSocket handshakes, so those may pass the key in the query
+    // (URL-encoded, so keys with `+`, `/` or `=` work).
     if req.uri().path().contains("/ws") {
         return req.uri().query().and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("api_key="))
-                .map(|v| v.to_string())
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "api_key")
+                .map(|(_, v)| v.into_owned())
         });
     }
     None
+}
+
+/// The token of `Authorization: Bearer TOKEN`; the scheme name is case-insensitive (RFC 7235).
+fn bearer(v: &str) -> Option<&str> {
+    let (scheme, token) = v.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 fn mutates(req: &Request) -> bool {
@@ -124,5 +127,34 @@ mod tests {
         assert!(!ApiKey::parse("longenough").unwrap().read_only);
         assert!(ApiKey::parse("short").is_err());
         assert!(ApiKey::parse("longenough:admin").is_err());
+    }
+
+    fn key_of(uri: &str, header: Option<(&str, &str)>) -> Option<String> {
+        let mut b = axum::http::Request::builder().uri(uri);
+        if let Some((k, v)) = header {
+            b = b.header(k, v);
+        }
+        presented_key(&b.body(axum::body::Body::empty()).unwrap())
+    }
+
+    #[test]
+    fn bearer_is_case_insensitive_and_ws_keys_are_url_decoded() {
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let h = format!("{scheme} k3y-value");
+            assert_eq!(
+                key_of("/api/v1/status", Some(("authorization", &h))).as_deref(),
+                Some("k3y-value")
+            );
+        }
+        assert_eq!(key_of("/api/v1/status", Some(("authorization", "Basic abc"))), None);
+        assert_eq!(
+            key_of("/api/v1/ws?x=1&api_key=a%2Bb%2Fc%3D%3D", None).as_deref(),
+            Some("a+b/c==")
+        );
+        assert_eq!(
+            key_of("/api/v1/status?api_key=abc", None),
+            None,
+            "query keys only on WebSockets"
+        );
     }
 }
