@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -95,7 +95,7 @@ def limited_server(tmp_path: Path) -> Iterator[Server]:
 
 
 #: A paper run on the offline exchange that orders and fills within a second.
-PAPER = {
+PAPER: dict[str, Any] = {
     "strategy_name": "TestStrategy",
     "symbols": ["BTC/USDT"],
     "timeframe": "1m",

@@ -28,7 +28,10 @@ async def test_backtest_round_trip(server: Server) -> None:
         res = await c.results()
         assert res.run_id == started.run_id and sorted(res.config.symbols) == ["BTC/USDT", "ETH/USDT"]
         after = await c.get_balance()
-        assert after.run_id == started.run_id and {h.symbol for h in after.holdings} == {"BTC/USDT", "ETH/USDT"}
+        assert after.run_id == started.run_id and {h.symbol for h in after.holdings} == {
+            "BTC/USDT",
+            "ETH/USDT",
+        }
         assert (await c.runs()).runs[0].run_id == started.run_id
         assert (await c.run(started.run_id)).final_value == res.final_value
         assert "id," in await c.export_trades_csv(started.run_id)
@@ -45,7 +48,9 @@ async def test_errors(server: Server, limited_server: Server) -> None:
         await c.stop()
     assert e.value.code == "NO_ACTIVE_RUN"
     with pytest.raises(PermissionDeniedError):
-        await AsyncCrackTraderAPI(api_key=READ_KEY, base_url=server.url).start_backtest("BuyAndHold", "BTC/USDT", "1h")
+        await AsyncCrackTraderAPI(api_key=READ_KEY, base_url=server.url).start_backtest(
+            "BuyAndHold", "BTC/USDT", "1h"
+        )
     with pytest.raises(AuthenticationError):
         await AsyncCrackTraderAPI(api_key="nope", base_url=server.url).status()
     limited = AsyncCrackTraderAPI(api_key=WRITE_KEY, base_url=limited_server.url)
