@@ -1,0 +1,261 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, Optional, TypeVar, Union
+
+import httpx
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import ClientConnection, connect
+
+from . import _core as core
+from . import models
+from .errors import CrackTraderConnectionError, CrackTraderTimeoutError, RateLimitError, from_response
+
+T = TypeVar("T")
+
+
+class CrackTraderAPI:
+    """Client of a cracktrader-tui server (``cracktrader-tui serve`` or the dashboard's built-in API).
+
+    >>> api = CrackTraderAPI(api_key="your_key")
+    >>> api.get_balance().cash
+
+    ``base_url`` defaults to ``$CRACKTRADER_URL`` or ``http://127.0.0.1:8000``; ``api_key`` to
+    ``$CRACKTRADER_API_KEY`` (sent as ``X-API-Key``). ``max_retries`` retries reads (never run starts or
+    commands) after a 429 or a lost connection.
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 0,
+        http_client: Optional[httpx.Client] = None,
+    ) -> None:
+        self.settings = core.Settings.resolve(base_url, api_key, timeout, max_retries)
+        self._http = http_client or httpx.Client(
+            base_url=self.settings.base_url, headers=self.settings.headers(), timeout=timeout
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CrackTraderAPI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, call: core.Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                r = self._http.request(call.method, call.path, params=call.params, json=call.body)
+            except httpx.TransportError as e:
+                if call.idempotent and attempt < self.settings.max_retries:
+                    time.sleep(core.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise CrackTraderConnectionError(f"cannot reach {self.settings.base_url}: {e}") from e
+            if r.is_success:
+                return call.parse(r.text if call.text else (r.json() if r.content else None))
+            try:
+                body: Any = r.json()
+            except ValueError:
+                body = None
+            err = from_response(r.status_code, body, r.headers.get("retry-after"))
+            if isinstance(err, RateLimitError) and call.idempotent and attempt < self.settings.max_retries:
+                time.sleep(core.backoff(attempt, err.retry_after))
+                attempt += 1
+                continue
+            raise err
+
+    # Reading state
+    def get_balance(self) -> models.BalanceResponse:
+        """Cash, total value and holdings of the current (or last) run."""
+        return self._send(core.balance())
+
+    def health(self) -> models.HealthResponse:
+        return self._send(core.health())
+
+    def status(self) -> models.StatusResponse:
+        """The current run's status (``idle`` when none has run)."""
+        return self._send(core.status())
+
+    def detailed_status(self) -> models.DetailedStatusResponse:
+        """Status plus positions, equity curve, metrics and the most recent trades and orders."""
+        return self._send(core.detailed_status())
+
+    def results(self) -> models.ResultsResponse:
+        """Complete results of the last finished run (404 while none has finished)."""
+        return self._send(core.results())
+
+    def strategies(self) -> models.StrategiesResponse:
+        return self._send(core.strategies())
+
+    def exchanges(self) -> models.ExchangesResponse:
+        return self._send(core.exchanges())
+
+    def meta(self) -> models.MetaResponse:
+        return self._send(core.meta())
+
+    def openapi(self) -> dict[str, Any]:
+        """The server's OpenAPI document."""
+        return self._send(core.openapi())
+
+    # History
+    def runs(
+        self,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        status: Optional[str] = None,
+        mode: Optional[str] = None,
+    ) -> models.RunsResponse:
+        """Stored runs, newest first."""
+        return self._send(core.runs(limit, offset, status, mode))
+
+    def run(self, run_id: str) -> models.ResultsResponse:
+        """A stored run's complete results."""
+        return self._send(core.run(run_id))
+
+    def delete_run(self, run_id: str) -> dict[str, Any]:
+        return self._send(core.delete_run(run_id))
+
+    def export_trades_csv(self, run_id: str) -> str:
+        return self._send(core.trades_csv(run_id))
+
+    def export_equity_csv(self, run_id: str) -> str:
+        return self._send(core.equity_csv(run_id))
+
+    # Starting and commanding runs (never retried)
+    def start_backtest(
+        self,
+        strategy_name: str,
+        symbols: Union[str, Iterable[str]],
+        timeframe: str,
+        strategy_params: Optional[dict[str, Any]] = None,
+        start_date: core.DateLike = None,
+        end_date: core.DateLike = None,
+        initial_cash: float = 10000.0,
+        exchange: str = "sim",
+        **extra: Any,
+    ) -> models.RunResponse:
+        """Starts a backtest; ``extra`` takes the other request fields (commission, slippage_bps, risk)."""
+        return self._send(
+            core.start_backtest(
+                strategy_name,
+                symbols,
+                timeframe,
+                strategy_params,
+                start_date,
+                end_date,
+                initial_cash,
+                exchange,
+                extra,
+            )
+        )
+
+    def start_live(
+        self,
+        strategy_name: str,
+        symbols: Union[str, Iterable[str]],
+        timeframe: str,
+        mode: str = "paper",
+        exchange: str = "sim",
+        exchange_config: Optional[dict[str, Any]] = None,
+        strategy_params: Optional[dict[str, Any]] = None,
+        initial_cash: float = 10000.0,
+        **extra: Any,
+    ) -> models.RunResponse:
+        """Starts a paper run (simulated fills on live candles) or, with ``mode="live"``, real trading."""
+        return self._send(
+            core.start_live(
+                strategy_name,
+                symbols,
+                timeframe,
+                mode,
+                exchange,
+                exchange_config,
+                strategy_params,
+                initial_cash,
+                extra,
+            )
+        )
+
+    def stop(self) -> models.RunResponse:
+        return self._send(core.stop())
+
+    def resume(self) -> models.RunResponse:
+        """Resumes trading after the run paused on repeated rejections."""
+        return self._send(core.resume())
+
+    def reset(self) -> models.RunResponse:
+        return self._send(core.reset())
+
+    def wait_for_run(
+        self, run_id: Optional[str] = None, timeout: float = 60.0, poll: float = 0.2
+    ) -> models.StatusResponse:
+        """Waits until the run (the current one by default) has finished and returns its final status.
+
+        Raises ``CrackTraderTimeoutError`` after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.status()
+            done = core.finished(s, run_id)
+            if done:
+                return s
+            if done is None and run_id is not None:
+                stored = self.run(run_id)
+                if stored.status.value not in core.ACTIVE:
+                    return core.status_of_stored(stored)
+            if time.monotonic() >= deadline:
+                raise CrackTraderTimeoutError(
+                    f"run {run_id or s.run_id} still {s.status.value} after {timeout} s", code="TIMEOUT"
+                )
+            time.sleep(poll)
+
+    def stream(
+        self,
+        channels: Union[str, Iterable[str]],
+        symbol: Optional[str] = None,
+        *,
+        reconnect: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Yields WebSocket messages (``{"channel", "data", "seq"}``, plus ``subscribed``/``resync``/``error``
+        frames) of the given channels; after a lost connection it reconnects and subscribes again."""
+        subs = core.subscriptions(channels, symbol)
+        attempt = 0
+        while True:
+            try:
+                with self._connect() as ws:
+                    for m in subs:
+                        ws.send(json.dumps(m))
+                    attempt = 0
+                    for raw in ws:
+                        yield json.loads(raw)
+            except (OSError, WebSocketException) as e:
+                if not reconnect:
+                    raise CrackTraderConnectionError(f"WebSocket {self.settings.ws_url()} closed: {e}") from e
+            if not reconnect:
+                return
+            time.sleep(core.backoff(attempt))
+            attempt += 1
+
+    def _connect(self) -> ClientConnection:
+        return connect(
+            self.settings.ws_url(),
+            additional_headers=self.settings.headers(),
+            open_timeout=self.settings.timeout,
+            max_size=2**24,
+        )
