@@ -2,6 +2,7 @@
 //! redacted), status transitions, orders with each status change, fills, equity, metrics and outcome.
 //! Restarting loses nothing that was reported: the writer commits before anything is published.
 
+pub mod columns;
 pub mod csv;
 pub mod schema;
 pub mod writer;
@@ -194,7 +195,9 @@ impl Store {
     pub fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
         let mut st = self.conn.prepare(
             "SELECT r.run_id, r.mode, r.status, r.strategy, r.symbols, r.exchange, r.timeframe, r.start_time, r.end_time,
-                    r.final_value, r.config, r.error, (SELECT COUNT(*) FROM fills f WHERE f.run_id = r.run_id)
+                    r.final_value, r.config, r.error,
+                    COALESCE((SELECT d.fill_count FROM run_data d WHERE d.run_id = r.run_id),
+                             (SELECT COUNT(*) FROM fills f WHERE f.run_id = r.run_id))
              FROM runs r
              WHERE (?1 IS NULL OR r.status = ?1) AND (?2 IS NULL OR r.mode = ?2)
              ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?3 OFFSET ?4",
@@ -251,7 +254,15 @@ impl Store {
 
     pub fn delete(&mut self, run_id: &str) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
-        for t in ["run_status", "orders", "order_events", "fills", "equity", "risk_events"] {
+        for t in [
+            "run_status",
+            "orders",
+            "order_events",
+            "fills",
+            "equity",
+            "risk_events",
+            "run_data",
+        ] {
             tx.execute(&format!("DELETE FROM {t} WHERE run_id = ?1"), [run_id])?;
         }
         let n = tx.execute("DELETE FROM runs WHERE run_id = ?1", [run_id])?;
@@ -357,7 +368,31 @@ impl Store {
         Ok(out)
     }
 
+    /// One of a backtest's blobs (`orders`, `fills`, `equity`); None for runs stored row by row.
+    fn blob(&self, run_id: &str, column: Blob) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = match column {
+            Blob::Orders => "SELECT orders FROM run_data WHERE run_id = ?1",
+            Blob::Fills => "SELECT fills FROM run_data WHERE run_id = ?1",
+            Blob::Equity => "SELECT equity FROM run_data WHERE run_id = ?1",
+        };
+        Ok(self.conn.query_row(sql, [run_id], |r| r.get(0)).optional()?)
+    }
+
+    fn decoded<T>(
+        &self,
+        run_id: &str,
+        column: Blob,
+        decode: fn(&[u8]) -> Result<Vec<T>, columns::CodecError>,
+    ) -> Result<Option<Vec<T>>, StoreError> {
+        self.blob(run_id, column)?
+            .map(|b| decode(&b).map_err(|e| StoreError::Decode(format!("{run_id}: {e}"))))
+            .transpose()
+    }
+
     pub fn orders(&self, run_id: &str) -> Result<Vec<OrderRecord>, StoreError> {
+        if let Some(v) = self.decoded(run_id, Blob::Orders, columns::decode_orders)? {
+            return Ok(v);
+        }
         let mut st = self.conn.prepare(
             "SELECT order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at, fee, fee_asset
              FROM orders WHERE run_id = ?1 ORDER BY CAST(order_id AS INTEGER), order_id",
@@ -385,6 +420,9 @@ impl Store {
     }
 
     pub fn fills(&self, run_id: &str) -> Result<Vec<TradeRecord>, StoreError> {
+        if let Some(v) = self.decoded(run_id, Blob::Fills, columns::decode_fills)? {
+            return Ok(v);
+        }
         let mut st = self.conn.prepare(
             "SELECT fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl, fee, fee_asset
              FROM fills WHERE run_id = ?1 ORDER BY CAST(fill_id AS INTEGER), fill_id",
@@ -409,6 +447,9 @@ impl Store {
     }
 
     pub fn equity(&self, run_id: &str) -> Result<Vec<EquityRecord>, StoreError> {
+        if let Some(v) = self.decoded(run_id, Blob::Equity, columns::decode_equity)? {
+            return Ok(v);
+        }
         let mut st = self
             .conn
             .prepare("SELECT timestamp, value, cash, pnl, benchmark FROM equity WHERE run_id = ?1 ORDER BY seq")?;
@@ -432,6 +473,13 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+#[derive(Clone, Copy)]
+enum Blob {
+    Orders,
+    Fills,
+    Equity,
 }
 
 #[cfg(test)]
@@ -475,6 +523,27 @@ mod tests {
             vec!["starting", "completed"]
         );
         assert!(trades_csv(&back.trades).lines().count() == back.trades.len() + 1);
+        // A backtest is three blobs, not a row per record, and is listed with its fill count.
+        let rows = |s: &Store, t: &str| -> i64 {
+            s.conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM {t} WHERE run_id = ?1"),
+                    [&r.run_id],
+                    |x| x.get(0),
+                )
+                .unwrap()
+        };
+        let counts = ["orders", "fills", "equity", "run_data"].map(|t| rows(&s, t));
+        assert_eq!(counts, [0, 0, 0, 1]);
+        let listed = s
+            .list(&RunFilter {
+                limit: 5,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(listed[0].trade_count as usize, r.trades.len());
+        assert!(s.delete(&r.run_id).unwrap());
+        assert_eq!(rows(&s, "run_data"), 0);
     }
 
     #[test]

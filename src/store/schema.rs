@@ -84,6 +84,17 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN trading_paused TEXT;
     CREATE TABLE risk_events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (run_id, seq));
     "#,
+    // 4: a backtest's orders, fills and equity curve as three compact blobs (store/columns.rs), written
+    // once when it ends; paper and live runs keep one row per record, written as they happen.
+    r#"
+    CREATE TABLE run_data (
+        run_id TEXT PRIMARY KEY,
+        orders BLOB NOT NULL,
+        fills BLOB NOT NULL,
+        equity BLOB NOT NULL,
+        fill_count INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub fn current_version() -> i64 {

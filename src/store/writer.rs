@@ -104,9 +104,9 @@ fn put_equity(tx: &Transaction<'_>, run_id: &str, seq: i64, e: &EquityRecord) ->
     Ok(())
 }
 
-/// The final word on a run: outcome, metrics, and every order and fill. A backtest's equity is
-/// replaced by its results curve (all points, or an even 5000-point downsample, as the results say);
-/// a paper/live run keeps every point it recorded unless it recorded fewer.
+/// The final word on a run: outcome, metrics, and every order and fill. A backtest stores its
+/// records as blobs (its equity the results curve: all points, or an even 5000-point downsample, as
+/// the results say); a paper/live run keeps every point it recorded unless it recorded fewer.
 pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite::Result<()> {
     let end = r.end_time.clone().unwrap_or_else(crate::run::backtest::now_iso);
     let metrics = serde_json::to_string(&r.performance_metrics).ok();
@@ -123,13 +123,22 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
         "INSERT INTO run_status (run_id, status, at) VALUES (?1, ?2, ?3)",
         params![r.run_id, r.status.as_str(), end],
     )?;
-    // Backtests write orders only here; live and paper runs wrote each change as it happened.
-    let incremental = r.config.mode != Mode::Backtest;
+    // A backtest's records go into three blobs here; live and paper runs wrote each change as it happened.
+    if r.config.mode == Mode::Backtest {
+        exec(
+            tx,
+            "INSERT OR REPLACE INTO run_data (run_id, orders, fills, equity, fill_count) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                r.run_id,
+                super::columns::encode_orders(&r.orders),
+                super::columns::encode_fills(&r.trades),
+                super::columns::encode_equity(&r.equity_curve),
+                r.trades.len() as i64
+            ],
+        )?;
+        return Ok(());
+    }
     for o in &r.orders {
-        if !incremental {
-            put_order(tx, &r.run_id, o, chrono::Utc::now().timestamp_millis())?;
-            continue;
-        }
         let known: Option<String> = tx
             .query_row(
                 "SELECT status FROM orders WHERE run_id = ?1 AND order_id = ?2",
@@ -147,7 +156,7 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
     let stored: i64 = tx.query_row("SELECT COUNT(*) FROM equity WHERE run_id = ?1", [&r.run_id], |x| {
         x.get(0)
     })?;
-    if r.config.mode == Mode::Backtest || (stored as usize) < r.equity_curve.len() {
+    if (stored as usize) < r.equity_curve.len() {
         exec(tx, "DELETE FROM equity WHERE run_id = ?1", [&r.run_id])?;
         for (i, e) in r.equity_curve.iter().enumerate() {
             put_equity(tx, &r.run_id, i as i64, e)?;
