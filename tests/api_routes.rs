@@ -891,3 +891,46 @@ async fn history_routes_without_persistence() {
     assert!(a.get("/api/v1/runs").await.body["runs"].as_array().unwrap().is_empty());
     assert_error(&a.get("/api/v1/runs/run-x").await, StatusCode::NOT_FOUND, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn old_runs_are_pruned_and_bad_requests_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = RunnerHandle::open(dir.path().to_path_buf()).unwrap();
+    let a = Api {
+        app: router(ApiState::new(
+            runner,
+            ApiSettings {
+                rate_limit: 0,
+                ..ApiSettings::default()
+            },
+        )),
+        _dir: dir,
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = a.post("/api/v1/run/backtest", backtest_body()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        ids.push(r.body["run_id"].as_str().unwrap().to_string());
+        a.wait_finished().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let listed = a.get("/api/v1/runs").await.body;
+    assert!(listed["runs"][0]["stored_bytes"].as_u64().unwrap() > 0);
+    assert_error(
+        &a.delete("/api/v1/runs").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+    );
+    assert_error(
+        &a.delete("/api/v1/runs?older_than=-1").await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+    );
+    let r = a.delete("/api/v1/runs?keep=1").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["deleted"], 2);
+    assert_eq!(r.body["run_ids"], json!([ids[1], ids[0]]));
+    let left = a.get("/api/v1/runs").await.body;
+    assert_eq!(left["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(left["runs"][0]["run_id"], ids[2].as_str());
+}

@@ -49,6 +49,7 @@ use crate::runner::RunResponse;
         TickerEvent,
         LogEvent,
         crate::store::RunSummary,
+        crate::store::PruneReport,
         crate::runner::status::Attention,
         crate::run::results::RiskEventRecord
     ))

@@ -1,4 +1,4 @@
-//! `cracktrader-tui runs list|show|export`: the run history.
+//! `cracktrader-tui runs list|show|export|prune`: the run history.
 
 use super::summary;
 use anyhow::{anyhow, bail};
@@ -29,6 +29,14 @@ pub enum RunsCommand {
     },
     /// One run's summary
     Show { run_id: String },
+    /// Delete old runs: those beyond the newest N (--keep) and those started more than DAYS ago
+    /// (--older-than); runs still running are kept. Compacts the file when much was freed.
+    Prune {
+        #[arg(long)]
+        keep: Option<usize>,
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<f64>,
+    },
     /// One run's data: json = its ResultsResponse; csv = its fills (or --equity for the equity curve)
     Export {
         run_id: String,
@@ -46,6 +54,15 @@ fn open(data_dir: &Path) -> anyhow::Result<Store> {
         bail!("no runs stored yet in {}", data_dir.display());
     }
     Ok(Store::open(&db)?)
+}
+
+/// `812 KB`, `10.4 MB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / 1048576.0),
+    }
 }
 
 pub fn run(data_dir: &Path, cmd: RunsCommand) -> anyhow::Result<()> {
@@ -68,12 +85,12 @@ pub fn run(data_dir: &Path, cmd: RunsCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             println!(
-                "{:<26} {:<9} {:<10} {:<20} {:<22} {:<4} {:<24} {:>8} {:>14}",
-                "RUN", "MODE", "STATUS", "STRATEGY", "SYMBOLS", "TF", "STARTED", "FILLS", "FINAL VALUE"
+                "{:<26} {:<9} {:<10} {:<20} {:<22} {:<4} {:<24} {:>8} {:>14} {:>9}",
+                "RUN", "MODE", "STATUS", "STRATEGY", "SYMBOLS", "TF", "STARTED", "FILLS", "FINAL VALUE", "STORED"
             );
             for r in runs {
                 println!(
-                    "{:<26} {:<9} {:<10} {:<20} {:<22} {:<4} {:<24} {:>8} {:>14}",
+                    "{:<26} {:<9} {:<10} {:<20} {:<22} {:<4} {:<24} {:>8} {:>14} {:>9}",
                     r.run_id,
                     r.mode,
                     r.status,
@@ -82,9 +99,26 @@ pub fn run(data_dir: &Path, cmd: RunsCommand) -> anyhow::Result<()> {
                     r.timeframe,
                     r.start_time,
                     r.trade_count,
-                    r.final_value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+                    r.final_value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into()),
+                    size(r.stored_bytes)
                 );
             }
+        }
+        RunsCommand::Prune { keep, older_than } => {
+            if keep.is_none() && older_than.is_none() {
+                bail!("say what to delete: --keep N (keep the newest N runs) and/or --older-than DAYS");
+            }
+            if let Some(d) = older_than.filter(|d| !(d.is_finite() && *d >= 0.0)) {
+                bail!("--older-than takes a number of days (0 or more), got {d}");
+            }
+            let mut store = store;
+            let r = store.prune(keep, older_than)?;
+            println!(
+                "deleted {} run(s), {} freed{}",
+                r.deleted,
+                size(r.freed_bytes),
+                if r.vacuumed { "; the file was compacted" } else { "" }
+            );
         }
         RunsCommand::Show { run_id } => {
             let r = store

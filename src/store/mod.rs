@@ -52,6 +52,20 @@ pub struct RunSummary {
     pub initial_cash: Option<f64>,
     pub trade_count: u64,
     pub error: Option<String>,
+    /// Bytes the run's records take in the history (its blobs, or its rows' values).
+    pub stored_bytes: u64,
+}
+
+/// What `prune` removed. `freed_bytes` is the space the runs took; with `vacuumed` the file shrank by
+/// about that much, otherwise the space is reused by later runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PruneReport {
+    pub deleted: u64,
+    /// The runs removed, newest first.
+    pub run_ids: Vec<String>,
+    pub freed_bytes: u64,
+    /// Whether the file was compacted (VACUUM) because a quarter of it or more was freed.
+    pub vacuumed: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -197,7 +211,12 @@ impl Store {
             "SELECT r.run_id, r.mode, r.status, r.strategy, r.symbols, r.exchange, r.timeframe, r.start_time, r.end_time,
                     r.final_value, r.config, r.error,
                     COALESCE((SELECT d.fill_count FROM run_data d WHERE d.run_id = r.run_id),
-                             (SELECT COUNT(*) FROM fills f WHERE f.run_id = r.run_id))
+                             (SELECT COUNT(*) FROM fills f WHERE f.run_id = r.run_id)),
+                    COALESCE((SELECT LENGTH(d.orders) + LENGTH(d.fills) + LENGTH(d.equity) FROM run_data d WHERE d.run_id = r.run_id), 0)
+                    + COALESCE((SELECT SUM(LENGTH(o.order_id) + LENGTH(o.symbol) + LENGTH(o.status) + LENGTH(o.created_at) + LENGTH(o.updated_at) + 48) FROM orders o WHERE o.run_id = r.run_id), 0)
+                    + COALESCE((SELECT SUM(LENGTH(f.fill_id) + LENGTH(f.order_id) + LENGTH(f.timestamp) + LENGTH(f.symbol) + 56) FROM fills f WHERE f.run_id = r.run_id), 0)
+                    + COALESCE((SELECT SUM(LENGTH(e.timestamp) + 40) FROM equity e WHERE e.run_id = r.run_id), 0)
+                    + LENGTH(r.config)
              FROM runs r
              WHERE (?1 IS NULL OR r.status = ?1) AND (?2 IS NULL OR r.mode = ?2)
              ORDER BY r.start_time DESC, r.rowid DESC LIMIT ?3 OFFSET ?4",
@@ -222,6 +241,7 @@ impl Store {
                 initial_cash: initial,
                 trade_count: r.get::<_, i64>(12)? as u64,
                 error: r.get(11)?,
+                stored_bytes: r.get::<_, i64>(13)?.max(0) as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -268,6 +288,52 @@ impl Store {
         let n = tx.execute("DELETE FROM runs WHERE run_id = ?1", [run_id])?;
         tx.commit()?;
         Ok(n > 0)
+    }
+
+    /// Deletes finished runs beyond the newest `keep` and runs started more than `older_than_days`
+    /// ago (either rule deletes; at least one must be given). Runs still starting or running are never
+    /// touched. Compacts the file when a quarter of it or more became free.
+    pub fn prune(&mut self, keep: Option<usize>, older_than_days: Option<f64>) -> Result<PruneReport, StoreError> {
+        let cutoff = older_than_days.map(|d| {
+            let ms = (d * 86_400_000.0).min(1e15) as i64;
+            crate::data::validate::fmt_ts(chrono::Utc::now().timestamp_millis() - ms)
+        });
+        let ids: Vec<(String, String)> = {
+            let mut st = self.conn.prepare(
+                "SELECT run_id, start_time FROM runs WHERE status NOT IN ('starting', 'running')
+                 ORDER BY start_time DESC, rowid DESC",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let doomed: Vec<String> = ids
+            .into_iter()
+            .enumerate()
+            .filter(|(i, (_, start))| {
+                keep.is_some_and(|k| *i >= k) || cutoff.as_deref().is_some_and(|c| start.as_str() < c)
+            })
+            .map(|(_, (id, _))| id)
+            .collect();
+        let pragma = |s: &Store, sql: &str| -> Result<i64, StoreError> { Ok(s.conn.query_row(sql, [], |r| r.get(0))?) };
+        let (pages, free_before, page) = (
+            pragma(self, "PRAGMA page_count")?,
+            pragma(self, "PRAGMA freelist_count")?,
+            pragma(self, "PRAGMA page_size")?,
+        );
+        for id in &doomed {
+            self.delete(id)?;
+        }
+        let free = pragma(self, "PRAGMA freelist_count")?;
+        let vacuumed = !doomed.is_empty() && free * 4 >= pages;
+        if vacuumed {
+            self.conn.execute_batch("VACUUM")?;
+        }
+        Ok(PruneReport {
+            deleted: doomed.len() as u64,
+            run_ids: doomed,
+            freed_bytes: ((free - free_before).max(0) * page) as u64,
+            vacuumed,
+        })
     }
 
     /// The newest finished run.
@@ -566,6 +632,48 @@ mod tests {
         assert_eq!(back.config.risk, r.config.risk);
         assert!(s.delete(&r.run_id).unwrap());
         assert!(s.risk_events(&r.run_id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_and_running_runs_and_compacts() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            let r = backtest("MovingAverageCross");
+            s.save_results(&r).unwrap();
+            ids.push(r.run_id);
+            std::thread::sleep(std::time::Duration::from_millis(3));
+        }
+        // The oldest one is still running (as after a crash before `mark_interrupted`): never pruned.
+        s.conn
+            .execute("UPDATE runs SET status = 'running' WHERE run_id = ?1", [&ids[0]])
+            .unwrap();
+        let listed = s
+            .list(&RunFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(listed.iter().all(|r| r.stored_bytes > 1000), "sizes are listed");
+        assert!(
+            s.prune(None, Some(1.0)).unwrap().run_ids.is_empty(),
+            "nothing is a day old"
+        );
+        let r = s.prune(Some(1), None).unwrap();
+        assert_eq!(r.run_ids, vec![ids[2].clone(), ids[1].clone()]);
+        assert!(r.freed_bytes > 0 && r.vacuumed, "{r:?}");
+        let left: Vec<String> = s
+            .list(&RunFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(left, vec![ids[3].clone(), ids[0].clone()]);
+        assert_eq!(s.prune(None, Some(0.0)).unwrap().run_ids, vec![ids[3].clone()]);
     }
 
     #[test]

@@ -440,6 +440,7 @@ fn history_lists_and_opens_stored_runs() {
     assert_eq!(a.update(Action::ToggleHistory), vec![Effect::LoadHistory]);
     assert!(a.history.as_ref().unwrap().loading);
     let summary = |id: &str| crate::store::RunSummary {
+        stored_bytes: 1000,
         run_id: id.into(),
         mode: "backtest".into(),
         status: "completed".into(),

@@ -164,6 +164,13 @@ export default class CrackTrader {
   runs({ limit, offset, status, mode } = {}) { return this._send('GET', '/runs', { query: { limit, offset, status, mode } }); }
   run(runId) { return this._send('GET', runPath(runId)); }
   deleteRun(runId) { return this._send('DELETE', runPath(runId)); }
+  /** Deletes runs started more than `olderThan` days ago and/or all but the newest `keep`. */
+  pruneRuns({ olderThan, keep } = {}) {
+    if (olderThan === undefined && keep === undefined) {
+      return Promise.reject(new TypeError('say what to delete: olderThan (days) and/or keep'));
+    }
+    return this._send('DELETE', '/runs', { query: { older_than: olderThan, keep }, idempotent: false });
+  }
   exportTradesCsv(runId) { return this._send('GET', `${runPath(runId)}/trades.csv`, { text: true }); }
   exportEquityCsv(runId) { return this._send('GET', `${runPath(runId)}/equity.csv`, { text: true }); }
 

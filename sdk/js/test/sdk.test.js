@@ -95,6 +95,9 @@ describe('against the real server', () => {
     const csv = await api.exportTradesCsv(started.run_id);
     assert.equal(csv.trim().split('\n').length, res.trades.length + 1);
     assert.ok((await api.exportEquityCsv(started.run_id)).startsWith('timestamp'));
+    assert.ok(listed.runs[0].stored_bytes > 0);
+    assert.equal((await api.pruneRuns({ olderThan: 30 })).deleted, 0);
+    await assert.rejects(api.pruneRuns({}), TypeError);
     assert.equal((await api.reset()).status, 'idle');
     await api.deleteRun(started.run_id);
     await assert.rejects(api.run(started.run_id), NotFoundError);

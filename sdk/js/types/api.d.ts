@@ -190,7 +190,8 @@ export interface paths {
         get: operations["runs_list"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes old runs (write key); runs still running are kept. Compacts the file when much was freed. */
+        delete: operations["runs_prune"];
         options?: never;
         head?: never;
         patch?: never;
@@ -657,6 +658,20 @@ export interface components {
             /** Format: double */
             value: number;
         };
+        /**
+         * @description What `prune` removed. `freed_bytes` is the space the runs took; with `vacuumed` the file shrank by
+         *     about that much, otherwise the space is reused by later runs.
+         */
+        PruneReport: {
+            /** Format: int64 */
+            deleted: number;
+            /** Format: int64 */
+            freed_bytes: number;
+            /** @description The runs removed, newest first. */
+            run_ids: string[];
+            /** @description Whether the file was compacted (VACUUM) because a quarter of it or more was freed. */
+            vacuumed: boolean;
+        };
         ResultsResponse: {
             config: components["schemas"]["RunConfig"];
             /** Format: date-time */
@@ -768,6 +783,11 @@ export interface components {
             /** Format: date-time */
             start_time: string;
             status: string;
+            /**
+             * Format: int64
+             * @description Bytes the run's records take in the history (its blobs, or its rows' values).
+             */
+            stored_bytes: number;
             strategy: string;
             symbols: string[];
             timeframe: string;
@@ -1196,6 +1216,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    runs_prune: {
+        parameters: {
+            query?: {
+                /** @description Delete runs started more than this many days ago. */
+                older_than?: number;
+                /** @description Delete all but the newest `keep` runs. */
+                keep?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneReport"];
                 };
             };
             400: {

@@ -14,6 +14,7 @@ export type StrategiesResponse = S['StrategiesResponse'];
 export type ExchangesResponse = S['ExchangesResponse'];
 export type MetaResponse = S['MetaResponse'];
 export type RunsResponse = S['RunsResponse'];
+export type PruneReport = S['PruneReport'];
 export type RunResponse = S['RunResponse'];
 export type RunStatus = S['RunStatus'];
 export type BacktestRequest = S['BacktestRequest'];
@@ -108,6 +109,8 @@ export default class CrackTrader {
   runs(query?: RunsQuery): Promise<RunsResponse>;
   run(runId: string): Promise<ResultsResponse>;
   deleteRun(runId: string): Promise<Record<string, unknown>>;
+  /** Deletes runs started more than `olderThan` days ago and/or all but the newest `keep`. */
+  pruneRuns(options: { olderThan?: number; keep?: number }): Promise<PruneReport>;
   exportTradesCsv(runId: string): Promise<string>;
   exportEquityCsv(runId: string): Promise<string>;
   startBacktest(request: BacktestRequest): Promise<RunResponse>;

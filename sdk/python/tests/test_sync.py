@@ -86,6 +86,10 @@ def test_backtest_round_trip_and_every_read(server: Server) -> None:
         assert csv.splitlines()[0].startswith("id,") and len(csv.splitlines()) == len(res.trades) + 1
         assert c.export_equity_csv(started.run_id).count("\n") >= len(res.equity_curve)
 
+        assert listed.runs[0].stored_bytes > 0
+        with pytest.raises(ValueError):
+            c.prune_runs()
+        assert c.prune_runs(older_than=30).deleted == 0
         assert c.reset().status == models.RunStatus.idle
         assert c.get_balance().run_id is None
         assert c.delete_run(started.run_id)

@@ -48,7 +48,7 @@ fn documented() -> OpenApiRouter<ApiState> {
             .routes(routes!(balance))
             .routes(routes!(meta))
             .routes(routes!(openapi_json))
-            .routes(routes!(runs_list))
+            .routes(routes!(runs_list, runs_prune))
             .routes(routes!(runs_get, runs_delete))
             .routes(routes!(runs_trades_csv))
             .routes(routes!(runs_equity_csv))

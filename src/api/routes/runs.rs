@@ -4,7 +4,7 @@ use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::ApiState;
 use crate::run::error::ErrorCode;
 use crate::run::{Mode, ResultsResponse, RunStatus};
-use crate::store::{equity_csv, trades_csv, RunFilter, RunSummary, Store};
+use crate::store::{equity_csv, trades_csv, PruneReport, RunFilter, RunSummary, Store};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -54,6 +54,38 @@ async fn with_store<T: Send + 'static>(
 
 fn bad(field: &str, msg: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationError, msg).details(json!({ "field": field }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PruneQuery {
+    /// Delete runs started more than this many days ago.
+    #[param(minimum = 0)]
+    older_than: Option<f64>,
+    /// Delete all but the newest `keep` runs.
+    keep: Option<usize>,
+}
+
+/// Deletes old runs (write key); runs still running are kept. Compacts the file when much was freed.
+#[utoipa::path(delete, path = "/runs", tag = "runs", params(PruneQuery),
+    responses((status = 200, body = PruneReport), (status = 400, body = ErrorResponse)))]
+pub async fn runs_prune(
+    State(st): State<ApiState>,
+    Query(q): Query<PruneQuery>,
+) -> Result<Json<PruneReport>, ApiError> {
+    if q.older_than.is_none() && q.keep.is_none() {
+        return Err(bad(
+            "older_than",
+            "say what to delete: ?older_than=DAYS and/or ?keep=N".into(),
+        ));
+    }
+    if let Some(d) = q.older_than.filter(|d| !(d.is_finite() && *d >= 0.0)) {
+        return Err(bad(
+            "older_than",
+            format!("older_than is a number of days, 0 or more; got {d}"),
+        ));
+    }
+    Ok(Json(with_store(&st, move |s| s.prune(q.keep, q.older_than)).await?))
 }
 
 /// The `{run_id}` of the run routes.

@@ -132,6 +132,12 @@ class AsyncCrackTraderAPI:
     async def delete_run(self, run_id: str) -> dict[str, Any]:
         return await self._send(core.delete_run(run_id))
 
+    async def prune_runs(
+        self, older_than: Optional[float] = None, keep: Optional[int] = None
+    ) -> models.PruneReport:
+        """Deletes runs started more than ``older_than`` days ago and/or all but the newest ``keep``."""
+        return await self._send(core.prune_runs(older_than, keep))
+
     async def export_trades_csv(self, run_id: str) -> str:
         return await self._send(core.trades_csv(run_id))
 

@@ -131,6 +131,12 @@ class CrackTraderAPI:
     def delete_run(self, run_id: str) -> dict[str, Any]:
         return self._send(core.delete_run(run_id))
 
+    def prune_runs(
+        self, older_than: Optional[float] = None, keep: Optional[int] = None
+    ) -> models.PruneReport:
+        """Deletes runs started more than ``older_than`` days ago and/or all but the newest ``keep``."""
+        return self._send(core.prune_runs(older_than, keep))
+
     def export_trades_csv(self, run_id: str) -> str:
         return self._send(core.trades_csv(run_id))
 

@@ -332,6 +332,24 @@ class PositionRecord(BaseModel):
     value: float
 
 
+class PruneReport(BaseModel):
+    """
+    What `prune` removed. `freed_bytes` is the space the runs took; with `vacuumed` the file shrank by
+    about that much, otherwise the space is reused by later runs.
+    """
+
+    deleted: int = Field(..., ge=0)
+    freed_bytes: int = Field(..., ge=0)
+    run_ids: list[str]
+    """
+    The runs removed, newest first.
+    """
+    vacuumed: bool
+    """
+    Whether the file was compacted (VACUUM) because a quarter of it or more was freed.
+    """
+
+
 class RiskEventRecord(BaseModel):
     """
     One intervention of a risk limit.
@@ -429,6 +447,10 @@ class RunSummary(BaseModel):
     run_id: str
     start_time: datetime
     status: str
+    stored_bytes: int = Field(..., ge=0)
+    """
+    Bytes the run's records take in the history (its blobs, or its rows' values).
+    """
     strategy: str
     symbols: list[str]
     timeframe: str

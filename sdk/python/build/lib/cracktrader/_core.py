@@ -156,6 +156,13 @@ def runs(
     return _get("/runs", models.RunsResponse, params)
 
 
+def prune_runs(older_than: Optional[float], keep: Optional[int]) -> Call[models.PruneReport]:
+    if older_than is None and keep is None:
+        raise ValueError("say what to delete: older_than (days) and/or keep (newest runs kept)")
+    params = {k: v for k, v in {"older_than": older_than, "keep": keep}.items() if v is not None}
+    return Call("DELETE", API + "/runs", _model(models.PruneReport), params=params, idempotent=False)
+
+
 def _run_path(run_id: str) -> str:
     if not run_id:
         raise ValueError("run_id must not be empty")
