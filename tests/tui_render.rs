@@ -262,6 +262,7 @@ fn history_overlay() {
     a.update(Action::ToggleHistory);
     let runs = (1..=3)
         .map(|i| cracktrader::store::RunSummary {
+            stored_bytes: 812_000,
             run_id: format!("run-20260115-11000{i}-beef"),
             mode: "backtest".into(),
             status: if i == 2 { "failed" } else { "completed" }.into(),
