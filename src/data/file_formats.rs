@@ -42,10 +42,31 @@ pub fn load_file(path: &Path, tf: Option<Timeframe>) -> Result<Loaded, DataError
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let name = path.display().to_string();
     if first_byte(&mut reader, &name)? == Some(b'[') {
+        if size as u64 > MAX_JSON {
+            return Err(DataError::new(
+                path,
+                None,
+                format!(
+                    "JSON candle files are read whole; this one is over {} GB",
+                    MAX_JSON >> 30
+                ),
+            ));
+        }
         let mut text = String::with_capacity(size);
-        reader
+        (&mut reader)
+            .take(MAX_JSON + 1)
             .read_to_string(&mut text)
             .map_err(|e| DataError::new(path, None, format!("cannot read file as UTF-8 text: {e}")))?;
+        if text.len() as u64 > MAX_JSON {
+            return Err(DataError::new(
+                path,
+                None,
+                format!(
+                    "JSON candle files are read whole; this one is over {} GB",
+                    MAX_JSON >> 30
+                ),
+            ));
+        }
         return parse_ccxt_json(&text, &name, tf);
     }
     parse_csv(reader, size, &name, tf)
@@ -175,6 +196,56 @@ fn split_fields<'a>(line: &'a str, out: &mut [&'a str; MAX_FIELDS]) -> usize {
 
 const MAX_FIELDS: usize = 16;
 
+/// Longest line a candle file may have: a Binance kline row is about 130 bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Largest CCXT JSON file read (it is parsed whole).
+pub const MAX_JSON: u64 = 2 << 30;
+
+/// `read_line` that stops at `MAX_LINE` bytes: a file without newlines (or `/dev/zero`) is an error
+/// naming the line, never a line that grows until memory runs out.
+fn read_line_capped(r: &mut impl BufRead, line: &mut String, file: &str, no: usize) -> Result<usize, DataError> {
+    let not_text = || DataError::new(file, Some(no), format!("line {no} is not UTF-8 text; {ACCEPTED}"));
+    // Fast path: the whole line is in the buffer already.
+    {
+        let buf = r
+            .fill_buf()
+            .map_err(|e| DataError::new(file, Some(no), format!("cannot read line: {e}")))?;
+        if let Some(i) = buf.iter().take(MAX_LINE).position(|&b| b == b'\n') {
+            line.push_str(std::str::from_utf8(&buf[..=i]).map_err(|_| not_text())?);
+            r.consume(i + 1);
+            return Ok(i + 1);
+        }
+    }
+    let mut raw: Vec<u8> = Vec::new();
+    loop {
+        let buf = r
+            .fill_buf()
+            .map_err(|e| DataError::new(file, Some(no), format!("cannot read line: {e}")))?;
+        if buf.is_empty() {
+            break;
+        }
+        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if raw.len() + take > MAX_LINE {
+            return Err(DataError::new(
+                file,
+                Some(no),
+                format!("line {no} is longer than {} KB; {ACCEPTED}", MAX_LINE / 1024),
+            ));
+        }
+        raw.extend_from_slice(&buf[..take]);
+        r.consume(take);
+        if done {
+            break;
+        }
+    }
+    let text = std::str::from_utf8(&raw).map_err(|_| not_text())?;
+    line.push_str(text);
+    Ok(raw.len())
+}
+
 fn parse_csv(
     mut reader: impl BufRead,
     size_hint: usize,
@@ -183,12 +254,11 @@ fn parse_csv(
 ) -> Result<Loaded, DataError> {
     let mut line = String::with_capacity(256);
     let mut line_no = 0usize;
-    let io_err = |no: usize, e: std::io::Error| DataError::new(file, Some(no), format!("cannot read line: {e}"));
     // Header or first row: the first non-blank line.
     let first = loop {
         line.clear();
         line_no += 1;
-        if reader.read_line(&mut line).map_err(|e| io_err(line_no, e))? == 0 {
+        if read_line_capped(&mut reader, &mut line, file, line_no)? == 0 {
             return Err(DataError::new(file, None, format!("file is empty; {ACCEPTED}")));
         }
         let l = line.trim_start_matches('\u{feff}').trim();
@@ -294,7 +364,7 @@ fn parse_csv(
     loop {
         line.clear();
         line_no += 1;
-        if reader.read_line(&mut line).map_err(|e| io_err(line_no, e))? == 0 {
+        if read_line_capped(&mut reader, &mut line, file, line_no)? == 0 {
             break;
         }
         let text = line.trim_end_matches(['\n', '\r']);
@@ -325,6 +395,32 @@ fn parse_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endless_lines_are_an_error_with_a_short_message_not_all_memory() {
+        // What /dev/zero gives: bytes and never a newline. Read through a reader, as files are.
+        let zeros = std::io::BufReader::new(std::io::repeat(0).take(1 << 30));
+        let e = parse_csv(zeros, 0, "/dev/zero", None).unwrap_err().to_string();
+        assert!(e.contains("longer than 64 KB") && e.contains("/dev/zero"), "{e}");
+        assert!(e.len() < 400, "the message does not echo the input: {} bytes", e.len());
+        // A 10 MB line after a good header: the same, with its line number.
+        let mut text = String::from("timestamp,open,high,low,close,volume\n");
+        text.push_str(&"1".repeat(10 << 20));
+        let e = parse(&text, "big.csv", None).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.len() < 400, "{e}");
+        // Lines split across buffer refills still parse.
+        let rows: String = (0..3000)
+            .map(|i| {
+                format!(
+                    "{},1,2,0.5,1.5,10,{},0,0,0,0,0\n",
+                    1515560100000i64 + i * 60_000,
+                    1515560159999i64 + i * 60_000
+                )
+            })
+            .collect();
+        let small = std::io::BufReader::with_capacity(64, rows.as_bytes());
+        assert_eq!(parse_csv(small, 0, "r.csv", None).unwrap().candles.len(), 3000);
+    }
 
     #[test]
     fn detects_each_format() {
