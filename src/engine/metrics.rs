@@ -39,9 +39,12 @@ fn finite(x: f64) -> Option<f64> {
 
 pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let initial = out.portfolio.initial_cash;
-    let values: Vec<f64> = out.equity.iter().map(|p| p.value).collect();
-    let final_value = values.last().copied().unwrap_or(initial);
-    let n = values.len();
+    // One pass over the curve, no copies of it: a million-bar run computes its metrics without
+    // allocating (the sums fold in the same order as `Iterator::sum`, from -0.0, so results are
+    // bit-identical to summing collected vectors).
+    let values = || out.equity.iter().map(|p| p.value);
+    let final_value = out.equity.last().map_or(initial, |p| p.value);
+    let n = out.equity.len();
     let ppy = timeframe.periods_per_year();
 
     // total_return = final_value / initial_cash - 1
@@ -58,36 +61,21 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         .and_then(finite);
 
     // Per-bar simple returns r_i = v_i / v_{i-1} - 1, the first measured against the initial cash.
-    let mut prev = initial;
-    let rets: Vec<f64> = values
-        .iter()
-        .map(|&v| {
+    let returns = || {
+        let mut prev = initial;
+        values().map(move |v| {
             let r = if prev > 0.0 { v / prev - 1.0 } else { 0.0 };
             prev = v;
             r
         })
-        .collect();
-    let mean = if n > 0 {
-        rets.iter().sum::<f64>() / n as f64
-    } else {
-        0.0
     };
-    // Sample standard deviation (n - 1).
-    let std = (n > 1).then(|| (rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
-    // volatility = std(r) x sqrt(bars per year)
-    let volatility = std.map(|s| s * ppy.sqrt());
-    // sharpe = mean(r) / std(r) x sqrt(bars per year), risk-free rate 0
-    let sharpe_ratio = std.filter(|&s| s > 0.0).and_then(|s| finite(mean / s * ppy.sqrt()));
-    // sortino = mean(r) / downside deviation x sqrt(bars per year), downside dev = sqrt(mean(min(r,0)^2))
-    let downside = (n > 0).then(|| (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n as f64).sqrt());
-    let sortino_ratio = downside
-        .filter(|&d| d > 0.0)
-        .and_then(|d| finite(mean / d * ppy.sqrt()));
-
     // max_drawdown = max over t of (peak_t - v_t) / peak_t, peak_t = running max including the initial
     // cash; max_drawdown_duration_bars = longest run of bars spent below a previous peak.
     let (mut peak, mut max_dd, mut dd_len, mut max_dd_len) = (initial, 0.0f64, 0u64, 0u64);
-    for &v in &values {
+    let (mut sum, mut down) = (-0.0f64, -0.0f64);
+    for (v, r) in values().zip(returns()) {
+        sum += r;
+        down += r.min(0.0).powi(2);
         if v >= peak {
             peak = v;
             dd_len = 0;
@@ -99,6 +87,18 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
             }
         }
     }
+    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+    // Sample standard deviation (n - 1).
+    let std = (n > 1).then(|| (returns().fold(-0.0f64, |a, r| a + (r - mean).powi(2)) / (n - 1) as f64).sqrt());
+    // volatility = std(r) x sqrt(bars per year)
+    let volatility = std.map(|s| s * ppy.sqrt());
+    // sharpe = mean(r) / std(r) x sqrt(bars per year), risk-free rate 0
+    let sharpe_ratio = std.filter(|&s| s > 0.0).and_then(|s| finite(mean / s * ppy.sqrt()));
+    // sortino = mean(r) / downside deviation x sqrt(bars per year), downside dev = sqrt(mean(min(r,0)^2))
+    let downside = (n > 0).then(|| (down / n as f64).sqrt());
+    let sortino_ratio = downside
+        .filter(|&d| d > 0.0)
+        .and_then(|d| finite(mean / d * ppy.sqrt()));
     // calmar = cagr / max_drawdown
     let calmar_ratio = cagr.filter(|_| max_dd > 0.0).and_then(|c| finite(c / max_dd));
 
