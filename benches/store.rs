@@ -1,7 +1,10 @@
 //! Persistence benchmarks (`cargo bench --bench store`):
 //! - write throughput: fills persisted per second by the writer thread (paper/live path: each fill and
 //!   each order status change committed before it is published);
-//! - the cost of persistence on backtest speed: the same backtest with and without saving it.
+//! - the cost of persistence on backtest speed: the same backtest with and without saving it;
+//! - end to end: `cracktrader-tui backtest` as a process (start, load the cached candles, run, store,
+//!   print) against the in-process engine loop on the same 1,000,000 cached candles, with the stored
+//!   size of each run (targets: at most 3x the loop for MovingAverageCross, 2x for BuyAndHold; 1.5 MB).
 
 use cracktrader::run::backtest;
 use cracktrader::run::config::{self, Mode, RunRequest};
@@ -138,4 +141,113 @@ fn main() {
         "backtest of {candles} candles ({fills} fills): {a:.2?} without storage, {b:.2?} with storage: ratio {:.2}x",
         b.as_secs_f64() / a.as_secs_f64()
     );
+    end_to_end();
+}
+
+/// The CLI command end to end against the engine loop, on the same data, in this one run.
+fn end_to_end() {
+    use cracktrader::data::sim;
+    use cracktrader::engine::core::NoEvents;
+    use cracktrader::engine::replay::replay;
+    use cracktrader::engine::Timeframe;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    const N: i64 = 1_000_000;
+    let bin = env!("CARGO_BIN_EXE_cracktrader-tui");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = 1_577_836_800_000; // 2020-01-01
+    let candles = sim::candles("BTC/USDT", Timeframe::M1, start, start + N * 60_000).expect("sim");
+    let csv = dir.path().join("syn.csv");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).expect("csv"));
+        for c in &candles {
+            writeln!(
+                f,
+                "{},{},{},{},{},{},{},0,0,0,0,0",
+                c.ts,
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                c.volume,
+                c.ts + 59_999
+            )
+            .expect("write");
+        }
+    }
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        let t = Instant::now();
+        let st = Command::new(bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("run the binary");
+        assert!(st.success(), "{args:?} failed");
+        t.elapsed()
+    };
+    cli(&[
+        "data",
+        "import",
+        "--exchange",
+        "binance",
+        "--symbol",
+        "SYN/USDT",
+        "--timeframe",
+        "1m",
+        csv.to_str().expect("utf-8 path"),
+    ]);
+    let db = Store::db_path(&data);
+    for (strategy, params, target) in [
+        ("MovingAverageCross", vec!["size=10"], 3.0),
+        ("BuyAndHold", vec![], 2.0),
+    ] {
+        let mut req = RunRequest::backtest(strategy, &["SYN/USDT"], "1m");
+        req.exchange = "binance".into();
+        req.strategy_params =
+            config::params_from_pairs(&params.iter().map(|p| p.to_string()).collect::<Vec<_>>()).expect("params");
+        let cfg = config::validate(&req, &["binance".to_string(), "sim".to_string()]).expect("valid");
+        let set = backtest::load_candles(&data, &cfg, &backtest::NoFetch).expect("cached candles");
+        let series: Vec<&[cracktrader::engine::Candle]> = set.series.iter().map(|s| &**s).collect();
+        let mut engine = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut e = backtest::engine(&cfg, NoEvents).expect("engine");
+            replay(&mut e, &series, None, |_, _| {});
+            std::hint::black_box(e.finish());
+            engine.push(t.elapsed());
+        }
+        let mut args = vec![
+            "backtest",
+            "--exchange",
+            "binance",
+            "--symbol",
+            "SYN/USDT",
+            "--timeframe",
+            "1m",
+            "--strategy",
+            strategy,
+        ];
+        for p in &params {
+            args.extend(["--param", p]);
+        }
+        let before = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+        let runs: Vec<Duration> = (0..5).map(|_| cli(&args)).collect();
+        let grown = std::fs::metadata(&db)
+            .map(|m| m.len())
+            .unwrap_or(0)
+            .saturating_sub(before);
+        let (e, p) = (median(engine), median(runs));
+        let ratio = p.as_secs_f64() / e.as_secs_f64();
+        println!(
+            "end to end {strategy}: command {p:.2?} vs engine loop {e:.2?} on {} cached candles: {ratio:.1}x (target <= {target}x: {}); stored about {:.2} MB a run",
+            series[0].len(),
+            if ratio <= target { "met" } else { "NOT met" },
+            grown as f64 / 5.0 / 1_048_576.0
+        );
+    }
 }

@@ -134,7 +134,7 @@ pub fn fmt_ts(ms: i64) -> String {
     put(11, sod / 3600, 2);
     put(14, sod / 60 % 60, 2);
     put(17, sod % 60, 2);
-    String::from_utf8_lossy(&b).into_owned()
+    b.iter().map(|&c| c as char).collect()
 }
 
 #[cfg(test)]

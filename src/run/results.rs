@@ -297,7 +297,7 @@ pub fn attach_benchmark(r: &mut ResultsResponse, series: &[&[crate::engine::Cand
     }
     let share = r.config.initial_cash / series.len() as f64;
     for e in &mut r.equity_curve {
-        let Ok(ts) = chrono::DateTime::parse_from_rfc3339(&e.timestamp).map(|d| d.timestamp_millis()) else {
+        let Some(ts) = crate::data::time::parse_iso(&e.timestamp) else {
             continue;
         };
         let value: f64 = series

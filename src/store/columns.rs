@@ -98,17 +98,29 @@ impl In<'_> {
 struct Words {
     seen: HashMap<String, u64>,
     list: Vec<String>,
+    /// The last word put, checked before hashing: runs of the same symbol or status are the norm.
+    last: Option<u64>,
 }
 
 impl Words {
     fn put(&mut self, o: &mut Out, s: Option<&str>) {
+        if let (Some(s), Some(i)) = (s, self.last) {
+            if self.list[i as usize] == s {
+                o.varint(i + 2);
+                return;
+            }
+        }
         match s {
             None => o.varint(0),
             Some(s) => match self.seen.get(s) {
-                Some(&i) => o.varint(i + 2),
+                Some(&i) => {
+                    o.varint(i + 2);
+                    self.last = Some(i);
+                }
                 None => {
                     o.varint(1);
                     o.bytes(s.as_bytes());
+                    self.last = Some(self.list.len() as u64);
                     self.seen.insert(s.to_string(), self.list.len() as u64);
                     self.list.push(s.to_string());
                 }
