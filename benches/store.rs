@@ -4,7 +4,9 @@
 //! - the cost of persistence on backtest speed: the same backtest with and without saving it;
 //! - end to end: `cracktrader-tui backtest` as a process (start, load the cached candles, run, store,
 //!   print) against the in-process engine loop on the same 1,000,000 cached candles, with the stored
-//!   size of each run (targets: at most 3x the loop for MovingAverageCross, 2x for BuyAndHold; 1.5 MB).
+//!   size of each run (targets: at most 3x the loop for MovingAverageCross, 2x for BuyAndHold; 1.5 MB);
+//! - start-up: `serve` answering `/health` after process start with a 1 GB history whose newest run
+//!   is stored row by row (target: 50 ms). `BENCH_HISTORY_MB` sets the size (default 1024).
 
 use cracktrader::run::backtest;
 use cracktrader::run::config::{self, Mode, RunRequest};
@@ -142,6 +144,114 @@ fn main() {
         b.as_secs_f64() / a.as_secs_f64()
     );
     end_to_end();
+    startup();
+}
+
+/// Time from spawning `serve` to its first `/health` answer, over a large history.
+fn startup() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let mb: u64 = std::env::var("BENCH_HISTORY_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let bin = env!("CARGO_BIN_EXE_cracktrader-tui");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let st = Command::new(bin)
+        .args([
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .status()
+        .expect("backtest");
+    assert!(st.success());
+    let db = Store::db_path(&data);
+    let t = Instant::now();
+    {
+        let c = rusqlite::Connection::open(&db).expect("open");
+        let config: String = c
+            .query_row("SELECT config FROM runs LIMIT 1", [], |r| r.get(0))
+            .expect("config");
+        let mut k = 0;
+        // Runs as round 1 stored them: a row per order, order event, fill and equity point (~8 MB each).
+        while std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) < mb << 20 {
+            let id = format!("old-{k:05}");
+            let tx = c.unchecked_transaction().expect("tx");
+            tx.execute(
+                "INSERT INTO runs (run_id, mode, status, strategy, symbols, exchange, timeframe, config, start_time, end_time, last_update, final_value)
+                 VALUES (?1, 'backtest', 'completed', 'MovingAverageCross', '[\"SYN/USDT\"]', 'binance', '1m', ?2, ?3, ?3, ?3, 100.0)",
+                rusqlite::params![id, config, format!("2099-01-01T00:00:{:02}.{:03}Z", k / 1000 % 60, k % 1000)],
+            )
+            .expect("run");
+            tx.execute_batch(&format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 25000)
+                 INSERT INTO orders (run_id, order_id, symbol, side, type, amount, status, filled, reason, created_at, updated_at, fee)
+                 SELECT '{id}', CAST(i AS TEXT), 'SYN/USDT', 'buy', 'market', 10.0, 'rejected', 0.0,
+                        'insufficient cash: order needs ' || (i * 1.37) || ', cash is ' || (i * 1.21), '2020-01-01T00:00:00Z', '2020-01-01T00:01:00Z', 0.0 FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 25000)
+                 INSERT INTO order_events (run_id, order_id, status, filled, at) SELECT '{id}', CAST(i AS TEXT), 'rejected', 0.0, i FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 11000)
+                 INSERT INTO fills (run_id, fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl, fee, fee_asset)
+                 SELECT '{id}', CAST(i AS TEXT), CAST(i AS TEXT), '2020-01-01T00:00:00Z', 'SYN/USDT', 'buy', 10.0, 100.0 + i * 0.001, 1000.0 + i, 1.0, -0.5, 1.0, 'USDT' FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < 4999)
+                 INSERT INTO equity (run_id, seq, timestamp, value, cash, pnl) SELECT '{id}', i, '2020-01-01T00:00:00Z', 10000.0 - i, 5000.0, -i FROM n;"
+            ))
+            .expect("rows");
+            tx.commit().expect("commit");
+            k += 1;
+        }
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    }
+    let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "history of {:.0} MB built in {:.1?}",
+        size as f64 / 1_048_576.0,
+        t.elapsed()
+    );
+    let mut times = Vec::new();
+    for i in 0..5u16 {
+        let port = 18_400 + i;
+        let t = Instant::now();
+        let mut child = Command::new(bin)
+            .args(["serve", "--port", &port.to_string(), "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let answered = loop {
+            if t.elapsed() > Duration::from_secs(30) {
+                break None;
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                let mut head = [0u8; 12];
+                if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
+                    break Some(t.elapsed());
+                }
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        times.push(answered.expect("serve answered /health"));
+    }
+    let worst = *times.iter().max().expect("times");
+    let m = median(times);
+    println!(
+        "start-up: /health answered {m:.1?} after process start (worst {worst:.1?}) with a {:.0} MB history: target <= 50 ms {}",
+        size as f64 / 1_048_576.0,
+        if m <= Duration::from_millis(50) { "met" } else { "NOT met" }
+    );
 }
 
 /// The CLI command end to end against the engine loop, on the same data, in this one run.

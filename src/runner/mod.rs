@@ -44,6 +44,8 @@ enum Command {
     Stop(oneshot::Sender<Result<RunResponse, RunError>>),
     Reset(oneshot::Sender<Result<RunResponse, RunError>>),
     Resume(oneshot::Sender<Result<RunResponse, RunError>>),
+    /// The last finished run, read from history after start-up (ignored once a run has started).
+    Restore(Box<ResultsResponse>, watch::Sender<bool>),
 }
 
 /// Counters for `/health`.
@@ -85,6 +87,8 @@ pub struct RunnerHandle {
     pub store: Option<Arc<Mutex<Store>>>,
     pub writer: Option<Arc<WriterStats>>,
     pub policy: StartPolicy,
+    /// True once the last finished run has been read back from history (at once without history).
+    restored: watch::Receiver<bool>,
 }
 
 impl RunnerHandle {
@@ -124,9 +128,40 @@ impl RunnerHandle {
             );
         }
         let reader = Store::open(&path)?;
-        let last = reader.last_finished()?;
-        let handle = Self::start_runner(data_dir, Some((writer_store, reader)), last, attention);
+        let mut handle = Self::start_runner(data_dir, Some((writer_store, reader)), None, attention);
+        // The API answers at once whatever the history's size; `/results` waits for this read.
+        let (done_tx, done_rx) = watch::channel(false);
+        handle.restored = done_rx;
+        let cmd = handle.cmd.clone();
+        let spawned = std::thread::Builder::new()
+            .name("restore-last-run".into())
+            .spawn(move || {
+                match Store::open(&path).and_then(|s| s.last_finished()) {
+                    // The runner says done once the snapshot has it.
+                    Ok(Some(r)) => {
+                        if let Err(mpsc::error::SendError(Command::Restore(_, done))) =
+                            cmd.blocking_send(Command::Restore(Box::new(r), done_tx))
+                        {
+                            let _ = done.send(true);
+                        }
+                        return;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("cannot read the last finished run back: {e}"),
+                }
+                let _ = done_tx.send(true);
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot read the last finished run back: {e}");
+            handle.restored = watch::channel(true).1;
+        }
         Ok(handle)
+    }
+
+    /// Waits (at most `limit`) until the last finished run has been read back after start-up.
+    pub async fn restored(&self, limit: Duration) {
+        let mut rx = self.restored.clone();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|done| *done)).await;
     }
 
     fn start_runner(
@@ -188,6 +223,7 @@ impl RunnerHandle {
             store: reader,
             writer,
             policy: StartPolicy::default(),
+            restored: watch::channel(true).1,
         }
     }
 
@@ -324,6 +360,13 @@ impl Runner {
         match cmd {
             Command::Start(config, reply) => {
                 let _ = reply.send(self.start(*config));
+            }
+            Command::Restore(r, done) => {
+                if self.generation == 0 && self.snap.results.is_none() {
+                    Arc::make_mut(&mut self.snap).results = Some(Arc::new(*r));
+                    self.publish(false);
+                }
+                let _ = done.send(true);
             }
             Command::Stop(reply) => {
                 if !self.snap.status.is_active() {

@@ -12,6 +12,10 @@ use axum::Json;
 #[utoipa::path(get, path = "/results", tag = "results",
     responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorResponse)))]
 pub async fn results(State(st): State<ApiState>) -> Result<Response, ApiError> {
+    if st.runner.snapshot().results.is_none() {
+        // Just after start-up the last run may still be being read back from history.
+        st.runner.restored(std::time::Duration::from_secs(10)).await;
+    }
     match st.runner.snapshot().results.clone() {
         Some(r) => Ok(Json(r.as_ref()).into_response()),
         None => Err(ApiError::new(
