@@ -934,3 +934,75 @@ async fn old_runs_are_pruned_and_bad_requests_say_why() {
     assert_eq!(left["runs"].as_array().unwrap().len(), 1);
     assert_eq!(left["runs"][0]["run_id"], ids[2].as_str());
 }
+
+#[tokio::test]
+async fn cross_site_requests_foreign_hosts_and_key_guessing_are_refused() {
+    let a = api();
+    // A page elsewhere posting text/plain (no preflight) to stop a run: refused before it acts.
+    let forged = Request::post("/api/v1/run/stop")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::from("{}"))
+        .unwrap();
+    let r = a.send(forged).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
+        "{}",
+        r.body
+    );
+    let ws = Request::get("/api/v1/ws")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::UPGRADE, "websocket")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(a.send(ws).await.status, StatusCode::FORBIDDEN);
+    // Same-origin and origin-less requests pass.
+    let same = Request::post("/api/v1/run/stop")
+        .header(header::HOST, "127.0.0.1:8000")
+        .header(header::ORIGIN, "http://127.0.0.1:8000")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(a.send(same).await.body["error"]["code"], "NO_ACTIVE_RUN");
+    // DNS rebinding: without keys, only loopback names.
+    let rebound = Request::get("/api/v1/status")
+        .header(header::HOST, "evil.com")
+        .body(Body::empty())
+        .unwrap();
+    let r = a.send(rebound).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("loopback"));
+    for host in ["localhost:8000", "127.0.0.1", "[::1]:9"] {
+        let ok = Request::get("/api/v1/status")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(a.send(ok).await.status, StatusCode::OK, "{host}");
+    }
+
+    // With keys: 401 says how to authenticate, and guessing runs into the address's rate limit.
+    let keyed = api_with(ApiSettings {
+        keys: vec![ApiKey::parse("right-key-123").unwrap()],
+        rate_limit: 3,
+        ..ApiSettings::default()
+    });
+    let guess = || {
+        Request::get("/api/v1/status")
+            .header("x-api-key", "wrong-key-999")
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 7],
+                5555,
+            ))))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let first = keyed.send(guess()).await;
+    assert_eq!(first.status, StatusCode::UNAUTHORIZED);
+    assert!(first.headers.get(header::WWW_AUTHENTICATE).is_some());
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(keyed.send(guess()).await.status);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}

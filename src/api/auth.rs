@@ -78,6 +78,16 @@ fn bearer(v: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
+/// A 401, or a 429 once the client address has failed too often: key guessing is throttled like any
+/// other traffic from that address.
+fn refused(st: &ApiState, req: &Request, message: &str) -> ApiError {
+    let who = super::client_address(req);
+    if let Err(retry) = st.limiter.check(&who, std::time::Instant::now()) {
+        return ApiError::rate_limited(st.settings.rate_limit, retry);
+    }
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+}
+
 fn mutates(req: &Request) -> bool {
     req.method() != Method::GET && req.method() != Method::HEAD && req.method() != Method::OPTIONS
 }
@@ -88,9 +98,9 @@ pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Nex
         return Ok(next.run(req).await);
     }
     let Some(given) = presented_key(&req) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
+        return Err(refused(
+            &st,
+            &req,
             "an API key is required: send X-API-Key or Authorization: Bearer",
         ));
     };
@@ -98,11 +108,7 @@ pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Nex
         .iter()
         .position(|k| constant_time_eq(k.key.as_bytes(), given.as_bytes()))
     else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "unknown API key",
-        ));
+        return Err(refused(&st, &req, "unknown API key"));
     };
     if keys[idx].read_only && mutates(&req) {
         return Err(ApiError::new(

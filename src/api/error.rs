@@ -51,6 +51,17 @@ impl ApiError {
         self.details = details;
         self
     }
+    /// 429 with `Retry-After` and the limit in `details`.
+    pub fn rate_limited(per_minute: u32, retry: u64) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!("rate limit of {per_minute} requests per minute exceeded; retry in {retry} s"),
+        )
+        .details(json!({ "limit_per_minute": per_minute, "retry_after_seconds": retry }));
+        e.retry_after = Some(retry);
+        e
+    }
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
@@ -97,6 +108,12 @@ impl IntoResponse for ApiError {
         let mut res = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"cracktrader\", X-API-Key"),
+            );
         }
         res.extensions_mut().insert(Enveloped);
         res

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+mod guard;
 pub mod host;
 pub mod models;
 pub mod openapi;
@@ -100,10 +101,19 @@ async fn timeout(req: Request, next: Next) -> Result<Response, ApiError> {
     })
 }
 
+/// The rate-limit bucket of a request without a key: its client address.
+pub(crate) fn client_address(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| format!("ip:{}", c.0.ip()))
+        .unwrap_or_else(|| "ip:unknown".into())
+}
+
 pub fn router(state: ApiState) -> Router {
     let api = routes::router()
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_key))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     let mut app = Router::new()
         .merge(api)
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })

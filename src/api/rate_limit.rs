@@ -4,14 +4,10 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::ApiState;
-use crate::run::error::ErrorCode;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::json;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -61,24 +57,10 @@ pub async fn limit(State(st): State<ApiState>, req: Request, next: Next) -> Resu
     }
     let who = match req.extensions().get::<Principal>() {
         Some(p) => format!("key:{}", p.0),
-        None => req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| format!("ip:{}", c.0.ip()))
-            .unwrap_or_else(|| "ip:unknown".into()),
+        None => super::client_address(&req),
     };
     if let Err(retry) = st.limiter.check(&who, Instant::now()) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            format!(
-                "rate limit of {} requests per minute exceeded; retry in {retry} s",
-                st.limiter.per_minute
-            ),
-        )
-        .details(json!({ "limit_per_minute": st.limiter.per_minute, "retry_after_seconds": retry }));
-        e.retry_after = Some(retry);
-        return Err(e);
+        return Err(ApiError::rate_limited(st.limiter.per_minute, retry));
     }
     Ok(next.run(req).await)
 }
