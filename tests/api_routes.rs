@@ -1006,3 +1006,40 @@ async fn cross_site_requests_foreign_hosts_and_key_guessing_are_refused() {
     }
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn health_is_open_but_its_details_need_a_key() {
+    let a = api_with(ApiSettings {
+        keys: vec![ApiKey::parse("right-key-123").unwrap()],
+        rate_limit: 0,
+        ..ApiSettings::default()
+    });
+    let open = a.get("/api/v1/health").await;
+    assert_eq!(open.status, StatusCode::OK);
+    assert_eq!(open.body["status"], "healthy");
+    assert!(
+        open.body.get("checks").is_none() && open.body.get("metrics").is_none(),
+        "{}",
+        open.body
+    );
+    assert!(!open.body.to_string().contains('/'), "no server paths: {}", open.body);
+    let keyed = a
+        .send(
+            Request::get("/api/v1/health")
+                .header("x-api-key", "right-key-123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(keyed.body["checks"]["storage"]["detail"].is_string(), "{}", keyed.body);
+    let wrong = a
+        .send(
+            Request::get("/api/v1/health")
+                .header("x-api-key", "nope-nope-nope")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::OK);
+    assert!(wrong.body.get("checks").is_none());
+}

@@ -94,7 +94,18 @@ fn mutates(req: &Request) -> bool {
 
 pub async fn require_key(State(st): State<ApiState>, mut req: Request, next: Next) -> Result<Response, ApiError> {
     let keys = &st.settings.keys;
-    if keys.is_empty() || req.uri().path().ends_with("/health") {
+    if keys.is_empty() {
+        return Ok(next.run(req).await);
+    }
+    if req.uri().path().ends_with("/health") {
+        // Never refused; a valid key unlocks the details.
+        let known = presented_key(&req).and_then(|given| {
+            keys.iter()
+                .position(|k| constant_time_eq(k.key.as_bytes(), given.as_bytes()))
+        });
+        if let Some(idx) = known {
+            req.extensions_mut().insert(Principal(idx));
+        }
         return Ok(next.run(req).await);
     }
     let Some(given) = presented_key(&req) else {

@@ -19,9 +19,14 @@ pub struct Check {
 pub struct HealthResponse {
     /// "healthy", "degraded" or "unhealthy".
     pub status: String,
-    pub checks: BTreeMap<String, Check>,
-    #[schema(value_type = Object)]
-    pub metrics: BTreeMap<String, Value>,
+    /// Engine, storage, exchange and history checks; left out for callers without a key when the
+    /// server has keys (they name paths on the server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks: Option<BTreeMap<String, Check>>,
+    /// Counters; left out like `checks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub metrics: Option<BTreeMap<String, Value>>,
     #[schema(format = DateTime)]
     pub timestamp: String,
 }

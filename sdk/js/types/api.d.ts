@@ -43,6 +43,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Open to everyone (load balancers ask it); with API keys on, only a caller with a key sees the
+         *     checks and counters.
+         */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -409,10 +413,15 @@ export interface components {
             exchanges: components["schemas"]["ExchangeInfo"][];
         };
         HealthResponse: {
-            checks: {
+            /**
+             * @description Engine, storage, exchange and history checks; left out for callers without a key when the
+             *     server has keys (they name paths on the server).
+             */
+            checks?: {
                 [key: string]: components["schemas"]["Check"];
-            };
-            metrics: Record<string, never>;
+            } | null;
+            /** @description Counters; left out like `checks`. */
+            metrics?: Record<string, never> | null;
             /** @description "healthy", "degraded" or "unhealthy". */
             status: string;
             /** Format: date-time */

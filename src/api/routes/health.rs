@@ -1,8 +1,10 @@
 //! `GET /health`: is the engine alive, can we store data, is the active run's market reachable.
 
+use crate::api::auth::Principal;
 use crate::api::models::{Check, HealthResponse};
 use crate::api::ApiState;
 use axum::extract::State;
+use axum::Extension;
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -114,13 +116,20 @@ pub fn health_report(st: &ApiState) -> HealthResponse {
     .collect();
     HealthResponse {
         status: status.into(),
-        checks,
-        metrics,
+        checks: Some(checks),
+        metrics: Some(metrics),
         timestamp: crate::run::backtest::now_iso(),
     }
 }
 
+/// Open to everyone (load balancers ask it); with API keys on, only a caller with a key sees the
+/// checks and counters.
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = HealthResponse)))]
-pub async fn health(State(st): State<ApiState>) -> Json<HealthResponse> {
-    Json(health_report(&st))
+pub async fn health(State(st): State<ApiState>, who: Option<Extension<Principal>>) -> Json<HealthResponse> {
+    let mut report = health_report(&st);
+    if !st.settings.keys.is_empty() && who.is_none() {
+        report.checks = None;
+        report.metrics = None;
+    }
+    Json(report)
 }

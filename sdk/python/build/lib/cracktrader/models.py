@@ -108,8 +108,15 @@ class ExchangesResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    checks: dict[str, Check]
-    metrics: dict[str, Any]
+    checks: Optional[dict[str, Any]] = None
+    """
+    Engine, storage, exchange and history checks; left out for callers without a key when the
+    server has keys (they name paths on the server).
+    """
+    metrics: Optional[dict[str, Any]] = None
+    """
+    Counters; left out like `checks`.
+    """
     status: str
     """
     "healthy", "degraded" or "unhealthy".
