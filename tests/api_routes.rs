@@ -24,6 +24,22 @@ fn api_with(settings: ApiSettings) -> Api {
     }
 }
 
+/// An API over a runner that stores its runs (the history routes need one).
+fn api_with_history() -> Api {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = RunnerHandle::open(dir.path().to_path_buf()).unwrap();
+    Api {
+        app: router(ApiState::new(
+            runner,
+            ApiSettings {
+                rate_limit: 0,
+                ..ApiSettings::default()
+            },
+        )),
+        _dir: dir,
+    }
+}
+
 fn api() -> Api {
     api_with(ApiSettings {
         rate_limit: 0,
@@ -802,18 +818,7 @@ async fn cors_is_off_unless_an_origin_is_configured() {
 
 #[tokio::test]
 async fn run_history_routes() {
-    let dir = tempfile::tempdir().unwrap();
-    let runner = RunnerHandle::open(dir.path().to_path_buf()).unwrap();
-    let a = Api {
-        app: router(ApiState::new(
-            runner,
-            ApiSettings {
-                rate_limit: 0,
-                ..ApiSettings::default()
-            },
-        )),
-        _dir: dir,
-    };
+    let a = api_with_history();
     assert_eq!(a.get("/api/v1/runs").await.body["runs"].as_array().unwrap().len(), 0);
     let r = a.post("/api/v1/run/backtest", backtest_body()).await;
     let id = r.body["run_id"].as_str().unwrap().to_string();
@@ -894,18 +899,7 @@ async fn history_routes_without_persistence() {
 
 #[tokio::test]
 async fn old_runs_are_pruned_and_bad_requests_say_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let runner = RunnerHandle::open(dir.path().to_path_buf()).unwrap();
-    let a = Api {
-        app: router(ApiState::new(
-            runner,
-            ApiSettings {
-                rate_limit: 0,
-                ..ApiSettings::default()
-            },
-        )),
-        _dir: dir,
-    };
+    let a = api_with_history();
     let mut ids = Vec::new();
     for _ in 0..3 {
         let r = a.post("/api/v1/run/backtest", backtest_body()).await;

@@ -42,15 +42,19 @@ pub fn load_file(path: &Path, tf: Option<Timeframe>) -> Result<Loaded, DataError
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let name = path.display().to_string();
     if first_byte(&mut reader, &name)? == Some(b'[') {
-        if size as u64 > MAX_JSON {
-            return Err(DataError::new(
+        // Checked before reading (the size is known) and after (a pipe or special file is not).
+        let too_big = || {
+            DataError::new(
                 path,
                 None,
                 format!(
                     "JSON candle files are read whole; this one is over {} GB",
                     MAX_JSON >> 30
                 ),
-            ));
+            )
+        };
+        if size as u64 > MAX_JSON {
+            return Err(too_big());
         }
         let mut text = String::with_capacity(size);
         (&mut reader)
@@ -58,14 +62,7 @@ pub fn load_file(path: &Path, tf: Option<Timeframe>) -> Result<Loaded, DataError
             .read_to_string(&mut text)
             .map_err(|e| DataError::new(path, None, format!("cannot read file as UTF-8 text: {e}")))?;
         if text.len() as u64 > MAX_JSON {
-            return Err(DataError::new(
-                path,
-                None,
-                format!(
-                    "JSON candle files are read whole; this one is over {} GB",
-                    MAX_JSON >> 30
-                ),
-            ));
+            return Err(too_big());
         }
         return parse_ccxt_json(&text, &name, tf);
     }
