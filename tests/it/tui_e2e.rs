@@ -2,7 +2,7 @@
 //! and the API asked whether it saw the same run. Needs tmux (`.ci/run` installs it); without it the
 //! tests say so and pass only outside CI.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};

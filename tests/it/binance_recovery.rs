@@ -1,9 +1,9 @@
 //! Restart after a crash during a live run: unfinished orders are looked up on Binance by client order
 //! id, their real state recorded and listed as needing attention; nothing is placed or cancelled.
 
-mod common;
+use crate::common;
 
-use common::fake_binance::{fake, FakeOrder, API_KEY, SECRET};
+use crate::common::fake_binance::{fake, FakeOrder, API_KEY, SECRET};
 use cracktrader::exchange::binance::trade::client_order_id;
 use cracktrader::run::config::{self, Mode, RunRequest};
 use cracktrader::run::results::OrderRecord;

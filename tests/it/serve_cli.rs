@@ -1,6 +1,6 @@
 //! The `serve` command as a user runs it: the real binary on port 0.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};

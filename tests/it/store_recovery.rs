@@ -1,7 +1,7 @@
 //! Crash and restart with the real binary: `serve` on port 0 with a temp data dir, a paper run on sim
 //! at high speed, then `kill -9` (or SIGTERM) mid-run and a restart on the same data dir.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -3,11 +3,11 @@
 //! cancels, rounding to the symbol's filters, a timed-out order that must not be placed twice, clock
 //! re-sync, rejections with Binance's message, the real-money guard, and secrets never shown.
 
-mod common;
+use crate::common;
 
+use crate::common::fake_binance::{fake, Fake, API_KEY, SECRET};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::fake_binance::{fake, Fake, API_KEY, SECRET};
 use cracktrader::api::{router, ApiSettings, ApiState};
 use cracktrader::runner::RunnerHandle;
 use http_body_util::BodyExt;

@@ -4,11 +4,9 @@
 //! alone, a rejection storm that pauses and resumes, risk limits in paper and live, and the
 //! real-money guard shared by every way of starting a run.
 
-mod common;
-
+use crate::common::fake_binance::{fake, Fake, API_KEY, BNB_PRICE, SECRET};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::fake_binance::{fake, Fake, API_KEY, BNB_PRICE, SECRET};
 use cracktrader::api::{router, ApiSettings, ApiState};
 use cracktrader::runner::RunnerHandle;
 use http_body_util::BodyExt;

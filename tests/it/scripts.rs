@@ -3,8 +3,7 @@
 //! read, broken scripts are listed with file:line, a script error fails its run with file:line, an
 //! endless loop or an allocation bomb fails within a second, and the template loads.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,7 @@
 //! The CLI run on the real Binance candles in tests/fixtures, checked against an independent
 //! reference simulation in tests/common (not values read back from the engine).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
@@ -501,4 +500,28 @@ fn ma_cross_agrees_with_fsum_averages_at_exact_ties() {
         }
     }
     assert!(ties > 100, "the data should hold many exact ties, found {ties}");
+}
+
+#[test]
+fn sim_refuses_orders_below_its_minimum_once_with_a_warning() {
+    let d = tmp();
+    // 1e-6 BTC is below the sim exchange's smallest order: nothing is placed, and the run says so.
+    let tiny = Backtest::new("MovingAverageCross", "BTC/USDT", "1h")
+        .opt("--param", "size=0.000001")
+        .json(d.path());
+    assert_eq!(tiny["orders"].as_array().map(Vec::len), Some(0));
+    let warning = tiny["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(warning.contains("below the exchange's minimum order"), "{warning}");
+    // A size the exchange takes trades as before.
+    let fine = Backtest::new("MovingAverageCross", "BTC/USDT", "1h")
+        .opt("--param", "size=0.01")
+        .json(d.path());
+    assert!(fine["trades"].as_array().map_or(0, Vec::len) > 0);
+    assert!(fine["warnings"].as_array().unwrap().is_empty());
 }

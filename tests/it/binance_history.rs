@@ -1,9 +1,9 @@
 //! Binance history download against a fake Binance written here (axum on 127.0.0.1:0) that serves
 //! `/api/v3/time`, `/api/v3/exchangeInfo` and `/api/v3/klines` in Binance's exact JSON shapes.
 
-mod common;
+use crate::common;
 
-use common::fake_binance::{fake, rows};
+use crate::common::fake_binance::{fake, rows};
 use cracktrader::engine::Timeframe;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
