@@ -9,7 +9,7 @@
 //! never changes with a dependency upgrade.
 
 use super::resample::Aggregator;
-use crate::engine::{Candle, Timeframe};
+use crate::engine::{Candle, OrderMinimum, Timeframe};
 
 const DAY_MS: i64 = 86_400_000;
 const MIN_MS: i64 = 60_000;
@@ -19,6 +19,12 @@ pub const EPOCH_MS: i64 = 1_262_304_000_000;
 /// Refuse requests that would generate more one-minute candles than this (about 19 years).
 const MAX_MINUTES: i64 = 10_000_000;
 const BASE_DAILY_VOL: f64 = 0.035;
+/// The synthetic exchange's order rules, like a real exchange's lot size and minimum notional: an
+/// order for less than 0.00001 units or worth less than 5 in the quote currency is not placed.
+pub const ORDER_MINIMUM: OrderMinimum = OrderMinimum {
+    amount: 0.000_01,
+    notional: 5.0,
+};
 
 /// Deterministic generator (SplitMix64). Counter-seeded, so any day can be generated independently.
 #[derive(Debug, Clone)]

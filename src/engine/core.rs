@@ -46,11 +46,27 @@ pub enum Notice {
         from: f64,
         to: f64,
     },
+    /// A strategy order below the exchange's minimum was not placed. Sent once per streak of such
+    /// orders on a symbol (a drained account would otherwise ask every bar); `skipped` counts the run's.
+    BelowMinimum {
+        symbol: SymbolIdx,
+        amount: f64,
+        value: f64,
+        minimum: OrderMinimum,
+    },
     /// A line the strategy logged.
     Log {
         symbol: SymbolIdx,
         line: String,
     },
+}
+
+/// The smallest order an exchange takes on a symbol: an amount and a value in the quote currency.
+/// Orders below either are refused before they are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OrderMinimum {
+    pub amount: f64,
+    pub notional: f64,
 }
 
 /// One execution as an exchange booked it: the fee in the asset it was charged in and its quote value.
@@ -143,6 +159,10 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     strategy_logs: Vec<String>,
     failure: Option<String>,
     stopped_strategies: bool,
+    minimums: Vec<OrderMinimum>,
+    /// Per symbol: a below-minimum order was already reported in the current streak.
+    below_minimum_reported: Vec<bool>,
+    below_minimum_skipped: u64,
 }
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
@@ -159,6 +179,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             strategy_logs: Vec::new(),
             failure: None,
             stopped_strategies: false,
+            minimums: vec![OrderMinimum::default(); n],
+            below_minimum_reported: vec![false; n],
+            below_minimum_skipped: 0,
             cfg,
             clock,
             execution,
@@ -222,6 +245,46 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     /// below it is dust, not a position to close.
     pub fn set_min_tradable(&mut self, symbol: SymbolIdx, amount: f64) {
         self.portfolio.min_tradable[symbol] = amount.max(0.0);
+    }
+
+    /// Sets the smallest order the exchange takes on `symbol`; strategy orders below it are not placed.
+    pub fn set_order_minimum(&mut self, symbol: SymbolIdx, minimum: OrderMinimum) {
+        self.minimums[symbol] = minimum;
+    }
+
+    /// How many strategy orders were not placed because they were below the exchange's minimum.
+    pub fn below_minimum_skipped(&self) -> u64 {
+        self.below_minimum_skipped
+    }
+
+    /// Whether an order for `amount` is below the symbol's minimum; the first of a streak is reported.
+    fn below_minimum(&mut self, symbol: SymbolIdx, kind: OrderKind, amount: f64) -> bool {
+        let min = self.minimums[symbol];
+        let price = match kind {
+            OrderKind::Limit { price } => price,
+            OrderKind::StopLimit { limit, .. } => limit,
+            OrderKind::Stop { stop } => stop,
+            OrderKind::Market => self.portfolio.positions[symbol].last_price,
+        };
+        let value = if price.is_finite() && price > 0.0 {
+            amount * price
+        } else {
+            f64::INFINITY
+        };
+        if amount >= min.amount && value >= min.notional {
+            self.below_minimum_reported[symbol] = false;
+            return false;
+        }
+        self.below_minimum_skipped += 1;
+        if !std::mem::replace(&mut self.below_minimum_reported[symbol], true) {
+            self.sink.notice(&Notice::BelowMinimum {
+                symbol,
+                amount,
+                value,
+                minimum: min,
+            });
+        }
+        true
     }
 
     /// Lets trading go on after a pause; the rejection count starts over.
@@ -528,6 +591,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
                     let Some(amount) = self.risk_check(symbol, side, kind, amount) else {
                         continue;
                     };
+                    if self.below_minimum(symbol, kind, amount) {
+                        continue;
+                    }
                     let limited = self.rate_limited();
                     let id = self.create_order(symbol, side, kind, amount, None, OrderOrigin::Strategy);
                     if limited {

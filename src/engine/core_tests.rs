@@ -634,3 +634,45 @@ fn exchange_fills_book_fees_in_the_asset_charged() {
         .iter()
         .any(|n| matches!(n, Notice::Reconciled { to, .. } if *to == 0.9)));
 }
+
+#[test]
+fn orders_below_the_exchange_minimum_are_not_placed_and_reported_once_per_streak() {
+    use crate::engine::OrderMinimum;
+    let sized = |size| Sizing {
+        size: Some(size),
+        ..Sizing::default()
+    };
+    // 0.01 units at 100 is worth 1: below a minimum value of 5, asked for on every bar.
+    let mut e = risk_engine(sized(0.01), RiskLimits::default(), Box::new(AlwaysLong));
+    e.set_order_minimum(
+        0,
+        OrderMinimum {
+            amount: 0.001,
+            notional: 5.0,
+        },
+    );
+    feed_n(&mut e, &(0..50).map(|i| flat(i, 100.0)).collect::<Vec<_>>());
+    assert!(e.orders().is_empty(), "nothing below the minimum reaches the exchange");
+    assert_eq!(e.below_minimum_skipped(), 50);
+    let reported = e
+        .sink_mut()
+        .0
+        .iter()
+        .filter(|n| matches!(n, Notice::BelowMinimum { .. }))
+        .count();
+    assert_eq!(reported, 1, "one notice for the streak, not one per bar");
+    // At a price where the same amount is worth enough, the order goes out.
+    feed_n(&mut e, &(50..52).map(|i| flat(i, 1000.0)).collect::<Vec<_>>());
+    assert_eq!(e.orders().len(), 1);
+    // An amount below the minimum amount is refused whatever it is worth.
+    let mut e = risk_engine(sized(0.0001), RiskLimits::default(), Box::new(AlwaysLong));
+    e.set_order_minimum(
+        0,
+        OrderMinimum {
+            amount: 0.001,
+            notional: 0.0,
+        },
+    );
+    feed_n(&mut e, &(0..5).map(|i| flat(i, 1e9)).collect::<Vec<_>>());
+    assert!(e.orders().is_empty());
+}

@@ -13,5 +13,6 @@ pub mod strategy;
 pub mod timeframe;
 pub mod types;
 
+pub use core::OrderMinimum;
 pub use timeframe::Timeframe;
 pub use types::{AssetCode, Candle, EquityPoint, FeeAsset, Fill, Order, OrderKind, OrderOrigin, OrderStatus, Side};

@@ -107,7 +107,14 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
         max_orders_per_sec: MAX_ORDERS_PER_SEC,
         risk: config.risk,
     };
-    Ok(Engine::new(cfg, clock, execution, sink, strategies))
+    let mut engine = Engine::new(cfg, clock, execution, sink, strategies);
+    // The synthetic exchange's rules apply to its own market, not to a user's candle file.
+    if config.exchange == "sim" && config.data_file.is_none() {
+        for i in 0..config.symbols.len() {
+            engine.set_order_minimum(i, crate::data::sim::ORDER_MINIMUM);
+        }
+    }
+    Ok(engine)
 }
 
 /// Replays `series` and returns results. Used by the CLI directly and by the runner task.
@@ -138,6 +145,8 @@ pub fn run_on<S: EventSink>(
     let slices: Vec<&[Candle]> = series.iter().map(|s| &s[..]).collect();
     let end = replay(&mut eng, &slices, stop, progress);
     let failure = eng.failure().map(String::from);
+    let mut warnings = warnings;
+    warnings.extend(below_minimum_warning(eng.below_minimum_skipped()));
     let status = match end {
         _ if failure.is_some() => RunStatus::Failed,
         ReplayEnd::Completed => RunStatus::Completed,
@@ -160,6 +169,15 @@ pub fn run_on<S: EventSink>(
     let mut r = results::build(info, config, &out);
     results::attach_benchmark(&mut r, &slices);
     r
+}
+
+/// The run's warning about strategy orders that were too small for the exchange, if there were any.
+pub fn below_minimum_warning(skipped: u64) -> Option<String> {
+    (skipped > 0).then(|| {
+        format!(
+            "{skipped} strategy orders were below the exchange's minimum order (amount or value) and were not placed"
+        )
+    })
 }
 
 /// The CLI's backtest: load, run, results.

@@ -103,6 +103,21 @@ impl EventSink for ChannelSink {
                     sym(*symbol)
                 ),
             ),
+            Notice::BelowMinimum {
+                symbol,
+                amount,
+                value,
+                minimum,
+            } => WorkerEvent::Log(
+                LogLevel::Warning,
+                format!(
+                    "{}: an order for {amount} (worth {value:.8}) is below the exchange minimum (amount {}, value {}): \
+                     not placed, and further ones are skipped silently until an order fits",
+                    sym(*symbol),
+                    minimum.amount,
+                    minimum.notional
+                ),
+            ),
             Notice::Log { symbol, line } => WorkerEvent::Log(LogLevel::Info, format!("{}: {line}", sym(*symbol))),
             Notice::Reconciled { symbol, from, to } => WorkerEvent::Log(
                 LogLevel::Warning,

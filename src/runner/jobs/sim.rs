@@ -59,6 +59,9 @@ impl Job {
         }
         engine.cancel_all("run stopped");
         let error = error.or_else(|| engine.failure().map(String::from));
+        let warnings = backtest::below_minimum_warning(engine.below_minimum_skipped())
+            .into_iter()
+            .collect();
         let out = engine.finish();
         let status = if error.is_some() {
             RunStatus::Failed
@@ -71,7 +74,7 @@ impl Job {
             start_time,
             end_time: Some(now_iso()),
             error,
-            warnings: Vec::new(),
+            warnings,
         };
         results::build(info, cfg.clone(), &out)
     }
