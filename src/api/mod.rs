@@ -35,6 +35,8 @@ pub struct ApiSettings {
     /// Requests per minute per key (or client address); 0 disables the limit.
     pub rate_limit: u32,
     pub cors_origins: Vec<String>,
+    /// How long a WebSocket write may wait on a client that is not reading before it is dropped.
+    pub ws_send_timeout: std::time::Duration,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +45,7 @@ impl Default for ApiSettings {
             keys: Vec::new(),
             rate_limit: 100,
             cors_origins: Vec::new(),
+            ws_send_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

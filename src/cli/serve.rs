@@ -49,6 +49,7 @@ impl ServeArgs {
             keys: keys.map_err(|e| anyhow::anyhow!(e))?,
             rate_limit: self.rate_limit,
             cors_origins: self.cors_origins.clone(),
+            ..ApiSettings::default()
         })
     }
 

@@ -330,3 +330,71 @@ async fn websocket_needs_the_key_when_auth_is_on() {
     let (mut st, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     assert_eq!(recv(&mut st).await["type"], "status_update");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = RunnerHandle::spawn(dir.path().to_path_buf());
+    let settings = ApiSettings {
+        rate_limit: 0,
+        ws_send_timeout: Duration::from_secs(1),
+        ..ApiSettings::default()
+    };
+    let listener = api::bind("127.0.0.1:0".parse().unwrap(), &settings).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = ApiState::new(runner.clone(), settings);
+    tokio::spawn(api::serve(listener, state.clone(), std::future::pending()));
+    // A client with a tiny receive window that subscribes to everything, then never reads again.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (mut slow, _) = tokio_tungstenite::client_async(format!("ws://{addr}/api/v1/ws"), stream)
+        .await
+        .unwrap();
+    for c in ["orders", "trades", "equity", "ticker", "status"] {
+        send(&mut slow, json!({"action": "subscribe", "channel": c})).await;
+        recv(&mut slow).await;
+    }
+    let gauge = || state.metrics.ws_connections.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(gauge(), 1);
+    // Paper trading on sim at the highest speed: thousands of bars a second, without end.
+    let mut paper = RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1m");
+    paper.mode = config::Mode::Paper;
+    paper.strategy_params = json!({"fast_period": 2, "slow_period": 3}).as_object().unwrap().clone();
+    paper.exchange_config = json!({"speed": 1_000_000}).as_object().unwrap().clone();
+    runner
+        .start(config::validate(&paper, &["sim".to_string()]).unwrap())
+        .await
+        .unwrap();
+    let t = std::time::Instant::now();
+    while gauge() > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the server kept a client that never reads"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Reading now drains what was in flight and then ends; it does not go on.
+    let mut ended = false;
+    while let Ok(m) = tokio::time::timeout(Duration::from_secs(5), slow.next()).await {
+        match m {
+            Some(Ok(Message::Close(frame))) => {
+                if let Some(f) = frame {
+                    assert_eq!(u16::from(f.code), 1008, "{f:?}");
+                }
+                ended = true;
+                break;
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    assert!(ended, "the connection was closed, not left open");
+    let t = std::time::Instant::now();
+    runner.stop().await.unwrap();
+    assert!(t.elapsed() < Duration::from_secs(1), "stop took {:?}", t.elapsed());
+}

@@ -1,12 +1,14 @@
 //! WebSockets. `/ws`: subscribe to channels (orders, trades, status, equity, ticker, logs), optionally
 //! per symbol; every client message is answered, malformed ones with an error, never a hang-up.
 //! `/ws/status`: a push-only stream of status updates. A client that falls behind is sent a `resync`
-//! with the current status and carries on; the engine never waits for anyone.
+//! with the current status and carries on; the engine never waits for anyone. A client that stops
+//! reading altogether holds at most `MAX_WRITE_BUFFER` queued bytes and is closed (code 1008) once a
+//! write has waited `ApiSettings::ws_send_timeout`.
 
 use crate::api::ApiState;
 use crate::run::error::ErrorCode;
 use crate::runner::events::Event;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -20,6 +22,46 @@ pub const CHANNELS: [&str; 6] = ["orders", "trades", "status", "equity", "ticker
 pub const MAX_SUBSCRIPTIONS: usize = 10;
 /// Messages written per flush when a burst is queued.
 const MAX_BATCH: usize = 256;
+/// Bytes a connection may have queued for its client; past this a write fails and the client is
+/// dropped (the socket's own kernel buffers come on top).
+const MAX_WRITE_BUFFER: usize = 1 << 20;
+/// Close code for a client dropped for not reading (RFC 6455 1008: policy violation).
+pub const CLOSE_TOO_SLOW: u16 = 1008;
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// Why a write did not go through.
+enum WriteFailed {
+    /// The connection is gone.
+    Closed,
+    /// The client has not read for the whole timeout.
+    TooSlow,
+}
+
+/// One write (feed, send or flush) bounded by the send timeout.
+async fn bounded<F>(timeout: Duration, write: F) -> Result<(), WriteFailed>
+where
+    F: std::future::Future<Output = Result<(), axum::Error>>,
+{
+    match tokio::time::timeout(timeout, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(WriteFailed::Closed),
+        Err(_) => Err(WriteFailed::TooSlow),
+    }
+}
+
+/// Ends a session: a client dropped for not reading is told why, if its socket still takes a frame.
+async fn hang_up(tx: &mut Sink, why: WriteFailed, timeout: Duration) {
+    if let WriteFailed::TooSlow = why {
+        tracing::warn!("websocket client did not read for {timeout:?}: closing");
+        let reason = format!("client too slow: nothing read for {} s", timeout.as_secs_f64());
+        let close = Message::Close(Some(CloseFrame {
+            code: CLOSE_TOO_SLOW,
+            reason: Utf8Bytes::from(reason),
+        }));
+        let _ = tokio::time::timeout(Duration::from_secs(1), tx.send(close)).await;
+    }
+}
 
 /// Decrements the connection gauge however the session ends.
 struct Connected<'a>(&'a ApiState);
@@ -115,12 +157,29 @@ fn handle(raw: &str, subs: &mut Vec<Subscription>) -> Message {
 }
 
 pub async fn ws(State(st): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| session(socket, st))
+    bounded_upgrade(upgrade).on_upgrade(move |socket| session(socket, st))
+}
+
+fn bounded_upgrade(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .write_buffer_size(64 * 1024)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
 }
 
 async fn session(socket: WebSocket, st: ApiState) {
     let _gauge = connected(&st);
+    let timeout = st.settings.ws_send_timeout;
     let (mut tx, mut rx) = socket.split();
+    let why = serve_session(&mut tx, &mut rx, &st, timeout).await;
+    hang_up(&mut tx, why, timeout).await;
+}
+
+async fn serve_session(
+    tx: &mut Sink,
+    rx: &mut futures_util::stream::SplitStream<WebSocket>,
+    st: &ApiState,
+    timeout: Duration,
+) -> WriteFailed {
     let mut events = st.runner.subscribe();
     let mut subs: Vec<Subscription> = Vec::new();
     loop {
@@ -129,11 +188,11 @@ async fn session(socket: WebSocket, st: ApiState) {
                 let reply = match incoming {
                     Some(Ok(Message::Text(t))) => handle(t.as_str(), &mut subs),
                     Some(Ok(Message::Binary(_))) => error(ErrorCode::InvalidMessage, "send JSON text messages"),
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return WriteFailed::Closed,
                     Some(Ok(_)) => continue, // pings are answered by the protocol layer
                 };
-                if tx.send(reply).await.is_err() {
-                    break;
+                if let Err(why) = bounded(timeout, tx.send(reply)).await {
+                    return why;
                 }
             }
             ev = events.recv() => {
@@ -149,11 +208,11 @@ async fn session(socket: WebSocket, st: ApiState) {
                             let status = st.runner.snapshot().status_response();
                             Some(text(json!({"type": "resync", "missed": missed, "data": status})))
                         }
-                        Err(RecvError::Closed) => return,
+                        Err(RecvError::Closed) => return WriteFailed::Closed,
                     };
                     if let Some(m) = out {
-                        if tx.feed(m).await.is_err() {
-                            return;
+                        if let Err(why) = bounded(timeout, tx.feed(m)).await {
+                            return why;
                         }
                         fed += 1;
                     }
@@ -165,8 +224,10 @@ async fn session(socket: WebSocket, st: ApiState) {
                         };
                     }
                 }
-                if fed > 0 && tx.flush().await.is_err() {
-                    break;
+                if fed > 0 {
+                    if let Err(why) = bounded(timeout, tx.flush()).await {
+                        return why;
+                    }
                 }
             }
         }
@@ -174,13 +235,14 @@ async fn session(socket: WebSocket, st: ApiState) {
 }
 
 pub async fn ws_status(State(st): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| status_stream(socket, st))
+    bounded_upgrade(upgrade).on_upgrade(move |socket| status_stream(socket, st))
 }
 
 /// Sends the status at once, on every change (at most ten a second), and every second while a run is
 /// active so runtime keeps moving.
 async fn status_stream(socket: WebSocket, st: ApiState) {
     let _gauge = connected(&st);
+    let timeout = st.settings.ws_send_timeout;
     let (mut tx, mut rx) = socket.split();
     let mut watch = st.runner.watch();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -191,26 +253,31 @@ async fn status_stream(socket: WebSocket, st: ApiState) {
             "timestamp": crate::run::backtest::now_iso(),
         }))
     };
-    if tx.send(update(&st)).await.is_err() {
-        return;
-    }
-    loop {
-        tokio::select! {
-            changed = watch.changed() => {
-                if changed.is_err() { break; }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                watch.borrow_and_update();
-                if tx.send(update(&st)).await.is_err() { break; }
+    let why = match bounded(timeout, tx.send(update(&st))).await {
+        Err(why) => why,
+        Ok(()) => loop {
+            let sent = tokio::select! {
+                changed = watch.changed() => {
+                    if changed.is_err() { break WriteFailed::Closed; }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    watch.borrow_and_update();
+                    bounded(timeout, tx.send(update(&st))).await
+                }
+                _ = tick.tick() => {
+                    if !st.runner.snapshot().status.is_active() { continue; }
+                    bounded(timeout, tx.send(update(&st))).await
+                }
+                incoming = rx.next() => match incoming {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break WriteFailed::Closed,
+                    _ => continue,
+                }
+            };
+            if let Err(why) = sent {
+                break why;
             }
-            _ = tick.tick() => {
-                if st.runner.snapshot().status.is_active() && tx.send(update(&st)).await.is_err() { break; }
-            }
-            incoming = rx.next() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                _ => {}
-            }
-        }
-    }
+        },
+    };
+    hang_up(&mut tx, why, timeout).await;
 }
 
 #[cfg(test)]
