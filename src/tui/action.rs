@@ -126,4 +126,6 @@ pub struct StrategyEntry {
     pub from: String,
     /// `None` when it loads; else `file:line: message`.
     pub error: Option<String>,
+    /// Every parameter it takes (empty for a script that does not load).
+    pub params: Vec<crate::engine::strategy::params::ParamSpec>,
 }

@@ -638,6 +638,7 @@ fn the_strategy_list_follows_the_catalogue_and_opens_scripts() {
         name: name.into(),
         from: from.into(),
         error: error.map(String::from),
+        params: Vec::new(),
     };
     a.update(Action::Catalog(vec![
         entry("MovingAverageCross", "built-in", None),
@@ -677,4 +678,51 @@ fn the_strategy_list_follows_the_catalogue_and_opens_scripts() {
     assert!(a.strategies.is_none());
     let key = KeyMap::default().action(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT), false);
     assert!(matches!(key, Some(Action::ToggleStrategies)), "{key:?}");
+}
+
+#[test]
+fn a_connected_console_offers_the_servers_strategies_and_their_parameters() {
+    // What a server's GET /strategies says about a script this machine does not have.
+    let list = serde_json::json!({"strategies": [
+        {"name": "RemoteOnly", "description": "", "source": "script", "file": "remote_only.luau", "status": "ok",
+         "params": [
+            {"name": "lookback", "type": "int", "default": 12, "min": 2, "max": 50, "description": "bars"},
+            {"name": "side", "type": "choice", "default": "short", "choices": ["long", "short"], "description": "way"},
+            {"name": "future", "type": "matrix", "default": null, "description": "a type this console does not know"}
+         ]},
+        {"name": "broken", "description": "", "source": "script", "file": "broken.luau", "status": "error",
+         "error": "broken.luau:1: nope", "params": []}
+    ]});
+    let entries = crate::tui::backend::server_strategies(&list);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].error.as_deref(), Some("broken.luau:1: nope"));
+    let mut a = app();
+    a.update(Action::Catalog(entries));
+    let options = match &a.form.get(&FieldKey::Strategy).unwrap().kind {
+        crate::tui::form::FieldKind::Select { options, .. } => options.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(options, vec!["RemoteOnly"], "only what the server can run");
+    let lookback = a
+        .form
+        .get(&FieldKey::Param("lookback".into()))
+        .expect("its parameter is a field");
+    assert_eq!(lookback.value(), "12");
+    let side = a.form.get(&FieldKey::Param("side".into())).unwrap();
+    assert_eq!(side.value(), "short", "a choice's default is picked by name");
+    assert!(a.form.get(&FieldKey::Param("future".into())).is_none());
+    // The server's range is what the form checks against.
+    let req = a.form.request(Mode::Backtest);
+    assert_eq!(req.strategy_name, "RemoteOnly");
+    assert_eq!(req.strategy_params["lookback"], 12);
+    let at = a
+        .form
+        .fields
+        .iter()
+        .position(|f| f.key == FieldKey::Param("lookback".into()))
+        .unwrap();
+    a.form.fields[at].kind = crate::tui::form::FieldKind::Text(tui_input::Input::new("99".into()));
+    assert!(!a.form.validate());
+    let error = a.form.fields[at].error.clone().unwrap_or_default();
+    assert!(error.contains("lookback") && error.contains("50"), "{error}");
 }

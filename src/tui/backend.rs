@@ -1,8 +1,9 @@
 //! Where the dashboard's data comes from and where its commands go: the runner in this process, or a
 //! server elsewhere over REST + WebSocket. Both feed the same `Action`s, so the screen cannot tell.
 
-use super::action::{Action, Connection, RunView};
+use super::action::{Action, Connection, RunView, StrategyEntry};
 use super::http::{Client, HttpError};
+use crate::engine::strategy::params::{ParamSpec, ParamType};
 use crate::run::config::RunRequest;
 use crate::run::error::RunError;
 use crate::run::request::ApiRunRequest;
@@ -232,9 +233,17 @@ async fn remote_feed(c: Client, tx: UnboundedSender<Action>) {
     let mut backoff = Duration::from_millis(500);
     let mut connected = false;
     let mut fetched_results: Option<String> = None;
+    let mut polls = 0u32;
     loop {
         match c.get::<Value>("/api/v1/status/detailed").await {
             Ok(v) => {
+                // The server's strategies (its scripts may change): on connecting, then every 5 s.
+                if polls.is_multiple_of(10) || !connected {
+                    if let Ok(list) = c.get::<Value>("/api/v1/strategies").await {
+                        let _ = tx.send(Action::Catalog(server_strategies(&list)));
+                    }
+                }
+                polls = polls.wrapping_add(1);
                 if !connected {
                     connected = true;
                     backoff = Duration::from_millis(500);
@@ -340,4 +349,56 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+}
+
+/// The server's `/strategies` answer as the strategy list and the form use it. Parameters the
+/// console cannot describe (an unknown type from a newer server) are left out rather than guessed.
+pub fn server_strategies(list: &Value) -> Vec<StrategyEntry> {
+    let entries = list["strategies"].as_array().map(Vec::as_slice).unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|s| {
+            let name = s["name"].as_str()?.to_string();
+            let from = match s["source"].as_str() {
+                Some("script") => s["file"].as_str().unwrap_or("script").to_string(),
+                _ => "built-in".to_string(),
+            };
+            let error = (s["status"].as_str() == Some("error"))
+                .then(|| s["error"].as_str().unwrap_or("does not load").to_string());
+            let params = s["params"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(server_param)
+                .collect();
+            Some(StrategyEntry {
+                name,
+                from,
+                error,
+                params,
+            })
+        })
+        .collect()
+}
+
+fn server_param(p: &Value) -> Option<ParamSpec> {
+    let mut spec = ParamSpec {
+        name: p["name"].as_str()?.to_string().into(),
+        ty: ParamType::parse(p["type"].as_str()?)?,
+        default: None,
+        min: p["min"].as_f64(),
+        max: p["max"].as_f64(),
+        description: p["description"].as_str().unwrap_or_default().to_string().into(),
+        choices: p["choices"]
+            .as_array()
+            .map(|c| c.iter().filter_map(|o| o.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
+    };
+    // The default is shown as the API takes values (a bool, a choice's name, a number).
+    spec.default = match &p["default"] {
+        Value::Null => None,
+        shown => spec.parse_json(shown).ok()?,
+    };
+    Some(spec)
 }

@@ -114,6 +114,29 @@ pub struct RunForm {
     pub selected: usize,
     /// Typing goes into the selected text field while this is on.
     pub editing: bool,
+    /// The strategies on offer and their parameters: this process's catalogue, or the server's
+    /// when the console is connected to one (its scripts are not on this machine).
+    strategies: Vec<FormStrategy>,
+}
+
+/// A strategy as the form offers it: its name and every parameter it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormStrategy {
+    pub name: String,
+    pub params: Vec<ParamSpec>,
+}
+
+impl FormStrategy {
+    /// The strategies this process has (built-ins and loaded scripts).
+    pub fn local() -> Vec<FormStrategy> {
+        catalog::list()
+            .iter()
+            .map(|d| FormStrategy {
+                name: d.name.clone(),
+                params: d.all_params().into_iter().cloned().collect(),
+            })
+            .collect()
+    }
 }
 
 fn param_hint(p: &ParamSpec) -> String {
@@ -138,12 +161,14 @@ impl RunForm {
     /// of the offline `sim` market.
     pub fn new(today: chrono::NaiveDate) -> RunForm {
         let start = today - chrono::Duration::days(180);
+        let strategies = FormStrategy::local();
+        let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
         let mut f = RunForm {
             fields: Vec::new(),
             selected: 0,
             editing: false,
+            strategies,
         };
-        let names: Vec<String> = catalog::names();
         f.fields.push(Field::select(
             FieldKey::Strategy,
             "Strategy",
@@ -265,15 +290,17 @@ impl RunForm {
     /// Replaces the parameter fields with the selected strategy's, keeping values by name.
     fn rebuild_params(&mut self, keep: &Map<String, Value>) {
         let name = self.value(&FieldKey::Strategy);
-        let Some(spec) = catalog::find(&name) else { return };
+        let Some(spec) = self.strategies.iter().find(|s| s.name == name) else {
+            return;
+        };
+        let params: Vec<ParamSpec> = spec.params.clone();
         self.fields.retain(|f| !matches!(f.key, FieldKey::Param(_)));
         let at = self
             .fields
             .iter()
             .position(|f| f.key == FieldKey::Strategy)
             .map_or(0, |i| i + 1);
-        let params: Vec<Field> = spec
-            .all_params()
+        let params: Vec<Field> = params
             .iter()
             .map(|p| {
                 let v = keep
@@ -358,8 +385,9 @@ impl RunForm {
         let v = v.trim();
         match &f.key {
             FieldKey::Param(name) => {
-                let def = catalog::find(&self.value(&FieldKey::Strategy))?;
-                let spec = def.all_params().into_iter().find(|p| p.name == *name)?;
+                let strategy = self.value(&FieldKey::Strategy);
+                let def = self.strategies.iter().find(|s| s.name == strategy)?;
+                let spec = def.params.iter().find(|p| p.name == *name)?;
                 if v.is_empty() {
                     return spec.default.map(|_| format!("{name} needs a value"));
                 }
@@ -475,9 +503,14 @@ impl RunForm {
         self.mode() == Mode::Live && self.value(&FieldKey::Exchange) != "sim" && self.value(&FieldKey::Sandbox) == "no"
     }
 
-    /// Replaces the strategy choices (the catalogue changed), keeping the selected one if it is still
-    /// there, and its parameter values.
-    pub fn set_strategies(&mut self, names: Vec<String>) {
+    /// Replaces the strategy choices (the catalogue changed, or the server's came in), keeping the
+    /// selected one if it is still there, and its parameter values.
+    pub fn set_strategies(&mut self, strategies: Vec<FormStrategy>) {
+        if strategies == self.strategies {
+            return;
+        }
+        self.strategies = strategies;
+        let names: Vec<String> = self.strategies.iter().map(|s| s.name.clone()).collect();
         let current = self.value(&FieldKey::Strategy);
         let Some(f) = self.fields.iter_mut().find(|f| f.key == FieldKey::Strategy) else {
             return;
@@ -485,9 +518,6 @@ impl RunForm {
         let FieldKind::Select { options, index } = &mut f.kind else {
             return;
         };
-        if *options == names {
-            return;
-        }
         *index = names.iter().position(|n| *n == current).unwrap_or(0);
         *options = names;
         let changed = self.value(&FieldKey::Strategy) != current;

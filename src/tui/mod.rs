@@ -148,12 +148,14 @@ fn catalog_entries() -> Vec<action::StrategyEntry> {
                 Source::Script { file, .. } => file.clone(),
             },
             error: None,
+            params: d.all_params().into_iter().cloned().collect(),
         })
         .collect();
     out.extend(catalog::broken().into_iter().map(|b| action::StrategyEntry {
         name: b.file.trim_end_matches(".luau").to_string(),
         from: b.file,
         error: Some(b.error),
+        params: Vec::new(),
     }));
     out
 }
@@ -264,9 +266,10 @@ async fn event_loop(
             }
             _ = tick.tick() => {
                 app.update(Action::Tick(chrono::Utc::now()));
-                // The scripts folder is watched; the form and the list follow it.
+                // The scripts folder is watched; the form and the list follow it. Connected to a
+                // server, its catalogue comes with the news instead.
                 let generation = crate::script::catalog::generation();
-                if generation != catalog_seen {
+                if matches!(backend, Backend::Local(_)) && generation != catalog_seen {
                     catalog_seen = generation;
                     app.update(Action::Catalog(catalog_entries()));
                 }

@@ -22,12 +22,15 @@ impl App {
                         broken.len()
                     ));
                 }
-                let names: Vec<String> = entries
+                let usable = entries
                     .iter()
                     .filter(|e| e.error.is_none())
-                    .map(|e| e.name.clone())
+                    .map(|e| super::form::FormStrategy {
+                        name: e.name.clone(),
+                        params: e.params.clone(),
+                    })
                     .collect();
-                self.form.set_strategies(names);
+                self.form.set_strategies(usable);
                 self.catalog = entries;
             }
             Action::HistoryLoaded(Ok(runs)) => {

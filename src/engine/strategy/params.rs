@@ -17,6 +17,13 @@ pub enum ParamType {
 }
 
 impl ParamType {
+    /// The inverse of `as_str`.
+    pub fn parse(s: &str) -> Option<ParamType> {
+        [ParamType::Int, ParamType::Float, ParamType::Bool, ParamType::Choice]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ParamType::Int => "int",
@@ -27,7 +34,7 @@ impl ParamType {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParamSpec {
     pub name: Cow<'static, str>,
     #[serde(rename = "type")]
