@@ -18,7 +18,9 @@ pub trait EventSink {
     fn order(&mut self, _order: &Order) {}
     fn fill(&mut self, _fill: &Fill) {}
     fn candle(&mut self, _symbol: SymbolIdx, _bar: &Candle) {}
-    fn step(&mut self, _point: &EquityPoint, _portfolio: &Portfolio) {}
+    /// One engine step; `kept` says whether the point is in the run's equity curve (a long realtime
+    /// run keeps a thinned curve, see `Engine::cap_equity`).
+    fn step(&mut self, _point: &EquityPoint, _portfolio: &Portfolio, _kept: bool) {}
     /// The feed has ended (or paused): report whatever was being held back.
     fn flush(&mut self, _last: Option<&EquityPoint>, _portfolio: &Portfolio) {}
     /// Something a person should hear about: risk interventions, pauses, dust, corrections.
@@ -111,6 +113,10 @@ pub struct RunOutput {
     pub halted: Option<RiskRule>,
     /// Why trading was paused when the run ended, if it was.
     pub paused: Option<String>,
+    /// Engine steps (bars) the run went through; `equity` has one point per step unless thinned.
+    pub steps: u64,
+    /// Steps between kept equity points: 1, or a power of two once a long realtime run was thinned.
+    pub equity_stride: u64,
 }
 
 impl RunOutput {
@@ -128,6 +134,8 @@ impl RunOutput {
             risk_events: Vec::new(),
             halted: None,
             paused: None,
+            steps: 0,
+            equity_stride: 1,
         }
     }
 }
@@ -160,6 +168,11 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     failure: Option<String>,
     stopped_strategies: bool,
     minimums: Vec<OrderMinimum>,
+    /// The last step's point: what the equity risk checks compare against, and the end of a thinned curve.
+    last_point: Option<EquityPoint>,
+    /// At most this many equity points are kept; see `cap_equity`.
+    equity_cap: usize,
+    equity_stride: u64,
     /// Per symbol: a below-minimum order was already reported in the current streak.
     below_minimum_reported: Vec<bool>,
     below_minimum_skipped: u64,
@@ -180,6 +193,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             failure: None,
             stopped_strategies: false,
             minimums: vec![OrderMinimum::default(); n],
+            last_point: None,
+            equity_cap: usize::MAX,
+            equity_stride: 1,
             below_minimum_reported: vec![false; n],
             below_minimum_skipped: 0,
             cfg,
@@ -200,6 +216,13 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             steps_in_market: 0,
             next_oco: 0,
         }
+    }
+
+    /// Bounds the equity curve of a run without a known end (paper, live): once `points` are kept,
+    /// every other one is dropped and from then on only every 2nd (4th, ...) step is kept, so memory
+    /// stays flat however fast and long the run goes. Return statistics are then over that step.
+    pub fn cap_equity(&mut self, points: usize) {
+        self.equity_cap = points.max(2);
     }
 
     pub fn reserve_steps(&mut self, n: usize) {
@@ -464,6 +487,18 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         (self.portfolio.cash - reserved).max(0.0)
     }
 
+    /// Keeps every other equity point (those on the doubled stride) and doubles the stride.
+    #[cold]
+    fn thin_equity(&mut self) {
+        let mut i = 0usize;
+        self.equity.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        self.equity.shrink_to(self.equity_cap);
+        self.equity_stride *= 2;
+    }
+
     /// Ends one engine step (all candles sharing a timestamp): records the equity point.
     #[inline(always)]
     pub fn end_step(&mut self, ts: i64) {
@@ -473,13 +508,20 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             cash: self.portfolio.cash,
         };
         if self.cfg.risk.watches_equity() && self.halted.is_none() {
-            let prev = self.equity.last().map_or(self.cfg.initial_cash, |p| p.value);
+            let prev = self.last_point.map_or(self.cfg.initial_cash, |p| p.value);
             if let Some((rule, value, limit)) = self.risk.check_equity(ts, point.value, prev) {
                 self.halt(rule, value, limit);
             }
         }
-        self.equity.push(point);
-        self.sink.step(&point, &self.portfolio);
+        self.last_point = Some(point);
+        let kept = self.step.is_multiple_of(self.equity_stride);
+        if kept {
+            if self.equity.len() >= self.equity_cap {
+                self.thin_equity();
+            }
+            self.equity.push(point);
+        }
+        self.sink.step(&point, &self.portfolio, kept);
         self.step += 1;
         if self.portfolio.in_market() {
             self.steps_in_market += 1;
@@ -948,6 +990,13 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
 
     pub fn finish(mut self) -> RunOutput {
         self.stop_strategies();
+        // A thinned curve still ends at the run's last value.
+        if let Some(last) = self
+            .last_point
+            .filter(|p| self.equity.last().is_some_and(|k| k.ts != p.ts))
+        {
+            self.equity.push(last);
+        }
         let last_close = self
             .portfolio
             .positions
@@ -966,6 +1015,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             risk_events: self.risk_events,
             halted: self.halted,
             paused: self.paused,
+            steps: self.step,
+            equity_stride: self.equity_stride,
         }
     }
 }

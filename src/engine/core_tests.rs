@@ -676,3 +676,37 @@ fn orders_below_the_exchange_minimum_are_not_placed_and_reported_once_per_streak
     feed_n(&mut e, &(0..5).map(|i| flat(i, 1e9)).collect::<Vec<_>>());
     assert!(e.orders().is_empty());
 }
+
+#[test]
+fn a_capped_equity_curve_stays_bounded_and_ends_at_the_last_value() {
+    let bars: Vec<Candle> = (0..1000).map(|i| flat(i, 100.0 + (i % 37) as f64)).collect();
+    let run = |cap: Option<usize>| {
+        let mut e = risk_engine(Sizing::default(), RiskLimits::default(), Box::new(AlwaysLong));
+        if let Some(c) = cap {
+            e.cap_equity(c);
+        }
+        feed_n(&mut e, &bars);
+        e.finish()
+    };
+    let full = run(None);
+    assert_eq!((full.equity.len(), full.steps, full.equity_stride), (1000, 1000, 1));
+    // A cap above the run's length changes nothing, bit for bit.
+    let roomy = run(Some(5000));
+    let tf = Timeframe::H1;
+    assert_eq!(metrics::compute(&full, tf), metrics::compute(&roomy, tf));
+    // A small cap: never more than cap points (+ the final one), on a power-of-two stride.
+    let capped = run(Some(64));
+    assert!(capped.equity.len() <= 65, "{}", capped.equity.len());
+    assert!(capped.equity_stride.is_power_of_two() && capped.equity_stride >= 16);
+    assert_eq!(capped.steps, 1000);
+    assert_eq!(capped.equity.last().unwrap().ts, full.equity.last().unwrap().ts);
+    assert_eq!(capped.equity.last().unwrap().value, full.equity.last().unwrap().value);
+    let steps: Vec<i64> = capped.equity.windows(2).map(|w| w[1].ts - w[0].ts).collect();
+    let stride_ms = capped.equity_stride as i64 * (bars[1].ts - bars[0].ts);
+    assert!(steps[..steps.len() - 1].iter().all(|&d| d == stride_ms), "{steps:?}");
+    // Bar-based figures are still in bars.
+    let (m_full, m_capped) = (metrics::compute(&full, tf), metrics::compute(&capped, tf));
+    assert_eq!(m_full.total_return, m_capped.total_return);
+    assert_eq!(m_full.exposure, m_capped.exposure);
+    assert_eq!(m_full.cagr, m_capped.cagr);
+}

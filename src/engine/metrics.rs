@@ -45,7 +45,12 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let values = || out.equity.iter().map(|p| p.value);
     let final_value = out.equity.last().map_or(initial, |p| p.value);
     let n = out.equity.len();
-    let ppy = timeframe.periods_per_year();
+    // A long realtime run keeps every `stride`-th point (see `Engine::cap_equity`): returns are then
+    // per stride bars, and durations count bars, not points. For a backtest stride = 1, bars = n.
+    let stride = out.equity_stride.max(1);
+    let bars = out.steps.max(n as u64);
+    let ppy_bars = timeframe.periods_per_year();
+    let ppy = ppy_bars / stride as f64;
 
     // total_return = final_value / initial_cash - 1
     let total_return = if initial > 0.0 {
@@ -55,7 +60,7 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     };
 
     // cagr = (final / initial)^(1 / years) - 1, years = bars x timeframe / 365 days
-    let years = n as f64 / ppy;
+    let years = bars as f64 / ppy_bars;
     let cagr = (n > 0 && initial > 0.0 && final_value > 0.0)
         .then(|| (final_value / initial).powf(1.0 / years) - 1.0)
         .and_then(finite);
@@ -121,8 +126,8 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let avg_trade_duration_bars = avg(&|r| r.bars as f64);
 
     // exposure = bars ending with any position open / bars
-    let exposure = if n > 0 {
-        out.steps_in_market as f64 / n as f64
+    let exposure = if bars > 0 {
+        out.steps_in_market as f64 / bars as f64
     } else {
         0.0
     };
@@ -144,7 +149,7 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         sortino_ratio,
         calmar_ratio,
         max_drawdown: max_dd,
-        max_drawdown_duration_bars: max_dd_len,
+        max_drawdown_duration_bars: max_dd_len * stride,
         volatility,
         total_trades: t as u64,
         win_rate,

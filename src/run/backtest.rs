@@ -1,6 +1,6 @@
 //! A backtest from start to finish: load candles, build the engine, replay, collect results.
 
-use super::config::RunConfig;
+use super::config::{Mode, RunConfig};
 use super::error::{ErrorCode, RunError};
 use super::results::{self, ResultsResponse, RunStatus};
 use crate::data::{self, CandleQuery, Series};
@@ -108,6 +108,9 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
         risk: config.risk,
     };
     let mut engine = Engine::new(cfg, clock, execution, sink, strategies);
+    if config.mode != Mode::Backtest {
+        engine.cap_equity(REALTIME_EQUITY_POINTS);
+    }
     // The synthetic exchange's rules apply to its own market, not to a user's candle file.
     if config.exchange == "sim" && config.data_file.is_none() {
         for i in 0..config.symbols.len() {
@@ -170,6 +173,10 @@ pub fn run_on<S: EventSink>(
     results::attach_benchmark(&mut r, &slices);
     r
 }
+
+/// Equity points a paper or live run keeps (6 MB); past this its curve is thinned, see
+/// `Engine::cap_equity`. A backtest keeps every point: its length is known before it starts.
+pub const REALTIME_EQUITY_POINTS: usize = 1 << 18;
 
 /// The run's warning about strategy orders that were too small for the exchange, if there were any.
 pub fn below_minimum_warning(skipped: u64) -> Option<String> {

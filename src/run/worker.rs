@@ -24,6 +24,8 @@ pub enum WorkerEvent {
         cash: f64,
         positions: Vec<PositionRecord>,
         progress: Option<f64>,
+        /// The point is in the run's (possibly thinned) equity curve: stored for paper and live.
+        kept: bool,
     },
     /// Cash, value and positions changed between steps (exchange fills, corrections).
     Holdings {

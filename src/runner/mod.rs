@@ -564,6 +564,7 @@ impl Runner {
                 cash,
                 positions,
                 progress,
+                ..
             } => {
                 s.cash = Some(cash);
                 s.value = Some(equity.value);

@@ -67,7 +67,7 @@ impl EventSink for ChannelSink {
     }
 
     #[inline]
-    fn step(&mut self, point: &EquityPoint, portfolio: &Portfolio) {
+    fn step(&mut self, point: &EquityPoint, portfolio: &Portfolio, kept: bool) {
         self.steps += 1;
         if !self.realtime {
             if !self.steps.is_multiple_of(CHECK_STEPS) || self.last_report.elapsed() < PROGRESS_EVERY {
@@ -76,7 +76,7 @@ impl EventSink for ChannelSink {
             self.last_report = Instant::now();
             self.send_tickers();
         }
-        self.send_progress(point, portfolio);
+        self.send_progress(point, portfolio, kept);
     }
 
     fn holdings(&mut self, portfolio: &Portfolio) {
@@ -136,7 +136,7 @@ impl EventSink for ChannelSink {
         }
         self.send_tickers();
         if let Some(p) = last {
-            self.send_progress(p, portfolio);
+            self.send_progress(p, portfolio, true);
         }
     }
 }
@@ -150,13 +150,14 @@ impl ChannelSink {
         }
     }
 
-    fn send_progress(&self, point: &EquityPoint, portfolio: &Portfolio) {
+    fn send_progress(&self, point: &EquityPoint, portfolio: &Portfolio, kept: bool) {
         let progress = (!self.realtime && self.total_steps > 0).then(|| self.steps as f64 / self.total_steps as f64);
         self.send(WorkerEvent::Progress {
             equity: equity_record(point, self.initial_cash),
             cash: portfolio.cash,
             positions: results::positions(portfolio, &self.symbols),
             progress,
+            kept,
         });
     }
 }

@@ -11,7 +11,9 @@ pub use csv::{equity_csv, trades_csv};
 
 use crate::engine::metrics::PerformanceMetrics;
 use crate::run::config::RunConfig;
-use crate::run::results::{EquityRecord, OrderRecord, ResultsResponse, RiskEventRecord, TradeRecord};
+use crate::run::results::{
+    downsample_indices, EquityRecord, OrderRecord, ResultsResponse, RiskEventRecord, TradeRecord, MAX_EQUITY_POINTS,
+};
 use crate::run::RunStatus;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -396,7 +398,16 @@ impl Store {
         let metrics: PerformanceMetrics = metrics.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
         let orders = self.orders(run_id)?;
         let trades = self.fills(run_id)?;
-        let equity_curve = self.equity(run_id)?;
+        // A paper or live run stores its curve as it goes (up to hundreds of thousands of points);
+        // shown, it is downsampled like a finished run's `/results`.
+        let stored = self.equity(run_id)?;
+        let stored_len = stored.len();
+        let equity_curve = if stored_len > MAX_EQUITY_POINTS {
+            let keep = downsample_indices(stored_len, MAX_EQUITY_POINTS);
+            keep.into_iter().map(|i| stored[i].clone()).collect()
+        } else {
+            stored
+        };
         let positions = Vec::new();
         Ok(Some(ResultsResponse {
             run_id: run_id.to_string(),
@@ -408,7 +419,7 @@ impl Store {
             orders,
             trades,
             positions,
-            equity_points_total: (total as usize).max(equity_curve.len()),
+            equity_points_total: (total as usize).max(stored_len),
             equity_curve,
             performance_metrics: metrics,
             error,
@@ -557,6 +568,21 @@ mod tests {
         let req = RunRequest::backtest(strategy, &["BTC/USDT"], "1h").between("2024-01-01", "2024-04-01");
         let cfg = config::validate(&req, &["sim".into()]).unwrap();
         crate::run::backtest::run(Path::new("/nonexistent"), cfg, &crate::run::backtest::NoFetch).unwrap()
+    }
+
+    #[test]
+    fn a_long_paper_runs_stored_curve_is_shown_downsampled() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let mut r = backtest("BuyAndHold");
+        r.config.mode = crate::run::config::Mode::Paper;
+        let point = r.equity_curve[0].clone();
+        r.equity_curve = vec![point; 12_345];
+        s.save_results(&r).unwrap();
+        assert_eq!(s.equity(&r.run_id).unwrap().len(), 12_345, "everything is on disk");
+        let back = s.results(&r.run_id).unwrap().unwrap();
+        assert_eq!(back.equity_curve.len(), MAX_EQUITY_POINTS);
+        assert_eq!(back.equity_points_total, 12_345);
     }
 
     #[test]

@@ -195,7 +195,7 @@ fn persist(store: &mut Store, runs: &mut HashMap<u64, RunInfo>, batch: &[(u64, W
                     WorkerEvent::Running => set_status(&tx, &run.run_id, "running", &now),
                     WorkerEvent::Order(o, at) if live => put_order(&tx, &run.run_id, o, *at),
                     WorkerEvent::Fill(t) if live => put_fill(&tx, &run.run_id, t),
-                    WorkerEvent::Progress { equity, .. } if live => {
+                    WorkerEvent::Progress { equity, kept: true, .. } if live => {
                         run.equity_seq += 1;
                         put_equity(&tx, &run.run_id, run.equity_seq - 1, equity)
                     }
