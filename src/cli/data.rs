@@ -2,7 +2,8 @@
 
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
-use cracktrader::data::source::{normalise_exchange, normalise_symbol, parse_date};
+use cracktrader::data::cache::conflicts;
+use cracktrader::data::source::{normalise_exchange, normalise_symbol, parse_date, EXCHANGES};
 use cracktrader::data::validate::{fmt_ts, infer_timeframe};
 use cracktrader::data::{load_file, Cache};
 use cracktrader::engine::Timeframe;
@@ -14,12 +15,19 @@ pub enum DataCommand {
     Import {
         /// CCXT OHLCV JSON, Binance kline CSV or OHLCV CSV
         file: PathBuf,
+        /// A known exchange id (binance), or custom:NAME for candles of your own
         #[arg(long)]
         exchange: String,
         #[arg(long)]
         symbol: String,
         #[arg(long)]
         timeframe: String,
+        /// Overwrite cached candles that the file has with other values (otherwise that is an error)
+        #[arg(long)]
+        replace: bool,
+        /// Accept candles before 2009 (crypto markets start then; older times usually mean a wrong unit)
+        #[arg(long)]
+        allow_old: bool,
     },
     /// Show what is cached
     List,
@@ -39,6 +47,29 @@ pub enum DataCommand {
         #[arg(long, value_name = "ISO8601")]
         end: Option<String>,
     },
+}
+
+/// 2009-01-01: no crypto market has candles before it.
+const OLDEST: i64 = 1_230_768_000_000;
+
+/// The exchange an import goes under: a known exchange id, or `custom:NAME` for the user's own data
+/// (which backtests then accept under that name). `sim` is generated, never imported.
+fn import_exchange(given: &str) -> anyhow::Result<String> {
+    let id = normalise_exchange(given).map_err(|e| anyhow!(e))?;
+    match id.as_str() {
+        custom if custom.starts_with("custom:") => Ok(id),
+        "sim" => bail!("`sim` candles are generated, not imported; use binance or custom:NAME"),
+        known if EXCHANGES.contains(&known) => Ok(id),
+        other => bail!(
+            "unknown exchange '{other}': use one of {} or custom:NAME for candles of your own",
+            EXCHANGES
+                .iter()
+                .filter(|e| **e != "sim")
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `\r`-redrawn progress bar on stderr.
@@ -62,11 +93,10 @@ pub fn run(data_dir: &Path, cmd: DataCommand) -> anyhow::Result<()> {
             exchange,
             symbol,
             timeframe,
+            replace,
+            allow_old,
         } => {
-            let exchange = normalise_exchange(&exchange).map_err(|e| anyhow!(e))?;
-            if exchange == "sim" {
-                bail!("`sim` candles are generated, not imported; use another exchange id such as binance");
-            }
+            let exchange = import_exchange(&exchange)?;
             let symbol = normalise_symbol(&symbol).map_err(|e| anyhow!(e))?;
             let tf: Timeframe = timeframe.parse()?;
             let loaded = load_file(&file, Some(tf))?;
@@ -87,6 +117,26 @@ pub fn run(data_dir: &Path, cmd: DataCommand) -> anyhow::Result<()> {
                     file.display(),
                     fmt_ts(c.ts)
                 );
+            }
+            if let Some(c) = loaded.candles.first().filter(|c| c.ts < OLDEST && !allow_old) {
+                bail!(
+                    "{}: the first candle is at {}, before 2009; the timestamps are probably in another unit \
+                     (pass --allow-old if the dates are right)",
+                    file.display(),
+                    fmt_ts(c.ts)
+                );
+            }
+            if !replace {
+                let cached = cache.load(&exchange, &symbol, tf)?.unwrap_or_default();
+                if let Some((n, first, last)) = conflicts(&cached, &loaded.candles) {
+                    bail!(
+                        "{}: would replace {n} cached {exchange} {symbol} {tf} candles with other values \
+                         (between {} and {}); nothing was imported. Pass --replace to overwrite them",
+                        file.display(),
+                        fmt_ts(first),
+                        fmt_ts(last)
+                    );
+                }
             }
             let stats = cache.store(&exchange, &symbol, tf, &loaded.candles)?;
             println!(

@@ -207,6 +207,28 @@ fn read_ends(path: &Path) -> Result<Option<(i64, i64, u64)>, DataError> {
     Ok(Some((read_at(0)?, read_at(count - 1)?, count)))
 }
 
+/// Cached candles that `new` would change (same time, other values): how many, first and last time.
+/// Identical candles are not conflicts, so importing the same file twice is harmless.
+pub fn conflicts(old: &[Candle], new: &[Candle]) -> Option<(usize, i64, i64)> {
+    let (mut i, mut j) = (0, 0);
+    let mut found: Option<(usize, i64, i64)> = None;
+    while i < old.len() && j < new.len() {
+        match old[i].ts.cmp(&new[j].ts) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if old[i] != new[j] {
+                    let ts = old[i].ts;
+                    found = Some(found.map_or((1, ts, ts), |(n, first, _)| (n + 1, first, ts)));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    found
+}
+
 /// Union of two sorted series by timestamp; on equal timestamps `new` wins.
 pub fn merge(old: &[Candle], new: &[Candle]) -> (Vec<Candle>, MergeStats) {
     let mut out = Vec::with_capacity(old.len() + new.len());

@@ -100,6 +100,7 @@ fn parse_ccxt_json(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Load
         )
     })?;
     let mut candles = Vec::with_capacity(rows.len());
+    let units = UnitCheck::default();
     for (i, row) in rows.iter().enumerate() {
         let at = || format!("candle #{i} ");
         if row.len() < 6 {
@@ -128,6 +129,9 @@ fn parse_ccxt_json(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Load
             }
         };
         let ts = num(0, "timestamp")?;
+        units
+            .check(ts)
+            .map_err(|e| DataError::new(file, None, format!("{}{e}", at())))?;
         candles.push(Candle::new(
             normalise_epoch(ts),
             num(1, "open")?,
@@ -146,16 +150,72 @@ fn parse_ccxt_json(text: &str, file: &str, tf: Option<Timeframe>) -> Result<Load
     })
 }
 
-/// Epoch numbers in seconds, milliseconds or microseconds, told apart by magnitude (valid for dates
-/// between 1973 and 5138), returned as milliseconds.
+/// The unit of an epoch number, told apart by magnitude (valid for dates between 1973 and 5138).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+}
+
+impl EpochUnit {
+    fn of(v: f64) -> EpochUnit {
+        let a = v.abs();
+        if a >= 1e14 {
+            EpochUnit::Micros
+        } else if a < 1e11 {
+            EpochUnit::Seconds
+        } else {
+            EpochUnit::Millis
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            EpochUnit::Seconds => "seconds",
+            EpochUnit::Millis => "milliseconds",
+            EpochUnit::Micros => "microseconds",
+        }
+    }
+}
+
+/// Epoch numbers in seconds, milliseconds or microseconds, returned as milliseconds.
 fn normalise_epoch(v: f64) -> i64 {
-    let a = v.abs();
-    if a >= 1e14 {
-        (v / 1000.0).round() as i64
-    } else if a < 1e11 {
-        (v * 1000.0).round() as i64
-    } else {
-        v.round() as i64
+    match EpochUnit::of(v) {
+        EpochUnit::Micros => (v / 1000.0).round() as i64,
+        EpochUnit::Seconds => (v * 1000.0).round() as i64,
+        EpochUnit::Millis => v.round() as i64,
+    }
+}
+
+/// One unit per file: a seconds timestamp in a milliseconds file is an error, not a candle in 1970
+/// (or, read the other way, one that silently replaces good ones).
+#[derive(Default)]
+struct UnitCheck(std::cell::Cell<Option<(EpochUnit, f64)>>);
+
+impl UnitCheck {
+    fn check(&self, v: f64) -> Result<(), String> {
+        let unit = EpochUnit::of(v);
+        match self.0.get() {
+            None => {
+                self.0.set(Some((unit, v)));
+                Ok(())
+            }
+            Some((first, _)) if first == unit => Ok(()),
+            Some((first, example)) => Err(format!(
+                "timestamp {v} is in {} but earlier ones (e.g. {example}) are in {}; a file must use one unit",
+                unit.name(),
+                first.name()
+            )),
+        }
+    }
+
+    /// Checks `raw` if it is an epoch number (ISO dates carry their own unit).
+    fn check_str(&self, raw: &str) -> Result<(), String> {
+        match raw.trim().trim_matches('"').parse::<i64>() {
+            Ok(n) => self.check(n as f64),
+            Err(_) => Ok(()),
+        }
     }
 }
 
@@ -329,6 +389,7 @@ fn parse_csv(
     // are recorded as (candles before them, lines skipped).
     let first_data_line = if has_header { first_no + 1 } else { first_no };
     let mut skips: Vec<(usize, usize)> = Vec::new();
+    let units = UnitCheck::default();
     let parse_row = |no: usize, text: &str| -> Result<Candle, DataError> {
         let mut row: [&str; MAX_FIELDS] = [""; MAX_FIELDS];
         let n = split_fields(text, &mut row);
@@ -346,6 +407,7 @@ fn parse_csv(
                 })?;
         }
         let raw_ts = row[cols[0]];
+        units.check_str(raw_ts).map_err(|e| DataError::new(file, Some(no), e))?;
         let ts = parse_timestamp(raw_ts).ok_or_else(|| {
             DataError::new(
                 file,
@@ -451,6 +513,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.candles[0].ts, 1515560100000);
+    }
+
+    #[test]
+    fn a_file_mixing_timestamp_units_is_refused() {
+        // A seconds timestamp among milliseconds ones: not read as 1970, not merged over good candles.
+        let e = parse(
+            "timestamp,open,high,low,close,volume\n1515560100000,1,2,0.5,1.5,10\n1515560400,1,2,0.5,1.5,10\n",
+            "m.csv",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(
+            e.message.contains("seconds") && e.message.contains("milliseconds"),
+            "{e}"
+        );
+        let json = "[[1515560100000,1,2,0.5,1.5,10],[1515560400,1,2,0.5,1.5,10]]";
+        let e = parse_ccxt_json(json, "m.json", None).unwrap_err();
+        assert!(e.message.contains("candle #1") && e.message.contains("one unit"), "{e}");
+        // One unit throughout, whichever it is, reads as before.
+        let secs = "1515560100,1,2,0.5,1.5,10\n1515560400,1,2,0.5,1.5,10\n";
+        assert_eq!(parse(secs, "s.csv", None).unwrap().candles[0].ts, 1_515_560_100_000);
     }
 
     #[test]

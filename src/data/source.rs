@@ -76,7 +76,9 @@ pub fn normalise_symbol(s: &str) -> Result<String, InputError> {
 
 pub fn normalise_exchange(s: &str) -> Result<String, InputError> {
     let e = s.trim().to_ascii_lowercase();
-    if e.is_empty() || !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    // `custom:NAME` names a user's own data (see `data import`).
+    let id = e.strip_prefix("custom:").unwrap_or(&e);
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         return Err(InputError::Exchange(shown(s)));
     }
     Ok(e)

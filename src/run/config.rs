@@ -486,7 +486,14 @@ pub fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, RunErro
                 format!("parameter '{p}' must be KEY=VALUE, e.g. fast_period=10"),
             )
         })?;
-        m.insert(k.trim().to_string(), param_value(v));
+        let key = k.trim().to_string();
+        if m.contains_key(&key) {
+            return Err(RunError::new(
+                ErrorCode::InvalidParams,
+                format!("parameter '{key}' is given twice; give each parameter once"),
+            ));
+        }
+        m.insert(key, param_value(v));
     }
     Ok(m)
 }

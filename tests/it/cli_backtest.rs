@@ -525,3 +525,91 @@ fn sim_refuses_orders_below_its_minimum_once_with_a_warning() {
     assert!(fine["trades"].as_array().map_or(0, Vec::len) > 0);
     assert!(fine["warnings"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn imports_refuse_unknown_exchanges_silent_overwrites_and_old_dates() {
+    let d = tmp();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let header = "timestamp,open,high,low,close,volume\n";
+    let good = write(
+        "good.csv",
+        &format!("{header}1515560100000,1,2,0.5,1.5,10\n1515560400000,1,2,0.5,1.5,10\n1515560700000,1,2,0.5,1.5,10\n"),
+    );
+    let import = |file: &str, exchange: &str, extra: &[&str]| {
+        let mut args = vec![
+            "data",
+            "import",
+            file,
+            "--exchange",
+            exchange,
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "5m",
+        ];
+        args.extend_from_slice(extra);
+        run(d.path(), &args)
+    };
+    let kraken = import(&good, "kraken", &[]);
+    assert!(!kraken.ok && kraken.stderr.contains("custom:NAME"), "{}", kraken.stderr);
+    assert!(import(&good, "custom:mine", &[]).ok);
+    // Importing the same candles again changes nothing and is fine.
+    assert!(import(&good, "custom:mine", &[]).ok);
+    // Other values for cached times: refused, naming the overlap, unless --replace.
+    let changed = write("changed.csv", &format!("{header}1515560400000,1,3,0.5,2.5,10\n"));
+    let refused = import(&changed, "custom:mine", &[]);
+    assert!(
+        !refused.ok && refused.stderr.contains("would replace 1 cached") && refused.stderr.contains("--replace"),
+        "{}",
+        refused.stderr
+    );
+    assert!(import(&changed, "custom:mine", &["--replace"]).ok);
+    // Pre-2009 times (here a negative one) need --allow-old.
+    let old = write("old.csv", &format!("{header}-3600000,1,2,0.5,1.5,10\n"));
+    let r = import(&old, "custom:old", &[]);
+    assert!(
+        !r.ok && r.stderr.contains("before 2009") && r.stderr.contains("--allow-old"),
+        "{}",
+        r.stderr
+    );
+    // Backtests accept the custom exchange under its name.
+    let bt = run(
+        d.path(),
+        &[
+            "backtest",
+            "--exchange",
+            "custom:mine",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "5m",
+            "--strategy",
+            "BuyAndHold",
+            "--json",
+        ],
+    );
+    assert!(bt.ok, "{}", bt.stderr);
+    // A parameter given twice is an error, not "last wins".
+    let twice = run(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "MovingAverageCross",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+            "--param",
+            "fast_period=5",
+            "--param",
+            "fast_period=7",
+        ],
+    );
+    assert!(!twice.ok && twice.stderr.contains("given twice"), "{}", twice.stderr);
+}
