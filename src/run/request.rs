@@ -15,25 +15,36 @@ fn default_exchange() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestRequest {
+    #[schema(min_length = 1, example = "MovingAverageCross")]
     pub strategy_name: String,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub strategy_params: Map<String, Value>,
+    /// `BASE/QUOTE` pairs, 1 to 20.
+    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
     pub symbols: Vec<String>,
-    #[schema(example = "1h")]
+    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
     pub timeframe: String,
+    /// ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
     #[serde(default)]
+    #[schema(example = "2024-01-01")]
     pub start_date: Option<String>,
+    /// ISO 8601, after `start_date`; candles opening before it are used.
     #[serde(default)]
+    #[schema(example = "2024-07-01")]
     pub end_date: Option<String>,
     #[serde(default = "default_cash")]
+    #[schema(minimum = 0.000001, maximum = 1e15)]
     pub initial_cash: f64,
     #[serde(default = "default_exchange")]
+    #[schema(min_length = 1, example = "sim")]
     pub exchange: String,
     /// Fee rate per fill (default 0.001).
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 0.1)]
     pub commission: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1000.0)]
     pub slippage_bps: Option<f64>,
     /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
     /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
@@ -73,13 +84,18 @@ pub enum LiveMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LiveTradingRequest {
+    #[schema(min_length = 1, example = "MovingAverageCross")]
     pub strategy_name: String,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub strategy_params: Map<String, Value>,
+    /// `BASE/QUOTE` pairs, 1 to 20.
+    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
     pub symbols: Vec<String>,
+    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
     pub timeframe: String,
     #[serde(default = "default_exchange")]
+    #[schema(min_length = 1, example = "sim")]
     pub exchange: String,
     /// API keys and settings: `apiKey`, `secret`, `sandbox`, and for `sim` `speed`. Never echoed back.
     #[serde(default)]
@@ -87,10 +103,13 @@ pub struct LiveTradingRequest {
     pub exchange_config: Map<String, Value>,
     pub mode: LiveMode,
     #[serde(default = "default_cash")]
+    #[schema(minimum = 0.000001, maximum = 1e15)]
     pub initial_cash: f64,
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 0.1)]
     pub commission: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1000.0)]
     pub slippage_bps: Option<f64>,
     /// Risk limits, as for backtests; paper and live runs also pause after
     /// `max_consecutive_rejections` (default 3) rejected orders in a row.

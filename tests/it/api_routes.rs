@@ -276,6 +276,31 @@ async fn openapi_lists_every_route_and_schema() {
             );
         }
     }
+    // What the layers around the handlers answer is documented on every operation, with the envelope.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let codes = op["responses"].as_object().unwrap();
+            let mut expected = vec!["429"];
+            if !path.ends_with("/health") {
+                expected.push("401");
+            }
+            if method != "get" {
+                expected.push("403");
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["413", "415"]);
+            }
+            for code in expected {
+                let r = &codes
+                    .get(code)
+                    .unwrap_or_else(|| panic!("{method} {path} lacks {code}"));
+                assert_eq!(
+                    r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorResponse",
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]

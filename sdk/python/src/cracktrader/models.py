@@ -39,24 +39,37 @@ class BacktestRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    commission: Optional[float] = None
+    commission: Optional[float] = Field(None, ge=0.0, le=0.1)
     """
     Fee rate per fill (default 0.001).
     """
-    end_date: Optional[str] = None
-    exchange: Optional[str] = None
-    initial_cash: Optional[float] = None
+    end_date: Optional[str] = Field(None, examples=["2024-07-01"])
+    """
+    ISO 8601, after `start_date`; candles opening before it are used.
+    """
+    exchange: Optional[str] = Field(None, examples=["sim"], min_length=1)
+    initial_cash: Optional[float] = Field(None, ge=1e-06, le=1000000000000000.0)
     risk: Optional[dict[str, Any]] = None
     """
     Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
     """
-    slippage_bps: Optional[float] = None
-    start_date: Optional[str] = None
-    strategy_name: str
+    slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
+    start_date: Optional[str] = Field(None, examples=["2024-01-01"])
+    """
+    ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
+    """
+    strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
     strategy_params: Optional[dict[str, Any]] = None
-    symbols: list[str]
-    timeframe: str = Field(..., examples=["1h"])
+    symbols: list[str] = Field(
+        ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
+    )
+    """
+    `BASE/QUOTE` pairs, 1 to 20.
+    """
+    timeframe: str = Field(
+        ..., examples=["1h"], pattern="^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$"
+    )
 
 
 class Check(BaseModel):
@@ -143,24 +156,31 @@ class LiveTradingRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    commission: Optional[float] = None
-    exchange: Optional[str] = None
+    commission: Optional[float] = Field(None, ge=0.0, le=0.1)
+    exchange: Optional[str] = Field(None, examples=["sim"], min_length=1)
     exchange_config: Optional[dict[str, Any]] = None
     """
     API keys and settings: `apiKey`, `secret`, `sandbox`, and for `sim` `speed`. Never echoed back.
     """
-    initial_cash: Optional[float] = None
+    initial_cash: Optional[float] = Field(None, ge=1e-06, le=1000000000000000.0)
     mode: LiveMode
     risk: Optional[dict[str, Any]] = None
     """
     Risk limits, as for backtests; paper and live runs also pause after
     `max_consecutive_rejections` (default 3) rejected orders in a row.
     """
-    slippage_bps: Optional[float] = None
-    strategy_name: str
+    slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
+    strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
     strategy_params: Optional[dict[str, Any]] = None
-    symbols: list[str]
-    timeframe: str
+    symbols: list[str] = Field(
+        ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
+    )
+    """
+    `BASE/QUOTE` pairs, 1 to 20.
+    """
+    timeframe: str = Field(
+        ..., examples=["1h"], pattern="^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$"
+    )
 
 
 class Mode(str, Enum):
