@@ -21,9 +21,11 @@ pub struct RunsQuery {
     limit: Option<usize>,
     /// Runs to skip, newest first (default 0).
     offset: Option<usize>,
-    /// Only runs with this status: pending, running, completed, failed, stopped.
+    /// Only runs with this status.
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
-    /// Only runs of this mode: backtest, paper, live.
+    /// Only runs of this mode.
+    #[param(value_type = Option<Mode>)]
     mode: Option<String>,
 }
 
