@@ -175,6 +175,57 @@ pub struct ResultsResponse {
     /// Set when trading was paused (after repeated rejections) at the end of the run: why.
     #[serde(default)]
     pub trading_paused: Option<String>,
+    /// Orders and fills the run has in all. The API lists at most `MAX_LISTED` of each here (the
+    /// newest); every one is paged at `/runs/{run_id}/orders` and `/runs/{run_id}/trades`.
+    #[serde(default)]
+    pub orders_total: usize,
+    #[serde(default)]
+    pub trades_total: usize,
+}
+
+/// The most orders (and, apart, fills) one API answer lists inline.
+pub const MAX_LISTED: usize = 10_000;
+
+impl ResultsResponse {
+    /// A copy for an API answer: at most `MAX_LISTED` orders and fills, the newest.
+    pub fn listed(&self) -> std::borrow::Cow<'_, ResultsResponse> {
+        if self.orders.len() <= MAX_LISTED && self.trades.len() <= MAX_LISTED {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let newest = |n: usize| n.saturating_sub(MAX_LISTED);
+        let mut r = ResultsResponse {
+            orders: Vec::new(),
+            trades: Vec::new(),
+            ..self.clone_without_lists()
+        };
+        r.orders = self.orders[newest(self.orders.len())..].to_vec();
+        r.trades = self.trades[newest(self.trades.len())..].to_vec();
+        std::borrow::Cow::Owned(r)
+    }
+
+    fn clone_without_lists(&self) -> ResultsResponse {
+        ResultsResponse {
+            run_id: self.run_id.clone(),
+            config: self.config.clone(),
+            status: self.status,
+            start_time: self.start_time.clone(),
+            end_time: self.end_time.clone(),
+            orders: Vec::new(),
+            trades: Vec::new(),
+            positions: self.positions.clone(),
+            equity_curve: self.equity_curve.clone(),
+            equity_points_total: self.equity_points_total,
+            performance_metrics: self.performance_metrics.clone(),
+            final_value: self.final_value,
+            error: self.error.clone(),
+            warnings: self.warnings.clone(),
+            risk_events: self.risk_events.clone(),
+            stop_reason: self.stop_reason.clone(),
+            trading_paused: self.trading_paused.clone(),
+            orders_total: self.orders_total,
+            trades_total: self.trades_total,
+        }
+    }
 }
 
 /// `BTC/USDT` -> (`BTC`, `USDT`).
@@ -394,6 +445,8 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         risk_events: out.risk_events.iter().map(|e| risk_event_record(e, symbols)).collect(),
         stop_reason: out.halted.map(|r| r.stop_code().to_string()),
         trading_paused: out.paused.clone(),
+        orders_total: out.orders.len(),
+        trades_total: out.fills.len(),
         config,
     }
 }
@@ -410,6 +463,48 @@ pub fn fees_by_asset(out: &RunOutput, symbols: &[String]) -> BTreeMap<String, f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_answers_list_the_newest_ten_thousand_orders_and_fills() {
+        let cfg = crate::run::config::validate(
+            &crate::run::config::RunRequest::backtest("BuyAndHold", &["BTC/USDT"], "1h"),
+            &["sim".into()],
+        )
+        .unwrap();
+        let info = RunInfo {
+            run_id: "run-x".into(),
+            status: RunStatus::Completed,
+            start_time: String::new(),
+            end_time: None,
+            error: None,
+            warnings: Vec::new(),
+        };
+        let mut r = empty(info, cfg);
+        assert!(
+            matches!(r.listed(), std::borrow::Cow::Borrowed(_)),
+            "small answers are not copied"
+        );
+        let fill = |i: usize| TradeRecord {
+            id: i.to_string(),
+            order_id: i.to_string(),
+            timestamp: String::new(),
+            symbol: "BTC/USDT".into(),
+            side: "buy".into(),
+            size: 1.0,
+            price: 1.0,
+            value: 1.0,
+            commission: 0.0,
+            pnl: None,
+            fee: 0.0,
+            fee_asset: "USDT".into(),
+        };
+        r.trades = (0..MAX_LISTED + 5).map(fill).collect();
+        r.trades_total = r.trades.len();
+        let listed = r.listed();
+        assert_eq!(listed.trades.len(), MAX_LISTED);
+        assert_eq!(listed.trades[0].id, "5", "the newest are kept");
+        assert_eq!(listed.trades_total, MAX_LISTED + 5);
+    }
 
     #[test]
     fn downsampling_keeps_ends_and_is_even() {

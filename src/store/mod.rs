@@ -70,6 +70,34 @@ pub struct PruneReport {
     pub vacuumed: bool,
 }
 
+/// A window of one of a run's lists: `offset` items skipped, at most `limit` returned (all when
+/// `None`). Pages of `/runs/{run_id}/orders` and the like, and the streamed CSV exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+impl Window {
+    pub const ALL: Window = Window { offset: 0, limit: None };
+
+    /// SQLite's `LIMIT ?, OFFSET ?` (-1: no limit).
+    fn sql(self) -> (i64, i64) {
+        let limit = self.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+        (limit, self.offset.min(i64::MAX as usize) as i64)
+    }
+
+    /// The window of a list already in memory, and the list's length.
+    fn slice<T>(self, mut v: Vec<T>) -> (Vec<T>, usize) {
+        let total = v.len();
+        let start = self.offset.min(total);
+        let end = self.limit.map_or(total, |l| start.saturating_add(l).min(total));
+        v.truncate(end);
+        v.drain(..start);
+        (v, total)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub limit: usize,
@@ -398,6 +426,7 @@ impl Store {
         let metrics: PerformanceMetrics = metrics.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
         let orders = self.orders(run_id)?;
         let trades = self.fills(run_id)?;
+        let (orders_total, trades_total) = (orders.len(), trades.len());
         // A paper or live run stores its curve as it goes (up to hundreds of thousands of points);
         // shown, it is downsampled like a finished run's `/results`.
         let stored = self.equity(run_id)?;
@@ -427,6 +456,8 @@ impl Store {
             risk_events: self.risk_events(run_id)?,
             stop_reason,
             trading_paused,
+            orders_total,
+            trades_total,
         }))
     }
 
@@ -443,6 +474,22 @@ impl Store {
             );
         }
         Ok(out)
+    }
+
+    /// Whether the history has run `run_id`.
+    pub fn exists(&self, run_id: &str) -> Result<bool, StoreError> {
+        Ok(self.count("SELECT COUNT(*) FROM runs WHERE run_id = ?1", run_id)? > 0)
+    }
+
+    /// Whether the run's lists are stored as blobs (a backtest: read whole, then windowed) rather
+    /// than rows (paper and live: read a window at a time).
+    pub fn has_blobs(&self, run_id: &str) -> Result<bool, StoreError> {
+        Ok(self.count("SELECT COUNT(*) FROM run_data WHERE run_id = ?1", run_id)? > 0)
+    }
+
+    fn count(&self, sql: &str, run_id: &str) -> Result<usize, StoreError> {
+        let n: i64 = self.conn.query_row(sql, [run_id], |r| r.get(0))?;
+        Ok(n.max(0) as usize)
     }
 
     /// One of a backtest's blobs (`orders`, `fills`, `equity`); None for runs stored row by row.
@@ -467,14 +514,21 @@ impl Store {
     }
 
     pub fn orders(&self, run_id: &str) -> Result<Vec<OrderRecord>, StoreError> {
+        Ok(self.orders_in(run_id, Window::ALL)?.0)
+    }
+
+    /// A window of a run's orders, oldest first, and how many it has in all.
+    pub fn orders_in(&self, run_id: &str, w: Window) -> Result<(Vec<OrderRecord>, usize), StoreError> {
         if let Some(v) = self.decoded(run_id, Blob::Orders, columns::decode_orders)? {
-            return Ok(v);
+            return Ok(w.slice(v));
         }
+        let total = self.count("SELECT COUNT(*) FROM orders WHERE run_id = ?1", run_id)?;
         let mut st = self.conn.prepare(
             "SELECT order_id, symbol, side, type, amount, price, stop_price, status, filled, average_price, reason, created_at, updated_at, fee, fee_asset
-             FROM orders WHERE run_id = ?1 ORDER BY CAST(order_id AS INTEGER), order_id",
+             FROM orders WHERE run_id = ?1 ORDER BY CAST(order_id AS INTEGER), order_id LIMIT ?2 OFFSET ?3",
         )?;
-        let rows = st.query_map([run_id], |r| {
+        let (limit, offset) = w.sql();
+        let rows = st.query_map(params![run_id, limit, offset], |r| {
             Ok(OrderRecord {
                 id: r.get(0)?,
                 symbol: r.get(1)?,
@@ -493,18 +547,25 @@ impl Store {
                 fee_asset: r.get(14)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
     pub fn fills(&self, run_id: &str) -> Result<Vec<TradeRecord>, StoreError> {
+        Ok(self.fills_in(run_id, Window::ALL)?.0)
+    }
+
+    /// A window of a run's fills, oldest first, and how many it has in all.
+    pub fn fills_in(&self, run_id: &str, w: Window) -> Result<(Vec<TradeRecord>, usize), StoreError> {
         if let Some(v) = self.decoded(run_id, Blob::Fills, columns::decode_fills)? {
-            return Ok(v);
+            return Ok(w.slice(v));
         }
+        let total = self.count("SELECT COUNT(*) FROM fills WHERE run_id = ?1", run_id)?;
         let mut st = self.conn.prepare(
             "SELECT fill_id, order_id, timestamp, symbol, side, size, price, value, commission, pnl, fee, fee_asset
-             FROM fills WHERE run_id = ?1 ORDER BY CAST(fill_id AS INTEGER), fill_id",
+             FROM fills WHERE run_id = ?1 ORDER BY CAST(fill_id AS INTEGER), fill_id LIMIT ?2 OFFSET ?3",
         )?;
-        let rows = st.query_map([run_id], |r| {
+        let (limit, offset) = w.sql();
+        let rows = st.query_map(params![run_id, limit, offset], |r| {
             Ok(TradeRecord {
                 id: r.get(0)?,
                 order_id: r.get(1)?,
@@ -520,17 +581,24 @@ impl Store {
                 fee_asset: r.get(11)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
     pub fn equity(&self, run_id: &str) -> Result<Vec<EquityRecord>, StoreError> {
+        Ok(self.equity_in(run_id, Window::ALL)?.0)
+    }
+
+    /// A window of a run's stored equity points, oldest first, and how many it has in all.
+    pub fn equity_in(&self, run_id: &str, w: Window) -> Result<(Vec<EquityRecord>, usize), StoreError> {
         if let Some(v) = self.decoded(run_id, Blob::Equity, columns::decode_equity)? {
-            return Ok(v);
+            return Ok(w.slice(v));
         }
-        let mut st = self
-            .conn
-            .prepare("SELECT timestamp, value, cash, pnl, benchmark FROM equity WHERE run_id = ?1 ORDER BY seq")?;
-        let rows = st.query_map([run_id], |r| {
+        let total = self.count("SELECT COUNT(*) FROM equity WHERE run_id = ?1", run_id)?;
+        let mut st = self.conn.prepare(
+            "SELECT timestamp, value, cash, pnl, benchmark FROM equity WHERE run_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
+        )?;
+        let (limit, offset) = w.sql();
+        let rows = st.query_map(params![run_id, limit, offset], |r| {
             Ok(EquityRecord {
                 timestamp: r.get(0)?,
                 value: r.get(1)?,
@@ -539,7 +607,7 @@ impl Store {
                 benchmark: r.get(4)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
     /// Stores a whole finished run at once (CLI backtests, and the final word on any run).
@@ -583,6 +651,50 @@ mod tests {
         let back = s.results(&r.run_id).unwrap().unwrap();
         assert_eq!(back.equity_curve.len(), MAX_EQUITY_POINTS);
         assert_eq!(back.equity_points_total, 12_345);
+    }
+
+    #[test]
+    fn windows_of_a_paper_runs_rows_and_of_a_backtests_blobs_agree() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&Store::db_path(d.path())).unwrap();
+        let bt = backtest("MovingAverageCross");
+        let mut paper = bt.clone();
+        paper.run_id = "run-paper".into();
+        paper.config.mode = crate::run::config::Mode::Paper;
+        s.save_results(&bt).unwrap();
+        s.save_results(&paper).unwrap();
+        assert!(s.has_blobs(&bt.run_id).unwrap() && !s.has_blobs("run-paper").unwrap());
+        let n = bt.trades.len();
+        assert!(n > 4);
+        for id in [bt.run_id.as_str(), "run-paper"] {
+            let w = Window {
+                offset: 2,
+                limit: Some(3),
+            };
+            let (page, total) = s.fills_in(id, w).unwrap();
+            assert_eq!((total, page.as_slice()), (n, &bt.trades[2..5]), "{id}");
+            let (tail, _) = s
+                .orders_in(
+                    id,
+                    Window {
+                        offset: bt.orders.len() - 1,
+                        limit: Some(10),
+                    },
+                )
+                .unwrap();
+            assert_eq!(tail.len(), 1, "{id}");
+            let (past, total) = s
+                .equity_in(
+                    id,
+                    Window {
+                        offset: usize::MAX,
+                        limit: Some(5),
+                    },
+                )
+                .unwrap();
+            assert!(past.is_empty() && total == bt.equity_curve.len(), "{id}");
+        }
+        assert!(s.exists("run-paper").unwrap() && !s.exists("run-nope").unwrap());
     }
 
     #[test]

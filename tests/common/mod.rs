@@ -66,10 +66,23 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut out = String::new();
     s.read_to_string(&mut out).ok();
     let code = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (
-        code,
-        out.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default(),
-    )
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    (code, if chunked { dechunk(body) } else { body.to_string() })
+}
+
+/// The body of a `Transfer-Encoding: chunked` response (streamed exports are sent that way).
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }
 
 pub fn run_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {

@@ -1062,3 +1062,56 @@ async fn health_is_open_but_its_details_need_a_key() {
     assert_eq!(wrong.status, StatusCode::OK);
     assert!(wrong.body.get("checks").is_none());
 }
+
+#[tokio::test]
+async fn a_runs_orders_trades_and_equity_are_paged_and_exports_stream() {
+    let a = api_with_history();
+    let r = a.post("/api/v1/run/backtest", backtest_body()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.body["run_id"].as_str().unwrap().to_string();
+    assert_eq!(a.wait_finished().await["status"], "completed");
+    let full = a.get(&format!("/api/v1/runs/{id}")).await.body;
+    let trades = full["trades"].as_array().unwrap().clone();
+    assert!(trades.len() > 7, "the test needs a few pages");
+    assert_eq!(full["trades_total"], trades.len());
+    assert_eq!(full["orders_total"], full["orders"].as_array().unwrap().len());
+    // Following next_cursor gives every fill once, in order.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let p = a.get(&format!("/api/v1/runs/{id}/trades?limit=7{q}")).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert_eq!(p.body["total"], trades.len());
+        let items = p.body["items"].as_array().unwrap();
+        assert!(items.len() <= 7);
+        paged.extend(items.iter().cloned());
+        match p.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, trades);
+    let orders = a.get(&format!("/api/v1/runs/{id}/orders?limit=10000")).await.body;
+    assert_eq!(orders["items"], full["orders"]);
+    assert!(orders["next_cursor"].is_null());
+    let equity = a.get(&format!("/api/v1/runs/{id}/equity?limit=3")).await.body;
+    assert_eq!(equity["items"].as_array().unwrap().len(), 3);
+    assert_eq!(equity["next_cursor"], "3");
+    // Bad pages are refused with the field named; unknown runs are 404.
+    for bad in ["limit=0", "limit=10001", "cursor=abc"] {
+        let p = a.get(&format!("/api/v1/runs/{id}/trades?{bad}")).await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(p.body["error"]["code"], "VALIDATION_ERROR", "{bad}");
+    }
+    assert_eq!(
+        a.get("/api/v1/runs/run-nope/orders").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The streamed export has a header and one line per fill.
+    let csv = a.get(&format!("/api/v1/runs/{id}/trades.csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.body.as_str().unwrap().to_string();
+    assert_eq!(text.lines().count(), trades.len() + 1);
+    assert!(text.starts_with("id,order_id,timestamp"));
+}

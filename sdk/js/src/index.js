@@ -163,6 +163,10 @@ export default class CrackTrader {
   // History
   runs({ limit, offset, status, mode } = {}) { return this._send('GET', '/runs', { query: { limit, offset, status, mode } }); }
   run(runId) { return this._send('GET', runPath(runId)); }
+  /** One page of a stored run's orders, oldest first; pass `nextCursor` on as `cursor`. */
+  runOrders(runId, { limit, cursor } = {}) { return this._send('GET', `${runPath(runId)}/orders`, { query: { limit, cursor } }); }
+  runTrades(runId, { limit, cursor } = {}) { return this._send('GET', `${runPath(runId)}/trades`, { query: { limit, cursor } }); }
+  runEquity(runId, { limit, cursor } = {}) { return this._send('GET', `${runPath(runId)}/equity`, { query: { limit, cursor } }); }
   deleteRun(runId) { return this._send('DELETE', runPath(runId)); }
   /** Deletes runs started more than `olderThan` days ago and/or all but the newest `keep`. */
   pruneRuns({ olderThan, keep } = {}) {

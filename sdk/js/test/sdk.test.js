@@ -95,6 +95,15 @@ describe('against the real server', () => {
     const csv = await api.exportTradesCsv(started.run_id);
     assert.equal(csv.trim().split('\n').length, res.trades.length + 1);
     assert.ok((await api.exportEquityCsv(started.run_id)).startsWith('timestamp'));
+    const page = await api.runTrades(started.run_id, { limit: 1 });
+    assert.equal(page.total, res.trades.length);
+    assert.deepEqual(page.items, res.trades.slice(0, 1));
+    if (page.next_cursor) {
+      const next = await api.runTrades(started.run_id, { limit: 1, cursor: page.next_cursor });
+      assert.deepEqual(next.items, res.trades.slice(1, 2));
+    }
+    assert.equal((await api.runOrders(started.run_id)).total, res.orders.length);
+    assert.equal((await api.runEquity(started.run_id, { limit: 2 })).items.length, 2);
     assert.ok(listed.runs[0].stored_bytes > 0);
     assert.equal((await api.pruneRuns({ olderThan: 30 })).deleted, 0);
     await assert.rejects(api.pruneRuns({}), TypeError);

@@ -208,10 +208,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * A stored run: its configuration, metrics, the equity curve (downsampled to 5000 points) and its
+         *     newest 10,000 orders and fills (`orders_total`, `trades_total` say how many there are; page through
+         *     them all at `/orders` and `/trades`).
+         */
         get: operations["runs_get"];
         put?: never;
         post?: never;
         delete: operations["runs_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every stored equity point (paper and live runs store theirs as they go), not downsampled. */
+        get: operations["runs_equity"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -225,6 +247,38 @@ export interface paths {
             cookie?: never;
         };
         get: operations["runs_equity_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["runs_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["runs_trades"];
         put?: never;
         post?: never;
         delete?: never;
@@ -390,6 +444,14 @@ export interface components {
             recent_trades: components["schemas"]["TradeRecord"][];
             /** @description The run's most recent risk interventions, oldest first. */
             risk_events?: components["schemas"]["RiskEventRecord"][];
+        };
+        EquityPage: {
+            items: components["schemas"]["EquityRecord"][];
+            /** @description Pass as `cursor` for the next page; null on the last one. */
+            next_cursor?: string | null;
+            run_id: string;
+            /** @description How many the run has in all. */
+            total: number;
         };
         EquityRecord: {
             /**
@@ -563,6 +625,14 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        OrdersPage: {
+            items: components["schemas"]["OrderRecord"][];
+            /** @description Pass as `cursor` for the next page; null on the last one. */
+            next_cursor?: string | null;
+            run_id: string;
+            /** @description How many the run has in all. */
+            total: number;
+        };
         ParamInfo: {
             /** @description The options of a `choice` parameter. */
             choices?: string[];
@@ -717,6 +787,11 @@ export interface components {
             /** Format: double */
             final_value: number;
             orders: components["schemas"]["OrderRecord"][];
+            /**
+             * @description Orders and fills the run has in all. The API lists at most `MAX_LISTED` of each here (the
+             *     newest); every one is paged at `/runs/{run_id}/orders` and `/runs/{run_id}/trades`.
+             */
+            orders_total?: number;
             performance_metrics: components["schemas"]["PerformanceMetrics"];
             positions: components["schemas"]["PositionRecord"][];
             /** @description Every intervention of the run's risk limits, in order. */
@@ -728,6 +803,7 @@ export interface components {
             /** @description Why a stopped run stopped when it was not asked to: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`. */
             stop_reason?: string | null;
             trades: components["schemas"]["TradeRecord"][];
+            trades_total?: number;
             /** @description Set when trading was paused (after repeated rejections) at the end of the run: why. */
             trading_paused?: string | null;
             /** @description Data warnings (gaps, resampling) worth showing next to the numbers. */
@@ -928,6 +1004,14 @@ export interface components {
             timestamp: string;
             /** Format: double */
             value: number;
+        };
+        TradesPage: {
+            items: components["schemas"]["TradeRecord"][];
+            /** @description Pass as `cursor` for the next page; null on the last one. */
+            next_cursor?: string | null;
+            run_id: string;
+            /** @description How many the run has in all. */
+            total: number;
         };
     };
     responses: never;
@@ -1494,10 +1578,10 @@ export interface operations {
                 limit?: number;
                 /** @description Runs to skip, newest first (default 0). */
                 offset?: number;
-                /** @description Only runs with this status: pending, running, completed, failed, stopped. */
-                status?: string;
-                /** @description Only runs of this mode: backtest, paper, live. */
-                mode?: string;
+                /** @description Only runs with this status. */
+                status?: components["schemas"]["RunStatus"];
+                /** @description Only runs of this mode. */
+                mode?: components["schemas"]["Mode"];
             };
             header?: never;
             path?: never;
@@ -1712,6 +1796,67 @@ export interface operations {
             };
         };
     };
+    runs_equity: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 10000 (default 1000). */
+                limit?: number;
+                /** @description Where to go on from: the previous page's `next_cursor` (omit for the first page). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A run's id as `/runs` lists it. */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EquityPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED: an API key is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     runs_equity_csv: {
         parameters: {
             query?: never;
@@ -1724,13 +1869,135 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description equity curve */
+            /** @description every stored equity point, streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+            /** @description UNAUTHORIZED: an API key is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    runs_orders: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 10000 (default 1000). */
+                limit?: number;
+                /** @description Where to go on from: the previous page's `next_cursor` (omit for the first page). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A run's id as `/runs` lists it. */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED: an API key is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    runs_trades: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 10000 (default 1000). */
+                limit?: number;
+                /** @description Where to go on from: the previous page's `next_cursor` (omit for the first page). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A run's id as `/runs` lists it. */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradesPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description UNAUTHORIZED: an API key is required and was missing or wrong */
@@ -1773,7 +2040,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description fills */
+            /** @description every fill, streamed */
             200: {
                 headers: {
                     [name: string]: unknown;

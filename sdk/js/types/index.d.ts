@@ -14,6 +14,15 @@ export type StrategiesResponse = S['StrategiesResponse'];
 export type ExchangesResponse = S['ExchangesResponse'];
 export type MetaResponse = S['MetaResponse'];
 export type RunsResponse = S['RunsResponse'];
+export type OrdersPage = S['OrdersPage'];
+export type TradesPage = S['TradesPage'];
+export type EquityPage = S['EquityPage'];
+export interface PageQuery {
+  /** 1 to 10000, default 1000. */
+  limit?: number;
+  /** The previous page's `next_cursor`. */
+  cursor?: string;
+}
 export type PruneReport = S['PruneReport'];
 export type RunResponse = S['RunResponse'];
 export type RunStatus = S['RunStatus'];
@@ -108,6 +117,10 @@ export default class CrackTrader {
   openapi(): Promise<Record<string, unknown>>;
   runs(query?: RunsQuery): Promise<RunsResponse>;
   run(runId: string): Promise<ResultsResponse>;
+  /** One page of a stored run's orders, oldest first; pass `next_cursor` on as `cursor`. */
+  runOrders(runId: string, page?: PageQuery): Promise<OrdersPage>;
+  runTrades(runId: string, page?: PageQuery): Promise<TradesPage>;
+  runEquity(runId: string, page?: PageQuery): Promise<EquityPage>;
   deleteRun(runId: string): Promise<Record<string, unknown>>;
   /** Deletes runs started more than `olderThan` days ago and/or all but the newest `keep`. */
   pruneRuns(options: { olderThan?: number; keep?: number }): Promise<PruneReport>;

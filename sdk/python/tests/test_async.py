@@ -35,6 +35,10 @@ async def test_backtest_round_trip(server: Server) -> None:
         assert (await c.runs()).runs[0].run_id == started.run_id
         assert (await c.run(started.run_id)).final_value == res.final_value
         assert "id," in await c.export_trades_csv(started.run_id)
+        page = await c.run_trades(started.run_id, limit=2)
+        assert page.total == len(res.trades) and page.items == res.trades[:2]
+        assert (await c.run_orders(started.run_id)).total == len(res.orders)
+        assert (await c.run_equity(started.run_id, limit=1)).items == res.equity_curve[:1]
         assert (await c.health()).status == "healthy"
         assert (await c.detailed_status()).run_id == started.run_id
         assert (await c.strategies()).strategies and (await c.exchanges()).exchanges

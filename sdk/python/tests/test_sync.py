@@ -85,6 +85,14 @@ def test_backtest_round_trip_and_every_read(server: Server) -> None:
         csv = c.export_trades_csv(started.run_id)
         assert csv.splitlines()[0].startswith("id,") and len(csv.splitlines()) == len(res.trades) + 1
         assert c.export_equity_csv(started.run_id).count("\n") >= len(res.equity_curve)
+        first = c.run_trades(started.run_id, limit=1)
+        assert first.total == len(res.trades) and len(first.items) == 1
+        assert first.items[0] == res.trades[0]
+        if first.next_cursor is not None:
+            second = c.run_trades(started.run_id, limit=1, cursor=first.next_cursor)
+            assert second.items[0] == res.trades[1]
+        assert c.run_orders(started.run_id).total == len(res.orders)
+        assert c.run_equity(started.run_id, limit=2).items[0] == res.equity_curve[0]
 
         assert listed.runs[0].stored_bytes > 0
         with pytest.raises(ValueError):

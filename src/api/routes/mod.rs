@@ -50,6 +50,9 @@ fn documented() -> OpenApiRouter<ApiState> {
             .routes(routes!(openapi_json))
             .routes(routes!(runs_list, runs_prune))
             .routes(routes!(runs_get, runs_delete))
+            .routes(routes!(runs_orders))
+            .routes(routes!(runs_trades))
+            .routes(routes!(runs_equity))
             .routes(routes!(runs_trades_csv))
             .routes(routes!(runs_equity_csv))
             // WebSockets are described in the document's description, not as operations.

@@ -17,7 +17,8 @@ pub async fn results(State(st): State<ApiState>) -> Result<Response, ApiError> {
         st.runner.restored(std::time::Duration::from_secs(10)).await;
     }
     match st.runner.snapshot().results.clone() {
-        Some(r) => Ok(Json(r.as_ref()).into_response()),
+        // At most 10,000 orders and fills inline; `/runs/{run_id}/orders` and `/trades` page them all.
+        Some(r) => Ok(Json(r.listed().as_ref()).into_response()),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NoResults,

@@ -173,6 +173,22 @@ def run(run_id: str) -> Call[models.ResultsResponse]:
     return _get(_run_path(run_id), models.ResultsResponse)
 
 
+def _page_params(limit: Optional[int], cursor: Optional[str]) -> dict[str, Any]:
+    return {k: v for k, v in {"limit": limit, "cursor": cursor}.items() if v is not None}
+
+
+def run_orders(run_id: str, limit: Optional[int], cursor: Optional[str]) -> Call[models.OrdersPage]:
+    return _get(_run_path(run_id) + "/orders", models.OrdersPage, _page_params(limit, cursor))
+
+
+def run_trades(run_id: str, limit: Optional[int], cursor: Optional[str]) -> Call[models.TradesPage]:
+    return _get(_run_path(run_id) + "/trades", models.TradesPage, _page_params(limit, cursor))
+
+
+def run_equity(run_id: str, limit: Optional[int], cursor: Optional[str]) -> Call[models.EquityPage]:
+    return _get(_run_path(run_id) + "/equity", models.EquityPage, _page_params(limit, cursor))
+
+
 def delete_run(run_id: str) -> Call[dict[str, Any]]:
     return Call("DELETE", API + _run_path(run_id), _json, idempotent=False)
 

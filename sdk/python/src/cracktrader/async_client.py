@@ -138,6 +138,24 @@ class AsyncCrackTraderAPI:
         """Deletes runs started more than ``older_than`` days ago and/or all but the newest ``keep``."""
         return await self._send(core.prune_runs(older_than, keep))
 
+    async def run_orders(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.OrdersPage:
+        """One page of a stored run's orders, oldest first; pass ``next_cursor`` on for the next."""
+        return await self._send(core.run_orders(run_id, limit, cursor))
+
+    async def run_trades(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.TradesPage:
+        """One page of a stored run's fills, oldest first."""
+        return await self._send(core.run_trades(run_id, limit, cursor))
+
+    async def run_equity(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.EquityPage:
+        """One page of a stored run's equity points (not downsampled), oldest first."""
+        return await self._send(core.run_equity(run_id, limit, cursor))
+
     async def export_trades_csv(self, run_id: str) -> str:
         return await self._send(core.trades_csv(run_id))
 

@@ -128,6 +128,24 @@ class CrackTraderAPI:
         """A stored run's complete results."""
         return self._send(core.run(run_id))
 
+    def run_orders(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.OrdersPage:
+        """One page of a stored run's orders, oldest first; pass ``next_cursor`` on for the next."""
+        return self._send(core.run_orders(run_id, limit, cursor))
+
+    def run_trades(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.TradesPage:
+        """One page of a stored run's fills, oldest first."""
+        return self._send(core.run_trades(run_id, limit, cursor))
+
+    def run_equity(
+        self, run_id: str, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> models.EquityPage:
+        """One page of a stored run's equity points (not downsampled), oldest first."""
+        return self._send(core.run_equity(run_id, limit, cursor))
+
     def delete_run(self, run_id: str) -> dict[str, Any]:
         return self._send(core.delete_run(run_id))
 

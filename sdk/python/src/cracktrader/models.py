@@ -244,6 +244,19 @@ class OrderRecord(BaseModel):
     updated_at: datetime
 
 
+class OrdersPage(BaseModel):
+    items: list[OrderRecord]
+    next_cursor: Optional[str] = None
+    """
+    Pass as `cursor` for the next page; null on the last one.
+    """
+    run_id: str
+    total: int = Field(..., ge=0)
+    """
+    How many the run has in all.
+    """
+
+
 class ParamInfo(BaseModel):
     choices: Optional[list[str]] = None
     """
@@ -583,6 +596,19 @@ class TradeRecord(BaseModel):
     value: float
 
 
+class TradesPage(BaseModel):
+    items: list[TradeRecord]
+    next_cursor: Optional[str] = None
+    """
+    Pass as `cursor` for the next page; null on the last one.
+    """
+    run_id: str
+    total: int = Field(..., ge=0)
+    """
+    How many the run has in all.
+    """
+
+
 class BalanceResponse(BaseModel):
     cash: Optional[float] = None
     holdings: list[Holding]
@@ -616,6 +642,19 @@ class DetailedStatusResponse(StatusResponse):
     """
 
 
+class EquityPage(BaseModel):
+    items: list[EquityRecord]
+    next_cursor: Optional[str] = None
+    """
+    Pass as `cursor` for the next page; null on the last one.
+    """
+    run_id: str
+    total: int = Field(..., ge=0)
+    """
+    How many the run has in all.
+    """
+
+
 class LogEvent(BaseModel):
     level: str
     message: str
@@ -644,6 +683,11 @@ class ResultsResponse(BaseModel):
     error: Optional[str] = None
     final_value: float
     orders: list[OrderRecord]
+    orders_total: Optional[int] = Field(None, ge=0)
+    """
+    Orders and fills the run has in all. The API lists at most `MAX_LISTED` of each here (the
+    newest); every one is paged at `/runs/{run_id}/orders` and `/runs/{run_id}/trades`.
+    """
     performance_metrics: PerformanceMetrics
     positions: list[PositionRecord]
     risk_events: Optional[list[RiskEventRecord]] = None
@@ -658,6 +702,7 @@ class ResultsResponse(BaseModel):
     Why a stopped run stopped when it was not asked to: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
     """
     trades: list[TradeRecord]
+    trades_total: Optional[int] = Field(None, ge=0)
     trading_paused: Optional[str] = None
     """
     Set when trading was paused (after repeated rejections) at the end of the run: why.
