@@ -49,26 +49,33 @@ pub struct BacktestArgs {
     risk: Vec<String>,
     /// Print the results as one JSON object (the Web API's ResultsResponse)
     #[arg(long)]
-    json: bool,
+    pub json: bool,
+}
+
+impl BacktestArgs {
+    /// The backtest these arguments describe (also the base of every combination of `optimize`).
+    pub fn request(&self) -> anyhow::Result<RunRequest> {
+        Ok(RunRequest {
+            strategy_name: self.strategy.clone(),
+            strategy_params: params_from_pairs(&self.params)?,
+            symbols: self.symbols.clone(),
+            timeframe: self.timeframe.clone(),
+            start_date: self.start.clone(),
+            end_date: self.end.clone(),
+            initial_cash: self.cash,
+            exchange: self.exchange.clone(),
+            commission: Some(self.commission),
+            slippage_bps: Some(self.slippage_bps),
+            mode: Mode::Backtest,
+            data_file: self.data.clone(),
+            exchange_config: Default::default(),
+            risk: params_from_pairs(&self.risk)?,
+        })
+    }
 }
 
 pub fn run(data_dir: &Path, a: BacktestArgs) -> anyhow::Result<()> {
-    let req = RunRequest {
-        strategy_name: a.strategy,
-        strategy_params: params_from_pairs(&a.params)?,
-        symbols: a.symbols,
-        timeframe: a.timeframe,
-        start_date: a.start,
-        end_date: a.end,
-        initial_cash: a.cash,
-        exchange: a.exchange,
-        commission: Some(a.commission),
-        slippage_bps: Some(a.slippage_bps),
-        mode: Mode::Backtest,
-        data_file: a.data,
-        exchange_config: Default::default(),
-        risk: params_from_pairs(&a.risk)?,
-    };
+    let req = a.request()?;
     let cfg = StartPolicy::default().prepare(&req, &known_exchanges(data_dir))?;
     let results = backtest::run(data_dir, cfg, &cracktrader::exchange::binance::history::Download)?;
     // Recorded in the run history; a history problem is reported, never allowed to lose the result.

@@ -2,6 +2,7 @@
 
 mod backtest;
 mod data;
+mod optimize;
 mod runs;
 mod serve;
 mod strategies;
@@ -55,6 +56,8 @@ pub struct DashboardArgs {
 pub enum Command {
     /// Run a strategy over historical candles and print its results
     Backtest(backtest::BacktestArgs),
+    /// Sweep a strategy's parameters over a grid (backtests in parallel), ranked by an objective
+    Optimize(optimize::OptimizeArgs),
     /// Import and list cached candle data
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -120,6 +123,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     cracktrader::script::catalog::use_dir(&scripts);
     match cli.command {
         Some(Command::Backtest(args)) => backtest::run(&dir, args),
+        Some(Command::Optimize(args)) => optimize::run(&dir, args),
         Some(Command::Data(cmd)) => data::run(&dir, cmd),
         Some(Command::Strategies(args)) => strategies::run(&scripts, args),
         Some(Command::Runs(cmd)) => runs::run(&dir, cmd),

@@ -4,6 +4,7 @@ pub mod attention;
 pub mod backtest;
 pub mod config;
 pub mod error;
+pub mod optimize;
 pub mod policy;
 pub mod request;
 pub mod results;

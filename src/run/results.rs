@@ -410,6 +410,13 @@ pub fn positions(portfolio: &crate::engine::portfolio::Portfolio, symbols: &[Str
         .collect()
 }
 
+/// A run's performance metrics: what `build` reports, and what a parameter sweep ranks by.
+pub fn metrics_of(out: &RunOutput, config: &RunConfig) -> PerformanceMetrics {
+    let mut m = metrics::compute(out, config.timeframe);
+    m.fees_by_asset = fees_by_asset(out, &config.symbols);
+    m
+}
+
 pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsResponse {
     let symbols = &config.symbols;
     let initial = config.initial_cash;
@@ -426,8 +433,7 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         error,
         warnings,
     } = info;
-    let mut performance_metrics = metrics::compute(out, config.timeframe);
-    performance_metrics.fees_by_asset = fees_by_asset(out, symbols);
+    let performance_metrics = metrics_of(out, &config);
     ResultsResponse {
         run_id,
         status,

@@ -613,3 +613,130 @@ fn imports_refuse_unknown_exchanges_silent_overwrites_and_old_dates() {
     );
     assert!(!twice.ok && twice.stderr.contains("given twice"), "{}", twice.stderr);
 }
+
+#[test]
+fn optimize_matches_plain_backtests_bit_for_bit_and_walks_forward() {
+    let d = tmp();
+    let base = [
+        "--strategy",
+        "MovingAverageCross",
+        "--symbol",
+        "ETH/USDT",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-05-01",
+    ];
+    let mut args = vec!["optimize"];
+    args.extend_from_slice(&base);
+    args.extend_from_slice(&[
+        "--grid",
+        "fast_period=4..12:4",
+        "--grid",
+        "slow_period=8,16,24",
+        "--walk-forward",
+        "3",
+        "--jobs",
+        "2",
+    ]);
+    let r = run_json(d.path(), &args);
+    // 9 combinations, of which fast >= slow (8/8, 12/8) are refused by the strategy and counted.
+    assert_eq!(
+        (
+            r["combinations"].as_u64(),
+            r["skipped"].as_u64(),
+            r["completed"].as_u64()
+        ),
+        (Some(9), Some(2), Some(7))
+    );
+    let results = r["results"].as_array().unwrap();
+    let scores: Vec<f64> = results.iter().filter_map(|c| c["score"].as_f64()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    assert_eq!(r["best"]["params"], results[0]["params"]);
+    // Every sampled combination equals a plain backtest with its parameters, to the bit.
+    for c in [&results[0], &results[results.len() - 1], &results[3]] {
+        let mut bt = vec!["backtest"];
+        bt.extend_from_slice(&base);
+        let fast = format!("fast_period={}", c["params"]["fast_period"]);
+        let slow = format!("slow_period={}", c["params"]["slow_period"]);
+        bt.extend_from_slice(&["--param", &fast, "--param", &slow]);
+        let plain = run_json(d.path(), &bt);
+        assert_eq!(plain["performance_metrics"], c["metrics"], "{fast} {slow}");
+        assert_eq!(plain["final_value"], c["final_value"], "{fast} {slow}");
+    }
+    // Walk-forward: contiguous test windows, each scored like a plain backtest of its best params.
+    let folds = r["walk_forward"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    for w in folds.windows(2) {
+        assert_eq!(w[0]["test"]["end"], w[1]["train"]["start"], "folds are contiguous");
+    }
+    for f in folds {
+        assert_eq!(f["train"]["end"], f["test"]["start"]);
+        let Some(best) = f["train"]["best_params"].as_object() else {
+            continue;
+        };
+        let (start, end) = (f["test"]["start"].as_str().unwrap(), f["test"]["end"].as_str().unwrap());
+        let fast = format!("fast_period={}", best["fast_period"]);
+        let slow = format!("slow_period={}", best["slow_period"]);
+        let plain = run_json(
+            d.path(),
+            &[
+                "backtest",
+                "--strategy",
+                "MovingAverageCross",
+                "--symbol",
+                "ETH/USDT",
+                "--timeframe",
+                "1h",
+                "--start",
+                start,
+                "--end",
+                end,
+                "--param",
+                &fast,
+                "--param",
+                &slow,
+            ],
+        );
+        assert_eq!(plain["performance_metrics"], f["test"]["metrics"], "fold {}", f["fold"]);
+    }
+    // The human report ranks and draws the two-parameter heatmap with the best cell marked.
+    let mut human = vec!["optimize"];
+    human.extend_from_slice(&base);
+    human.extend_from_slice(&["--grid", "fast_period=4..12:4", "--grid", "slow_period=8,16,24"]);
+    let h = run(d.path(), &human);
+    assert!(h.ok, "{}", h.stderr);
+    assert!(
+        h.stdout.contains("best: fast_period=") && h.stdout.contains("skipped") && h.stdout.contains('['),
+        "{}",
+        h.stdout
+    );
+    // Bad grids are refused before anything runs, saying what is accepted.
+    let bad = |grid: &str| {
+        let mut a = vec!["optimize"];
+        a.extend_from_slice(&base);
+        a.extend_from_slice(&["--grid", grid]);
+        run(d.path(), &a)
+    };
+    let unknown = bad("nope=1..3");
+    assert!(
+        !unknown.ok && unknown.stderr.contains("accepted: fast_period"),
+        "{}",
+        unknown.stderr
+    );
+    let huge = {
+        let mut a = vec!["optimize"];
+        a.extend_from_slice(&base);
+        a.extend_from_slice(&["--grid", "fast_period=2..500", "--grid", "slow_period=3..500"]);
+        run(d.path(), &a)
+    };
+    assert!(!huge.ok && huge.stderr.contains("100000"), "{}", huge.stderr);
+    let out_of_range = bad("fast_period=0..3");
+    assert!(
+        !out_of_range.ok && out_of_range.stderr.contains("fast_period"),
+        "{}",
+        out_of_range.stderr
+    );
+}
