@@ -201,24 +201,30 @@ impl App {
         *pos = (*pos as i64 + delta).clamp(0, len.saturating_sub(1) as i64) as usize;
     }
 
+    /// Starts the form's run as `mode`. A refused launch changes nothing on screen but the message
+    /// (and, for the mode already shown, the fields' own error marks).
     pub(super) fn launch(&mut self, mode: Mode) -> Vec<Effect> {
-        self.form.set_mode(mode);
-        self.form.editing = false;
-        if !self.form.validate() {
-            let bad: Vec<String> = self
-                .form
+        if self.status().is_active() {
+            self.error("a run is already active; stop it first (s)");
+            return Vec::new();
+        }
+        let mut form = self.form.clone();
+        form.set_mode(mode);
+        form.editing = false;
+        if !form.validate() {
+            let bad: Vec<String> = form
                 .fields
                 .iter()
                 .filter(|f| f.error.is_some())
                 .map(|f| f.label.clone())
                 .collect();
+            if mode == self.form.mode() {
+                self.form = form;
+            }
             self.error(format!("fix the form first: {}", bad.join(", ")));
             return Vec::new();
         }
-        if self.status().is_active() {
-            self.error("a run is already active; stop it first (s)");
-            return Vec::new();
-        }
+        self.form = form;
         if self.form.real_money() && self.confirm != Some(Confirm::RealMoney) {
             self.typed.clear();
             self.confirm = Some(Confirm::RealMoney);
@@ -230,14 +236,24 @@ impl App {
 
     /// Applies one action; returns the side effects to carry out.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let news = action.is_news() || matches!(action, Action::HistoryLoaded(_) | Action::RunOpened(_));
+        // On the too-small screen nothing is visible to act on: keys do nothing but quit.
+        if !news && self.too_small() && !matches!(action, Action::Quit) {
+            return Vec::new();
+        }
         if let Some(fx) = self.dialog_key(&action) {
             return fx;
         }
-        if action.is_news() || matches!(action, Action::HistoryLoaded(_) | Action::RunOpened(_)) {
+        if news {
             self.news(action);
             return Vec::new();
         }
         self.key(action)
+    }
+
+    /// The terminal is below the dashboard's minimum size (the too-small screen is shown).
+    pub fn too_small(&self) -> bool {
+        self.size.0 < MIN_SIZE.0 || self.size.1 < MIN_SIZE.1
     }
 
     /// A key on the main screen (no dialog open).
@@ -293,7 +309,8 @@ impl App {
                 } else if self.form.selected_field().is_some_and(|f| f.is_text()) {
                     self.form.editing = true;
                 } else {
-                    return self.launch(self.form.mode());
+                    // A choice: Enter picks the next option, as Right does. Runs start with b/p only.
+                    self.form.cycle(1);
                 }
             }
             Action::Esc => {
@@ -339,6 +356,7 @@ impl App {
             Action::ToggleChart => self.chart = !self.chart,
             Action::NextTheme if !self.themes.is_empty() => {
                 self.theme = (self.theme + 1) % self.themes.len();
+                self.info(format!("theme: {}", self.themes[self.theme]));
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::Quit => {

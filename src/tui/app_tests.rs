@@ -216,11 +216,13 @@ fn launch_builds_the_request_or_explains_what_is_wrong() {
     let b = a.banner.clone().unwrap();
     assert_eq!(b.level, Level::Error);
     assert!(b.text.contains("Cash"), "{}", b.text);
-    // Enter on a choice launches with the selected mode.
+    // b launches a valid form.
     clear_field(&mut a);
     let mut a = app();
-    select(&mut a, FieldKey::Timeframe);
-    assert!(matches!(a.update(Action::Enter).first(), Some(Effect::Start(_))));
+    assert!(matches!(
+        a.update(Action::Launch(Mode::Backtest)).first(),
+        Some(Effect::Start(_))
+    ));
     // Never while a run is active.
     a.update(view("r1", RunStatus::Running, Mode::Backtest));
     assert!(a.update(Action::Launch(Mode::Backtest)).is_empty());
@@ -502,7 +504,7 @@ fn real_money_needs_live_typed_in_full() {
     a.update(Action::Right);
     assert_eq!(a.form.mode(), Mode::Live);
     // Testnet (the default) goes straight out, with sandbox on.
-    let fx = a.update(Action::Enter);
+    let fx = a.update(Action::Launch(Mode::Live));
     let Some(Effect::Start(req)) = fx.first() else {
         panic!("{fx:?}")
     };
@@ -511,13 +513,13 @@ fn real_money_needs_live_typed_in_full() {
     select(&mut a, FieldKey::Sandbox);
     a.update(Action::Right);
     assert!(a.form.real_money());
-    assert!(a.update(Action::Enter).is_empty());
+    assert!(a.update(Action::Launch(Mode::Live)).is_empty());
     assert_eq!(a.confirm, Some(Confirm::RealMoney));
     assert!(a.editing(), "typed keys go to the confirmation, not to shortcuts");
     type_text(&mut a, "live");
     assert!(a.update(Action::Enter).is_empty(), "lower case is not LIVE");
     assert!(a.banner.as_ref().unwrap().text.contains("nothing was sent"));
-    a.update(Action::Enter);
+    a.update(Action::Launch(Mode::Live));
     type_text(&mut a, "LIVX");
     a.update(Action::Edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
     type_text(&mut a, "E");
@@ -725,4 +727,65 @@ fn a_connected_console_offers_the_servers_strategies_and_their_parameters() {
     assert!(!a.form.validate());
     let error = a.form.fields[at].error.clone().unwrap_or_default();
     assert!(error.contains("lookback") && error.contains("50"), "{error}");
+}
+
+#[test]
+fn enter_on_a_choice_picks_the_next_option_and_never_launches() {
+    let mut a = app();
+    select(&mut a, FieldKey::Mode);
+    let before = a.form.value(&FieldKey::Mode);
+    let fx = a.update(Action::Enter);
+    assert!(fx.is_empty(), "Enter on Mode launched: {fx:?}");
+    assert_ne!(a.form.value(&FieldKey::Mode), before, "Enter cycles the choice");
+    // Launching stays on b/p.
+    assert!(matches!(
+        a.update(Action::Launch(Mode::Backtest)).as_slice(),
+        [Effect::Start(_)]
+    ));
+}
+
+#[test]
+fn on_the_too_small_screen_only_quit_acts() {
+    let mut a = app();
+    a.update(Action::Resize(60, 20));
+    assert!(
+        a.update(Action::Launch(Mode::Backtest)).is_empty(),
+        "b launched a run nobody could see"
+    );
+    assert!(a.update(Action::ToggleHelp).is_empty() && !a.help);
+    assert!(a.update(Action::ToggleHistory).is_empty() && a.history.is_none());
+    assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
+    // Back at a usable size, keys work again.
+    let mut a = app();
+    a.update(Action::Resize(60, 20));
+    a.update(Action::Resize(120, 40));
+    assert!(matches!(
+        a.update(Action::Launch(Mode::Backtest)).as_slice(),
+        [Effect::Start(_)]
+    ));
+}
+
+#[test]
+fn a_refused_launch_changes_nothing_on_the_form() {
+    let mut a = app();
+    select(&mut a, FieldKey::Mode);
+    a.update(Action::Right); // paper
+    assert_eq!(a.form.mode(), Mode::Paper);
+    a.update(view("r1", RunStatus::Running, Mode::Paper));
+    let (fields, selected) = (a.form.fields.len(), a.form.selected);
+    assert!(a.update(Action::Launch(Mode::Backtest)).is_empty());
+    assert_eq!(
+        a.form.mode(),
+        Mode::Paper,
+        "the refused b switched the form to backtest"
+    );
+    assert_eq!((a.form.fields.len(), a.form.selected), (fields, selected));
+    assert!(a.banner.as_ref().unwrap().text.contains("already active"));
+}
+
+#[test]
+fn switching_theme_says_which_theme_is_on() {
+    let mut a = app();
+    a.update(Action::NextTheme);
+    assert!(a.banner.as_ref().unwrap().text.contains("nord"), "{:?}", a.banner);
 }

@@ -22,7 +22,14 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Focus::Form => vec![
                 ("↑↓".into(), "field"),
                 ("←→".into(), "choose"),
-                ("Enter".into(), "edit"),
+                (
+                    "Enter".into(),
+                    if app.form.selected_field().is_some_and(|f| f.is_text()) {
+                        "edit"
+                    } else {
+                        "next"
+                    },
+                ),
             ],
             Focus::Trades | Focus::Orders => vec![("↑↓ j/k".into(), "scroll"), ("PgUp/PgDn".into(), "page")],
         }

@@ -156,7 +156,7 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ("PgUp / PgDn".into(), "page through trades and orders"),
         (
             "Enter".into(),
-            "edit a text field (Enter again to finish); on a choice, launch",
+            "edit a text field (Enter again to finish); on a choice, next option",
         ),
         (
             "Esc".into(),
