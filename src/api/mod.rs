@@ -145,6 +145,8 @@ pub fn router(state: ApiState) -> Router {
 pub enum ServeError {
     #[error("refusing to listen on {0} without API keys: add --api-key (or CRACKTRADER_API_KEYS), or bind 127.0.0.1")]
     OpenNonLoopback(SocketAddr),
+    #[error("port {port} is in use ({addr}): use --port 0 for any free port (the address is shown), or --no-api for the dashboard alone", port = addr.port())]
+    PortInUse { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -156,7 +158,10 @@ pub async fn bind(addr: SocketAddr, settings: &ApiSettings) -> Result<tokio::net
     }
     tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| ServeError::Bind { addr, source })
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => ServeError::PortInUse { addr },
+            _ => ServeError::Bind { addr, source },
+        })
 }
 
 /// Serves until `shutdown` resolves.
@@ -167,4 +172,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_busy_port_says_how_to_go_on() {
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = taken.local_addr().unwrap();
+        let e = bind(addr, &ApiSettings::default()).await.unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("port {} is in use", addr.port()))
+                && msg.contains("--port 0")
+                && msg.contains("--no-api"),
+            "{msg}"
+        );
+    }
 }

@@ -132,7 +132,7 @@ impl App {
     ) -> App {
         App {
             focus: Focus::Form,
-            form: RunForm::new(now.date_naive()),
+            form: RunForm::new(),
             keys,
             view: RunView::default(),
             trades: Vec::new(),

@@ -194,10 +194,8 @@ fn launch_builds_the_request_or_explains_what_is_wrong() {
         ("MovingAverageCross", Mode::Backtest, vec!["BTC/USDT".to_string()])
     );
     assert_eq!(req.strategy_params["fast_period"], 10);
-    assert_eq!(
-        (req.start_date.as_deref(), req.end_date.as_deref()),
-        (Some("2025-07-19"), Some("2026-01-15"))
-    );
+    // The default window is the API's and the CLI's: no dates, the last 2000 candles.
+    assert_eq!((req.start_date.as_deref(), req.end_date.as_deref()), (None, None));
     assert_eq!(req.initial_cash, 10_000.0);
     let fx = a.update(Action::Launch(Mode::Paper));
     let Some(Effect::Start(req)) = fx.first() else { panic!() };

@@ -156,11 +156,16 @@ fn param_hint(p: &ParamSpec) -> String {
     format!("{}: {ty}{range}{default}", p.description)
 }
 
+impl Default for RunForm {
+    fn default() -> Self {
+        RunForm::new()
+    }
+}
+
 impl RunForm {
-    /// A sensible run ready to launch: moving-average cross on BTC/USDT hourly over the last 180 days
-    /// of the offline `sim` market.
-    pub fn new(today: chrono::NaiveDate) -> RunForm {
-        let start = today - chrono::Duration::days(180);
+    /// A sensible run ready to launch: moving-average cross on BTC/USDT hourly over the offline `sim`
+    /// market's last 2000 candles, the same default window as the API and the CLI.
+    pub fn new() -> RunForm {
         let strategies = FormStrategy::local();
         let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
         let mut f = RunForm {
@@ -194,14 +199,14 @@ impl RunForm {
         f.fields.push(Field::text(
             FieldKey::Start,
             "Start",
-            &start.to_string(),
+            "",
             "ISO 8601 date (backtests); empty = the last 2000 candles",
         ));
         f.fields.push(Field::text(
             FieldKey::End,
             "End",
-            &today.to_string(),
-            "ISO 8601 date, exclusive (backtests)",
+            "",
+            "ISO 8601 date, exclusive (backtests); empty = up to now",
         ));
         f.fields.push(Field::text(
             FieldKey::Cash,

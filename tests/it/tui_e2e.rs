@@ -104,11 +104,12 @@ fn run_id_on(screen: &str) -> String {
         .to_string()
 }
 
+/// The fill count the status panel shows.
 fn trades_on(screen: &str) -> u64 {
     let after = screen
-        .split("trades ")
+        .split("fills ")
         .nth(1)
-        .unwrap_or_else(|| panic!("no trade count on screen:\n{screen}"));
+        .unwrap_or_else(|| panic!("no fill count on screen:\n{screen}"));
     after
         .split_whitespace()
         .next()

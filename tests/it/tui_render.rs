@@ -109,6 +109,7 @@ fn run_view(status: RunStatus, value: f64, error: Option<&str>) -> RunView {
             max_drawdown: 0.0832,
             sharpe_ratio: Some(1.234),
             win_rate: Some(0.5),
+            total_trades: 14,
             buy_and_hold_return: Some(0.06),
             ..Default::default()
         }),

@@ -42,7 +42,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::raw(format!("  {}", s.mode.map(|m| m.as_str()).unwrap_or("-"))),
         label("  runtime "),
         Span::raw(s.runtime_seconds.map(fmt::duration).unwrap_or_else(|| "-".into())),
-        label("  trades "),
+        // Fills, not round trips: the Win figure below counts round trips and says so.
+        label("  fills "),
         Span::raw(s.trade_count.to_string()),
     ]));
     let pnl_pct = match (s.pnl, s.value) {
@@ -133,7 +134,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             label("  Win "),
             Span::raw(
                 m.win_rate
-                    .map(|w| format!("{:.1}%", w * 100.0))
+                    .map(|w| format!("{:.1}% of {} trips", w * 100.0, m.total_trades))
                     .unwrap_or_else(|| "-".into()),
             ),
             label("  B&H "),
