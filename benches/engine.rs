@@ -104,9 +104,13 @@ fn hand_loop(c: &[Candle], cash0: f64, comm: f64) -> (usize, f64) {
             }
         }
         if let (Some(f), Some(s)) = (fast.update(b.close), slow.update(b.close)) {
+            // The sim exchange's minimum order (0.00001 units, 5 quote) applies, as in the engine.
+            let placeable = |size: f64| size >= 0.000_01 && size * b.close >= 5.0;
             match cross.update(f, s) {
-                Cross::Up if pos == 0.0 => pending = Some((true, 0.95 * cash / b.close)),
-                Cross::Down if pos > 0.0 => pending = Some((false, pos)),
+                Cross::Up if pos == 0.0 && placeable(0.95 * cash / b.close) => {
+                    pending = Some((true, 0.95 * cash / b.close))
+                }
+                Cross::Down if pos > 0.0 && placeable(pos) => pending = Some((false, pos)),
                 _ => {}
             }
         }
