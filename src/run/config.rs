@@ -250,6 +250,13 @@ fn url_field(cfg: &Map<String, Value>, key: &str) -> Result<Option<String>, RunE
     };
     match urls.get(key) {
         None | Some(Value::Null) => Ok(None),
+        // user:password@host would be stored and shown with the URL; keys go in apiKey/secret.
+        Some(Value::String(u)) if u.split("://").nth(1).is_some_and(|rest| rest.split('/').next().unwrap_or("").contains('@')) => {
+            Err(RunError::field(
+                &field,
+                format!("{field} must not carry credentials (user:password@); give them as exchange_config.apiKey and secret"),
+            ))
+        }
         Some(Value::String(u))
             if ["http://", "https://", "ws://", "wss://"]
                 .iter()
@@ -766,6 +773,15 @@ mod tests {
         assert_eq!(c.exchange_config["sandbox"], true);
         assert_eq!(c.exchange_config["urls"]["rest"], "http://127.0.0.1:9");
         assert_eq!(c.live.urls.rest.as_deref(), Some("http://127.0.0.1:9"));
+        // Credentials inside a URL are refused, and the error does not repeat them.
+        let mut with_userinfo = r.clone();
+        with_userinfo.exchange_config["urls"] = json!({"ws": "wss://me:PW-9@example.com/ws"});
+        let e = validate(&with_userinfo, &known()).unwrap_err();
+        assert!(
+            e.message.contains("exchange_config.urls.ws") && !e.message.contains("PW-9"),
+            "{}",
+            e.message
+        );
         // The stored config says how to reconnect, never with what.
         let back: RunConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(
