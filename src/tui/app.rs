@@ -101,6 +101,8 @@ pub struct App {
     pub equity: EquitySeries,
     pub chart: bool,
     pub help: bool,
+    /// Lines the help is scrolled by, when it is taller than the terminal.
+    pub help_scroll: u16,
     pub history: Option<History>,
     /// The strategy list overlay: the catalogue with each script's status, and the selected line.
     pub strategies: Option<usize>,
@@ -144,6 +146,7 @@ impl App {
             equity: EquitySeries::default(),
             chart: false,
             help: false,
+            help_scroll: 0,
             history: None,
             strategies: None,
             catalog: Vec::new(),
@@ -258,6 +261,20 @@ impl App {
 
     /// A key on the main screen (no dialog open).
     fn key(&mut self, action: Action) -> Vec<Effect> {
+        // The help is on top: arrows and pages scroll it.
+        if self.help {
+            let step: i32 = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -(self.size.1 as i32 / 2),
+                Action::PageDown => self.size.1 as i32 / 2,
+                _ => 0,
+            };
+            if step != 0 {
+                self.help_scroll = (self.help_scroll as i32 + step).clamp(0, u16::MAX as i32) as u16;
+                return Vec::new();
+            }
+        }
         match action {
             Action::ToggleStrategies => {
                 self.strategies = Some(0);
@@ -358,7 +375,10 @@ impl App {
                 self.theme = (self.theme + 1) % self.themes.len();
                 self.info(format!("theme: {}", self.themes[self.theme]));
             }
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Quit => {
                 if matches!(self.active_mode(), Some(Mode::Paper | Mode::Live)) {
                     self.confirm = Some(Confirm::Quit);

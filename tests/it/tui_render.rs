@@ -300,3 +300,28 @@ fn no_color_theme_renders_without_colours() {
         .iter()
         .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
 }
+
+#[test]
+fn help_fits_any_terminal_and_scrolls_when_short() {
+    let mut a = app();
+    a.update(Action::ToggleHelp);
+    // Wide: every line whole, nothing cut at the box edge.
+    let wide = text(&draw(&a, 200, 60));
+    for whole in [
+        "edit a text field (Enter again to finish); on a choice, next option",
+        "finish editing, close this help or the chart, dismiss a message",
+        "strategy list: built-ins and scripts, with broken scripts and why",
+        "quit (asks while a paper/live run is active)",
+    ] {
+        assert!(wide.contains(whole), "cut: {whole}\n{wide}");
+    }
+    // 80x24: the help is taller than the screen; the last line comes into view by scrolling.
+    a.update(Action::Resize(80, 24));
+    assert!(!text(&draw(&a, 80, 24)).contains("quit (asks"));
+    for _ in 0..30 {
+        a.update(Action::Down);
+    }
+    let scrolled = text(&draw(&a, 80, 24));
+    assert!(scrolled.contains("quit (asks"), "{scrolled}");
+    assert_eq!(a.form.selected, 0, "arrows scroll the help, not the form behind it");
+}

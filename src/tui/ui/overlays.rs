@@ -181,21 +181,36 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             "quit (asks while a paper/live run is active)",
         ),
     ];
-    let r = centered(area, 78, rows.len() as u16 + 4);
+    // As wide as the longest line needs (never wider than the terminal), lines wrapped below that,
+    // and scrolled with the arrows when the terminal is shorter than the help.
+    const KEY_W: usize = 18;
+    let title = format!("Keys — theme {} — ? or Esc closes, ↑↓ scroll", app.theme_name());
+    let longest = rows.iter().map(|(_, b)| KEY_W + b.chars().count()).max().unwrap_or(0);
+    let want_w = (longest.max(title.chars().count() + 2) + 2) as u16;
+    let w = want_w.min(area.width.saturating_sub(2)).max(20);
+    let text_w = w.saturating_sub(2).max(1) as usize;
+    let height: usize = rows
+        .iter()
+        .map(|(_, b)| (KEY_W + b.chars().count()).div_ceil(text_w).max(1))
+        .sum();
+    let h = (height as u16 + 2).min(area.height.saturating_sub(2)).max(3);
+    let r = centered(area, w, h);
     f.render_widget(Clear, r);
-    let block = panel(
-        format!("Keys — theme {} — ? or Esc closes", app.theme_name()),
-        true,
-        theme,
-    );
+    let block = panel(title, true, theme);
     let inner = block.inner(r);
     f.render_widget(block, r);
     let key = Style::new().fg(theme.c(Role::Accent)).add_modifier(Modifier::BOLD);
     let lines: Vec<Line> = rows
         .into_iter()
-        .map(|(a, b)| Line::from(vec![Span::styled(format!("{a:<18}"), key), Span::raw(b)]))
+        .map(|(a, b)| Line::from(vec![Span::styled(format!("{a:<KEY_W$}"), key), Span::raw(b)]))
         .collect();
-    f.render_widget(Paragraph::new(lines), inner);
+    let max_scroll = (height as u16).saturating_sub(inner.height);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.help_scroll.min(max_scroll), 0)),
+        inner,
+    );
 }
 
 pub fn confirm(f: &mut Frame, area: Rect, c: Confirm, app: &App, theme: &Theme) {
