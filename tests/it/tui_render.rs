@@ -325,3 +325,16 @@ fn help_fits_any_terminal_and_scrolls_when_short() {
     assert!(scrolled.contains("quit (asks"), "{scrolled}");
     assert_eq!(a.form.selected, 0, "arrows scroll the help, not the form behind it");
 }
+
+#[test]
+fn the_header_drops_the_least_important_parts_first_and_never_cuts_the_api_address() {
+    let a = with_run(app(), run_view(RunStatus::Completed, 10_500.0, None));
+    for w in [80u16, 100, 120, 200] {
+        let b = draw(&a, w, 40);
+        let header = text(&b).lines().next().unwrap_or_default().to_string();
+        assert!(header.contains("API 127.0.0.1:8000 auth off"), "{w}: {header}");
+        assert!(header.contains("COMPLETED"), "{w}: {header}");
+    }
+    let wide = text(&draw(&a, 200, 40));
+    assert!(wide.lines().next().unwrap().contains("cracktrader-tui"));
+}
