@@ -159,8 +159,54 @@ pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if let Some(r) = &o.reason {
                 spans.push(Span::styled(format!(" ({r})"), muted(theme)));
             }
-            Line::from(spans)
+            fit(spans, inner.width as usize)
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A line cut to `width` columns ending in an ellipsis, so a cut shows as one.
+pub fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    if spans.iter().map(Span::width).sum::<usize>() <= width {
+        return Line::from(spans);
+    }
+    let mut room = width.saturating_sub(1);
+    let mut out = Vec::new();
+    for s in spans {
+        if room == 0 {
+            break;
+        }
+        let w = s.width();
+        if w <= room {
+            room -= w;
+            out.push(s);
+        } else {
+            let text: String = s.content.chars().take(room).collect();
+            room = 0;
+            out.push(Span::styled(text, s.style));
+        }
+    }
+    out.push(Span::raw("…"));
+    Line::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_end_in_an_ellipsis_and_short_ones_are_kept() {
+        let spans = || {
+            vec![
+                Span::raw("01-04 21:13 #7 "),
+                Span::raw("buy 0.25 BTC/USDT @ 40000.00 filled"),
+            ]
+        };
+        let text = |l: &Line| l.spans.iter().map(|s| s.content.to_string()).collect::<String>();
+        let cut = fit(spans(), 20);
+        assert_eq!(cut.width(), 20);
+        assert!(text(&cut).ends_with('…'), "{}", text(&cut));
+        let whole = fit(spans(), 200);
+        assert_eq!(text(&whole), "01-04 21:13 #7 buy 0.25 BTC/USDT @ 40000.00 filled");
+    }
 }
