@@ -103,6 +103,9 @@ pub struct App {
     pub help: bool,
     /// Lines the help is scrolled by, when it is taller than the terminal.
     pub help_scroll: u16,
+    /// A start was sent and its run has not shown up yet: if it ends before it is ever seen running
+    /// (e.g. no data), that outcome is still announced.
+    pub awaiting_start: bool,
     pub history: Option<History>,
     /// The strategy list overlay: the catalogue with each script's status, and the selected line.
     pub strategies: Option<usize>,
@@ -147,6 +150,7 @@ impl App {
             chart: false,
             help: false,
             help_scroll: 0,
+            awaiting_start: false,
             history: None,
             strategies: None,
             catalog: Vec::new(),
@@ -234,6 +238,7 @@ impl App {
             return Vec::new();
         }
         self.info(format!("starting {} run...", mode.as_str()));
+        self.awaiting_start = true;
         vec![Effect::Start(Box::new(self.form.request(mode)))]
     }
 

@@ -787,3 +787,34 @@ fn switching_theme_says_which_theme_is_on() {
     a.update(Action::NextTheme);
     assert!(a.banner.as_ref().unwrap().text.contains("nord"), "{:?}", a.banner);
 }
+
+#[test]
+fn a_run_that_fails_at_once_is_announced_as_a_failure() {
+    let mut a = app();
+    a.update(view("r0", RunStatus::Completed, Mode::Backtest));
+    assert!(matches!(
+        a.update(Action::Launch(Mode::Paper)).as_slice(),
+        [Effect::Start(_)]
+    ));
+    // The new run is never seen running: it fails while starting.
+    a.update(Action::View(Box::new(RunView {
+        status: StatusResponse {
+            run_id: Some("r1".into()),
+            status: RunStatus::Failed,
+            mode: Some(Mode::Paper),
+            error: Some("no candles for BTC/USDT; try `data import`".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    })));
+    let b = a.banner.clone().unwrap();
+    assert_eq!(b.level, Level::Error);
+    assert!(b.text.contains("data import"), "{}", b.text);
+    // The late answer to the start does not cover it up.
+    a.update(Action::CommandDone(Ok("paper run started".into())));
+    assert_eq!(a.banner.unwrap().level, Level::Error);
+    // A finished run seen at start-up (nothing launched) is not announced.
+    let mut quiet = app();
+    quiet.update(view("r9", RunStatus::Completed, Mode::Backtest));
+    assert!(quiet.banner.is_none());
+}

@@ -89,7 +89,17 @@ impl App {
                 }
                 self.results = Some(r);
             }
-            Action::CommandDone(Ok(msg)) => self.info(msg),
+            // "run started" arriving after the run already failed must not hide the failure.
+            Action::CommandDone(Ok(msg)) => {
+                let failure_shown = self.view.status.status == crate::run::RunStatus::Failed
+                    && self
+                        .banner
+                        .as_ref()
+                        .is_some_and(|b| b.level == super::app::Level::Error);
+                if !failure_shown {
+                    self.info(msg)
+                }
+            }
             Action::CommandDone(Err(msg)) | Action::Error(msg) => self.error(msg),
             Action::Connection(c) => {
                 match &c {
@@ -188,7 +198,8 @@ impl App {
             self.order_scroll = 0;
         }
         let was_active = self.view.status.status.is_active();
-        if was_active && !v.status.status.is_active() {
+        let just_started = new_run && std::mem::take(&mut self.awaiting_start);
+        if (was_active || just_started) && !v.status.status.is_active() {
             match (&v.status.error, v.status.status) {
                 (Some(e), _) => self.error(format!("run {}: {e}", v.status.status.as_str())),
                 (None, s) => self.info(format!("run {}", s.as_str())),

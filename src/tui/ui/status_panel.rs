@@ -152,7 +152,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let gauge_h = u16::from(s.progress.is_some() && s.status.is_active());
     let [text, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_h)]).areas(inner);
-    f.render_widget(Paragraph::new(lines), text);
+    // Long lines (an error with its hint) wrap instead of stopping at the panel edge.
+    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), text);
     if gauge_h > 0 {
         let p = s.progress.unwrap_or(0.0).clamp(0.0, 1.0);
         f.render_widget(
