@@ -39,6 +39,8 @@ pub struct RunView {
 pub enum Connection {
     /// The engine runs in this process.
     Local,
+    /// Not yet reached the server at this address (the first attempt is under way).
+    Connecting(String),
     Connected(String),
     Lost {
         url: String,

@@ -818,3 +818,38 @@ fn a_run_that_fails_at_once_is_announced_as_a_failure() {
     quiet.update(view("r9", RunStatus::Completed, Mode::Backtest));
     assert!(quiet.banner.is_none());
 }
+
+#[test]
+fn the_first_connection_is_a_connection_not_a_reconnection() {
+    let mut a = App::new(
+        now(),
+        KeyMap::default(),
+        vec!["default".into()],
+        0,
+        ApiInfo::default(),
+        Connection::Connecting("http://x:1".into()),
+    );
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    let b = a.banner.clone().unwrap();
+    assert!(
+        b.text.starts_with("connected to") && !b.text.contains("reconnected"),
+        "{}",
+        b.text
+    );
+    // Not reachable at first: said plainly, not as a lost connection.
+    let mut b2 = App::new(
+        now(),
+        KeyMap::default(),
+        vec!["default".into()],
+        0,
+        ApiInfo::default(),
+        Connection::Connecting("http://x:1".into()),
+    );
+    b2.update(Action::Connection(Connection::Lost {
+        url: "http://x:1".into(),
+        reason: "refused".into(),
+    }));
+    assert!(b2.banner.clone().unwrap().text.contains("cannot reach"));
+    b2.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    assert!(b2.banner.unwrap().text.starts_with("connected to"));
+}

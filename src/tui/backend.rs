@@ -301,7 +301,9 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
     loop {
         let mut url = format!("ws://{}/api/v1/ws", c.authority);
         if let Some(k) = &c.api_key {
-            url.push_str(&format!("?api_key={k}"));
+            // Keys may hold + / = : sent URL-encoded, as the server decodes them.
+            url.push_str("?api_key=");
+            url.extend(form_urlencoded::byte_serialize(k.as_bytes()));
         }
         if let Ok(Ok((mut ws, _))) =
             tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url)).await

@@ -93,10 +93,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 (
                     Backend::Remote(client),
                     ApiInfo::default(),
-                    Connection::Lost {
-                        url: base,
-                        reason: "connecting".into(),
-                    },
+                    Connection::Connecting(base),
                 )
             }
             None => {

@@ -103,15 +103,27 @@ impl App {
             Action::CommandDone(Err(msg)) | Action::Error(msg) => self.error(msg),
             Action::Connection(c) => {
                 match &c {
+                    // Still trying for the first time: the header says so, no alarm yet.
+                    Connection::Lost { url, reason } if matches!(self.connection, Connection::Connecting(_)) => {
+                        self.error(format!("cannot reach {url} ({reason}); retrying"))
+                    }
                     Connection::Lost { url, reason } => {
                         self.error(format!("connection to {url} lost ({reason}); retrying"))
                     }
                     Connection::Connected(url) if matches!(self.connection, Connection::Lost { .. }) => {
                         self.info(format!("reconnected to {url}"))
                     }
+                    Connection::Connected(url) if matches!(self.connection, Connection::Connecting(_)) => {
+                        self.info(format!("connected to {url}"))
+                    }
                     _ => {}
                 }
-                self.connection = c;
+                // Until the first contact the header keeps saying "connecting".
+                let first_attempts =
+                    matches!(c, Connection::Lost { .. }) && matches!(self.connection, Connection::Connecting(_));
+                if !first_attempts {
+                    self.connection = c;
+                }
             }
             Action::Resize(w, h) => self.size = (w, h),
             Action::Tick(now) => self.now = now,

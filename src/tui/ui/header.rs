@@ -61,6 +61,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             )),
             None => Span::styled("API off", Style::new().fg(theme.c(Role::Muted))),
         },
+        Connection::Connecting(url) => Span::styled(
+            format!("remote {url} connecting..."),
+            Style::new().fg(theme.c(Role::Warning)),
+        ),
         Connection::Connected(url) => Span::styled(format!("remote {url}"), Style::new().fg(theme.c(Role::Info))),
         Connection::Lost { url, .. } => Span::styled(
             format!("remote {url} LOST, retrying"),
