@@ -106,6 +106,8 @@ pub struct App {
     /// A start was sent and its run has not shown up yet: if it ends before it is ever seen running
     /// (e.g. no data), that outcome is still announced.
     pub awaiting_start: bool,
+    /// When the server was lost: what is on screen is as of then.
+    pub stale_since: Option<DateTime<Utc>>,
     pub history: Option<History>,
     /// The strategy list overlay: the catalogue with each script's status, and the selected line.
     pub strategies: Option<usize>,
@@ -151,6 +153,7 @@ impl App {
             help: false,
             help_scroll: 0,
             awaiting_start: false,
+            stale_since: None,
             history: None,
             strategies: None,
             catalog: Vec::new(),

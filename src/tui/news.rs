@@ -118,6 +118,12 @@ impl App {
                     }
                     _ => {}
                 }
+                match &c {
+                    Connection::Lost { .. } => {
+                        self.stale_since.get_or_insert(self.now);
+                    }
+                    _ => self.stale_since = None,
+                }
                 // Until the first contact the header keeps saying "connecting".
                 let first_attempts =
                     matches!(c, Connection::Lost { .. }) && matches!(self.connection, Connection::Connecting(_));

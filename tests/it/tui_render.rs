@@ -338,3 +338,17 @@ fn the_header_drops_the_least_important_parts_first_and_never_cuts_the_api_addre
     let wide = text(&draw(&a, 200, 40));
     assert!(wide.lines().next().unwrap().contains("cracktrader-tui"));
 }
+
+#[test]
+fn a_lost_server_marks_the_status_as_stale() {
+    let mut a = with_run(app(), run_view(RunStatus::Running, 10_500.0, None));
+    a.update(Action::Connection(Connection::Connected("http://127.0.0.1:9".into())));
+    a.update(Action::Connection(Connection::Lost {
+        url: "http://127.0.0.1:9".into(),
+        reason: "refused".into(),
+    }));
+    let lost = text(&draw(&a, 120, 40));
+    assert!(lost.contains("stale since"), "{lost}");
+    a.update(Action::Connection(Connection::Connected("http://127.0.0.1:9".into())));
+    assert!(!text(&draw(&a, 120, 40)).contains("stale since"));
+}

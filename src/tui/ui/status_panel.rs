@@ -23,7 +23,12 @@ pub fn signed_style(v: f64, theme: &Theme) -> Style {
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = panel("Status", false, theme);
+    // Connected to a server that is gone: what is shown is as of then, and says so.
+    let title = match app.stale_since {
+        Some(t) => format!("Status — stale since {}", t.format("%H:%M:%S")),
+        None => "Status".to_string(),
+    };
+    let block = panel(title, false, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let s = &app.view.status;
@@ -153,7 +158,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let gauge_h = u16::from(s.progress.is_some() && s.status.is_active());
     let [text, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_h)]).areas(inner);
     // Long lines (an error with its hint) wrap instead of stopping at the panel edge.
-    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), text);
+    let mut para = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+    if app.stale_since.is_some() {
+        para = para.style(muted(theme).add_modifier(Modifier::DIM));
+    }
+    f.render_widget(para, text);
     if gauge_h > 0 {
         let p = s.progress.unwrap_or(0.0).clamp(0.0, 1.0);
         f.render_widget(
