@@ -484,13 +484,20 @@ pub fn run(
 fn rank(results: &mut [Combination], min_trades: u64) {
     results.sort_by(|a, b| {
         let qualified = |c: &Combination| c.trades >= min_trades;
-        qualified(b).cmp(&qualified(a)).then_with(|| match (a.score, b.score) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
+        qualified(b)
+            .cmp(&qualified(a))
+            .then_with(|| best_first(a.score, b.score))
     });
+}
+
+/// Higher scores first; undefined scores after every defined one.
+fn best_first(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
 }
 
 type Outcome = Result<(PerformanceMetrics, f64), RunError>;
@@ -578,12 +585,7 @@ fn walk_forward(
             })
             .filter(|(_, _, trades)| *trades >= sweep.min_trades)
             .collect();
-        scored.sort_by(|a, b| match (a.1, b.1) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.0.cmp(&b.0),
-        });
+        scored.sort_by(|a, b| best_first(a.1, b.1).then(a.0.cmp(&b.0)));
         let best = scored.first().copied();
         let test = window(series, test_from, test_to);
         let tested = best

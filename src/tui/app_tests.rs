@@ -821,14 +821,17 @@ fn a_run_that_fails_at_once_is_announced_as_a_failure() {
 
 #[test]
 fn the_first_connection_is_a_connection_not_a_reconnection() {
-    let mut a = App::new(
-        now(),
-        KeyMap::default(),
-        vec!["default".into()],
-        0,
-        ApiInfo::default(),
-        Connection::Connecting("http://x:1".into()),
-    );
+    let connecting = || {
+        App::new(
+            now(),
+            KeyMap::default(),
+            vec!["default".into()],
+            0,
+            ApiInfo::default(),
+            Connection::Connecting("http://x:1".into()),
+        )
+    };
+    let mut a = connecting();
     a.update(Action::Connection(Connection::Connected("http://x:1".into())));
     let b = a.banner.clone().unwrap();
     assert!(
@@ -837,14 +840,7 @@ fn the_first_connection_is_a_connection_not_a_reconnection() {
         b.text
     );
     // Not reachable at first: said plainly, not as a lost connection.
-    let mut b2 = App::new(
-        now(),
-        KeyMap::default(),
-        vec!["default".into()],
-        0,
-        ApiInfo::default(),
-        Connection::Connecting("http://x:1".into()),
-    );
+    let mut b2 = connecting();
     b2.update(Action::Connection(Connection::Lost {
         url: "http://x:1".into(),
         reason: "refused".into(),
