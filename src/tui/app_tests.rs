@@ -849,3 +849,26 @@ fn the_first_connection_is_a_connection_not_a_reconnection() {
     b2.update(Action::Connection(Connection::Connected("http://x:1".into())));
     assert!(b2.banner.unwrap().text.starts_with("connected to"));
 }
+
+#[test]
+fn the_runtime_of_an_active_run_moves_every_second() {
+    use crate::tui::ui::status_panel::runtime;
+    let mut a = app();
+    a.update(Action::View(Box::new(RunView {
+        status: StatusResponse {
+            run_id: Some("r1".into()),
+            status: RunStatus::Running,
+            mode: Some(Mode::Paper),
+            start_time: Some("2026-01-15T11:59:30Z".into()),
+            runtime_seconds: Some(0.0),
+            ..Default::default()
+        },
+        ..Default::default()
+    })));
+    assert_eq!(runtime(&a), Some(30.0));
+    a.update(Action::Tick(now() + chrono::Duration::seconds(5)));
+    assert_eq!(runtime(&a), Some(35.0), "no new snapshot needed");
+    // Once ended, the server's figure stands.
+    a.update(view("r1", RunStatus::Stopped, Mode::Paper));
+    assert_eq!(runtime(&a), None);
+}

@@ -6,7 +6,7 @@ mod footer;
 mod form_panel;
 mod header;
 mod overlays;
-mod status_panel;
+pub mod status_panel;
 mod tables;
 
 use super::app::{App, Focus, MIN_SIZE};

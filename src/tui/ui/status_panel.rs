@@ -46,7 +46,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         status,
         Span::raw(format!("  {}", s.mode.map(|m| m.as_str()).unwrap_or("-"))),
         label("  runtime "),
-        Span::raw(s.runtime_seconds.map(fmt::duration).unwrap_or_else(|| "-".into())),
+        Span::raw(runtime(app).map(fmt::duration).unwrap_or_else(|| "-".into())),
         // Fills, not round trips: the Win figure below counts round trips and says so.
         label("  fills "),
         Span::raw(s.trade_count.to_string()),
@@ -173,4 +173,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             gauge,
         );
     }
+}
+
+/// How long the run on screen has been going: counted on from its start time each second while it is
+/// active (the server's figure only changes with its snapshots), the server's own figure once it ended.
+pub fn runtime(app: &App) -> Option<f64> {
+    let s = &app.view.status;
+    if !s.status.is_active() {
+        return s.runtime_seconds;
+    }
+    let started = s
+        .start_time
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())?;
+    let live = (app.now - started.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0;
+    Some(live.max(s.runtime_seconds.unwrap_or(0.0)))
 }
