@@ -116,7 +116,7 @@ impl OrderEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LogEvent {
     pub level: String,
     pub message: String,

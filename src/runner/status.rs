@@ -168,7 +168,7 @@ impl Snapshot {
 }
 
 /// The last candle seen for a symbol.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TickerEvent {
     pub symbol: String,
     /// Candle open time, ms.

@@ -70,6 +70,7 @@ pub enum Action {
     Resume,
     ToggleChart,
     NextTheme,
+    ToggleLogs,
     ToggleHelp,
     /// Open or close the run history.
     ToggleHistory,
@@ -87,6 +88,8 @@ pub enum Action {
     Trade(TradeRecord),
     Order(OrderEvent),
     Ticker(TickerEvent),
+    /// A line of the run's `logs` channel.
+    Log(crate::runner::events::LogEvent),
     Results(Arc<ResultsResponse>),
     CommandDone(Result<String, String>),
     HistoryLoaded(Result<Vec<RunSummary>, String>),
@@ -109,6 +112,7 @@ impl Action {
                 | Action::Trade(_)
                 | Action::Order(_)
                 | Action::Ticker(_)
+                | Action::Log(_)
                 | Action::Results(_)
                 | Action::CommandDone(_)
                 | Action::Connection(_)

@@ -16,6 +16,8 @@ use tui_input::backend::crossterm::EventHandler;
 
 /// Order events kept for the order stream.
 pub const ORDER_STREAM: usize = 1000;
+/// Log lines kept for the log view.
+pub const LOG_LINES: usize = 500;
 /// Smallest terminal the layout works in.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
 
@@ -108,6 +110,10 @@ pub struct App {
     pub awaiting_start: bool,
     /// When the server was lost: what is on screen is as of then.
     pub stale_since: Option<DateTime<Utc>>,
+    /// The run's log (its `logs` channel), newest last, at most `LOG_LINES`.
+    pub logs: std::collections::VecDeque<crate::runner::events::LogEvent>,
+    /// The log view replaces the trade and order lists while on.
+    pub logs_open: bool,
     pub history: Option<History>,
     /// The strategy list overlay: the catalogue with each script's status, and the selected line.
     pub strategies: Option<usize>,
@@ -154,6 +160,8 @@ impl App {
             help_scroll: 0,
             awaiting_start: false,
             stale_since: None,
+            logs: std::collections::VecDeque::new(),
+            logs_open: false,
             history: None,
             strategies: None,
             catalog: Vec::new(),
@@ -342,9 +350,10 @@ impl App {
                 if self.form.editing {
                     self.form.editing = false;
                     self.form.validate_selected();
-                } else if self.help || self.chart {
+                } else if self.help || self.chart || self.logs_open {
                     self.help = false;
                     self.chart = false;
+                    self.logs_open = false;
                 } else {
                     self.banner = None;
                 }
@@ -383,6 +392,7 @@ impl App {
                 self.theme = (self.theme + 1) % self.themes.len();
                 self.info(format!("theme: {}", self.themes[self.theme]));
             }
+            Action::ToggleLogs => self.logs_open = !self.logs_open,
             Action::ToggleHelp => {
                 self.help = !self.help;
                 self.help_scroll = 0;

@@ -872,3 +872,30 @@ fn the_runtime_of_an_active_run_moves_every_second() {
     a.update(view("r1", RunStatus::Stopped, Mode::Paper));
     assert_eq!(runtime(&a), None);
 }
+
+#[test]
+fn the_log_view_keeps_the_runs_latest_lines() {
+    use crate::runner::events::LogEvent;
+    let line = |i: usize| LogEvent {
+        level: if i.is_multiple_of(2) { "info" } else { "warning" }.into(),
+        message: format!("line {i}"),
+        timestamp: "2026-01-15T12:00:00.000Z".into(),
+        risk_event: None,
+    };
+    let mut a = app();
+    a.update(view("r1", RunStatus::Running, Mode::Paper));
+    for i in 0..LOG_LINES + 20 {
+        a.update(Action::Log(line(i)));
+    }
+    assert_eq!(a.logs.len(), LOG_LINES, "bounded");
+    assert_eq!(a.logs.back().unwrap().message, format!("line {}", LOG_LINES + 19));
+    let key = KeyMap::default().action(KeyEvent::new(KeyCode::Char('L'), KeyModifiers::SHIFT), false);
+    assert!(matches!(key, Some(Action::ToggleLogs)), "{key:?}");
+    a.update(Action::ToggleLogs);
+    assert!(a.logs_open);
+    a.update(Action::Esc);
+    assert!(!a.logs_open);
+    // A new run starts with an empty log.
+    a.update(view("r2", RunStatus::Running, Mode::Paper));
+    assert!(a.logs.is_empty());
+}

@@ -170,6 +170,7 @@ fn forward(tx: &UnboundedSender<Action>, e: &Event) -> bool {
         Event::Trades(t) => Action::Trade(t.clone()),
         Event::Orders(o) => Action::Order(o.clone()),
         Event::Ticker(t) => Action::Ticker(t.clone()),
+        Event::Logs(l) => Action::Log(l.clone()),
         _ => return true,
     };
     tx.send(a).is_ok()
@@ -308,7 +309,7 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
         if let Ok(Ok((mut ws, _))) =
             tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url)).await
         {
-            for ch in ["trades", "orders", "ticker"] {
+            for ch in ["trades", "orders", "ticker", "logs"] {
                 let msg = json!({"action": "subscribe", "channel": ch}).to_string();
                 if ws
                     .send(tokio_tungstenite::tungstenite::Message::text(msg))
@@ -337,6 +338,8 @@ async fn remote_ws(c: Client, tx: UnboundedSender<Action>) {
                 let a = match v["channel"].as_str() {
                     Some("trades") => serde_json::from_value(v["data"].clone()).ok().map(Action::Trade),
                     Some("orders") => serde_json::from_value(v["data"].clone()).ok().map(Action::Order),
+                    Some("ticker") => serde_json::from_value(v["data"].clone()).ok().map(Action::Ticker),
+                    Some("logs") => serde_json::from_value(v["data"].clone()).ok().map(Action::Log),
                     _ => None,
                 };
                 if let Some(a) = a {

@@ -18,6 +18,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("history", "H"),
     ("strategies", "S"),
     ("edit", "e"),
+    // `l` moves right (vi keys), so the log is on L.
+    ("logs", "L"),
     ("quit", "q"),
 ];
 
@@ -107,6 +109,7 @@ impl KeyMap {
                 "history" => Action::ToggleHistory,
                 "strategies" => Action::ToggleStrategies,
                 "edit" => Action::EditScript,
+                "logs" => Action::ToggleLogs,
                 "quit" => Action::Quit,
                 _ => return None,
             },

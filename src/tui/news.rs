@@ -131,6 +131,12 @@ impl App {
                     self.connection = c;
                 }
             }
+            Action::Log(l) => {
+                if self.logs.len() == super::app::LOG_LINES {
+                    self.logs.pop_front();
+                }
+                self.logs.push_back(l);
+            }
             Action::Resize(w, h) => self.size = (w, h),
             Action::Tick(now) => self.now = now,
             _ => {}
@@ -212,6 +218,7 @@ impl App {
             self.trades.clear();
             self.orders.clear();
             self.tickers.clear();
+            self.logs.clear();
             self.trade_scroll = 0;
             self.order_scroll = 0;
         }

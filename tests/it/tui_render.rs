@@ -352,3 +352,21 @@ fn a_lost_server_marks_the_status_as_stale() {
     a.update(Action::Connection(Connection::Connected("http://127.0.0.1:9".into())));
     assert!(!text(&draw(&a, 120, 40)).contains("stale since"));
 }
+
+#[test]
+fn the_log_view_shows_the_runs_lines_in_place_of_the_lists() {
+    let mut a = with_run(app(), run_view(RunStatus::Running, 10_500.0, None));
+    a.update(Action::Log(cracktrader::runner::events::LogEvent {
+        level: "warning".into(),
+        message: "BTC/USDT: an order for 0.000001 (worth 0.04) is below the exchange minimum".into(),
+        timestamp: "2026-01-15T12:00:01.000Z".into(),
+        risk_event: None,
+    }));
+    a.update(Action::ToggleLogs);
+    let screen = text(&draw(&a, 120, 40));
+    assert!(
+        screen.contains("Log — L or Esc closes") && screen.contains("is below the"),
+        "{screen}"
+    );
+    assert!(screen.contains("12:00:01 warning"));
+}

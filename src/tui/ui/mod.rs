@@ -96,7 +96,9 @@ fn main(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .areas(right);
     status_panel::render(f, status, app, theme);
     equity_panel::sparkline(f, spark, app, theme);
-    if lists.width >= 100 {
+    if app.logs_open {
+        tables::logs(f, lists, app, theme);
+    } else if lists.width >= 100 {
         let [trades, orders] =
             Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(lists);
         tables::trades(f, trades, app, theme);

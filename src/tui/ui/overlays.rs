@@ -177,6 +177,10 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         (k("edit"), "open the selected strategy's script in $EDITOR"),
         (
+            k("logs"),
+            "the run's log (strategy lines, warnings, risk) in place of the lists",
+        ),
+        (
             format!("{} / Ctrl-C", k("quit")),
             "quit (asks while a paper/live run is active)",
         ),

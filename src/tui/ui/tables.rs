@@ -165,6 +165,50 @@ pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The run's log, newest at the bottom, long lines wrapped.
+pub fn logs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = panel("Log — L or Esc closes", true, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if app.logs.is_empty() {
+        f.render_widget(
+            Paragraph::new("nothing logged for this run yet").style(muted(theme)),
+            inner,
+        );
+        return;
+    }
+    let lines: Vec<Line> = app
+        .logs
+        .iter()
+        .rev()
+        .take(inner.height as usize)
+        .rev()
+        .map(|l| {
+            let role = match l.level.as_str() {
+                "error" => Role::Error,
+                "warning" => Role::Warning,
+                _ => Role::Text,
+            };
+            let time = l.timestamp.get(11..19).unwrap_or(&l.timestamp).to_string();
+            Line::from(vec![
+                Span::styled(format!("{time} "), muted(theme)),
+                Span::styled(format!("{:<7} ", l.level), Style::new().fg(theme.c(role))),
+                Span::raw(l.message.clone()),
+            ])
+        })
+        .collect();
+    // Wrapped lines can overflow the bottom: show the newest, scrolled to the end.
+    let text_w = inner.width.max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(text_w).max(1)).sum();
+    let scroll = rows.saturating_sub(inner.height as usize) as u16;
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .scroll((scroll, 0)),
+        inner,
+    );
+}
+
 /// A line cut to `width` columns ending in an ellipsis, so a cut shows as one.
 pub fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
     if spans.iter().map(Span::width).sum::<usize>() <= width {
