@@ -117,7 +117,31 @@ pub fn strategies_dir(flag: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("strategies"))
 }
 
+/// With `--json`, a failure is also printed on stdout as the API's error envelope, so a script reading
+/// stdout gets JSON either way (the message still goes to stderr, and the exit code is 1).
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = match &cli.command {
+        Some(Command::Backtest(a)) => a.json,
+        Some(Command::Optimize(a)) => a.backtest.json,
+        _ => false,
+    };
+    let result = run_command(cli);
+    if let (true, Err(e)) = (json, &result) {
+        println!("{}", error_envelope(e));
+    }
+    result
+}
+
+/// `{"error":{"code","message","details"}}` for a command's failure.
+pub fn error_envelope(e: &anyhow::Error) -> serde_json::Value {
+    let (code, details) = match e.downcast_ref::<cracktrader::run::error::RunError>() {
+        Some(r) => (r.code.as_str(), r.details.clone()),
+        None => ("INVALID_REQUEST", serde_json::json!({})),
+    };
+    serde_json::json!({"error": {"code": code, "message": format!("{e:#}"), "details": details}})
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<()> {
     let dir = data_dir(cli.data_dir);
     let scripts = strategies_dir(cli.strategies);
     cracktrader::script::catalog::use_dir(&scripts);

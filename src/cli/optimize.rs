@@ -12,7 +12,7 @@ use std::path::Path;
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
     #[command(flatten)]
-    backtest: BacktestArgs,
+    pub backtest: BacktestArgs,
     /// A swept parameter, repeatable: NAME=START..END[:STEP] or NAME=V1,V2,...
     #[arg(long = "grid", value_name = "NAME=RANGE", required = true)]
     grid: Vec<String>,

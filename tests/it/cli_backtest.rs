@@ -740,3 +740,40 @@ fn optimize_matches_plain_backtests_bit_for_bit_and_walks_forward() {
         out_of_range.stderr
     );
 }
+
+#[test]
+fn json_errors_are_the_api_envelope_on_stdout() {
+    let d = tmp();
+    let r = run(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "Nope",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+            "--json",
+        ],
+    );
+    assert!(!r.ok);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("stdout is JSON");
+    assert_eq!(v["error"]["code"], "UNKNOWN_STRATEGY");
+    assert!(v["error"]["details"]["available_strategies"].is_array());
+    assert!(r.stderr.contains("unknown strategy"), "people still read stderr");
+    // Without --json the error stays on stderr only.
+    let plain = run(
+        d.path(),
+        &[
+            "backtest",
+            "--strategy",
+            "Nope",
+            "--symbol",
+            "BTC/USDT",
+            "--timeframe",
+            "1h",
+        ],
+    );
+    assert!(!plain.ok && plain.stdout.is_empty());
+}
