@@ -20,7 +20,14 @@ pub fn render(r: &ResultsResponse) -> String {
     let first = r.equity_curve.first().map(|e| e.timestamp.as_str()).unwrap_or("-");
     let last = r.equity_curve.last().map(|e| e.timestamp.as_str()).unwrap_or("-");
     let params: Vec<String> = c.strategy_params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(s, "Backtest {}  [{}]", r.run_id, r.status.as_str());
+    // `runs show` prints paper and live runs too: say which kind this was.
+    let kind = match c.mode {
+        cracktrader::run::config::Mode::Backtest => "Backtest",
+        cracktrader::run::config::Mode::Paper => "Paper run",
+        cracktrader::run::config::Mode::Live if c.live.sandbox => "Live run (testnet)",
+        cracktrader::run::config::Mode::Live => "Live run",
+    };
+    let _ = writeln!(s, "{kind} {}  [{}]", r.run_id, r.status.as_str());
     let _ = writeln!(s, "  strategy    {} ({})", c.strategy_name, params.join(", "));
     let source = match &c.data_file {
         Some(f) => format!("from {f}"),
@@ -91,4 +98,28 @@ pub fn render(r: &ResultsResponse) -> String {
         let _ = writeln!(s, "\n  warning: {w}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cracktrader::run::config::{self, Mode, RunRequest};
+
+    #[test]
+    fn the_summary_names_the_kind_of_run() {
+        let req = RunRequest::backtest("BuyAndHold", &["BTC/USDT"], "1d").between("2024-01-01", "2024-03-01");
+        let cfg = config::validate(&req, &["sim".into()]).unwrap();
+        let mut r = cracktrader::run::backtest::run(
+            std::path::Path::new("/nonexistent"),
+            cfg,
+            &cracktrader::run::backtest::NoFetch,
+        )
+        .unwrap();
+        assert!(render(&r).starts_with("Backtest run-"));
+        r.config.mode = Mode::Paper;
+        assert!(render(&r).starts_with("Paper run run-"));
+        r.config.mode = Mode::Live;
+        r.config.live.sandbox = true;
+        assert!(render(&r).starts_with("Live run (testnet) run-"));
+    }
 }
