@@ -26,9 +26,9 @@ fn num(v: Option<f64>) -> String {
     v.map(short).unwrap_or_else(|| "-".into())
 }
 
-/// Large bounds in scientific notation, so the table keeps its columns.
+/// Very large and very small bounds in scientific notation, so the table keeps its columns.
 fn short(v: f64) -> String {
-    if v.abs() >= 1e7 {
+    if v.abs() >= 1e7 || (v != 0.0 && v.abs() < 1e-4) {
         format!("{v:e}")
     } else {
         v.to_string()
@@ -122,4 +122,18 @@ fn new(dir: &Path, name: &str) -> anyhow::Result<()> {
     println!("wrote {}", path.display());
     println!("edit it, then: cracktrader-tui backtest --strategy {name} --symbol BTC/USDT --timeframe 1h");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_stay_within_their_columns() {
+        for v in [1e-12, 1e15, 0.0001, 0.95, 10_000.0, 0.0] {
+            assert!(short(v).len() <= 8, "{v} -> {}", short(v));
+        }
+        assert_eq!(short(1e-12), "1e-12");
+        assert_eq!(short(0.95), "0.95");
+    }
 }
