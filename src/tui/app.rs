@@ -114,6 +114,8 @@ pub struct App {
     pub logs: std::collections::VecDeque<crate::runner::events::LogEvent>,
     /// The log view replaces the trade and order lists while on.
     pub logs_open: bool,
+    /// When the last candle (ticker) arrived, to show a paper or live run is alive between bars.
+    pub last_ticker_at: Option<DateTime<Utc>>,
     pub history: Option<History>,
     /// The strategy list overlay: the catalogue with each script's status, and the selected line.
     pub strategies: Option<usize>,
@@ -162,6 +164,7 @@ impl App {
             stale_since: None,
             logs: std::collections::VecDeque::new(),
             logs_open: false,
+            last_ticker_at: None,
             history: None,
             strategies: None,
             catalog: Vec::new(),

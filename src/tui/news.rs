@@ -80,6 +80,7 @@ impl App {
             }
             Action::Ticker(t) => {
                 self.tickers.insert(t.symbol.clone(), t);
+                self.last_ticker_at = Some(self.now);
             }
             Action::Results(r) => {
                 if self.view.status.run_id.as_deref() == Some(r.run_id.as_str()) {

@@ -370,3 +370,28 @@ fn the_log_view_shows_the_runs_lines_in_place_of_the_lists() {
     );
     assert!(screen.contains("12:00:01 warning"));
 }
+
+#[test]
+fn a_paper_run_between_bars_shows_its_last_candle_and_how_long_ago() {
+    let mut v = run_view(RunStatus::Running, 10_500.0, None);
+    v.status.mode = Some(Mode::Paper);
+    let mut a = with_run(app(), v);
+    let waiting = text(&draw(&a, 120, 40));
+    assert!(waiting.contains("waiting for the first candle"), "{waiting}");
+    a.update(Action::Ticker(cracktrader::runner::status::TickerEvent {
+        symbol: "BTC/USDT".into(),
+        timestamp: 1_768_478_400_000,
+        open: 1.0,
+        high: 1.0,
+        low: 1.0,
+        close: 41_234.5,
+        volume: 1.0,
+    }));
+    let now = a.now;
+    a.update(Action::Tick(now + chrono::Duration::seconds(7)));
+    let live = text(&draw(&a, 120, 40));
+    assert!(
+        live.contains("Last BTC/USDT 41234.50") && live.contains("7s ago"),
+        "{live}"
+    );
+}

@@ -92,6 +92,33 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             positions.join(", ")
         }),
     ]));
+    // A paper or live run between bars still shows it is alive: the last candle and how long ago it came.
+    use crate::run::config::Mode;
+    if s.status.is_active() && matches!(s.mode, Some(Mode::Paper | Mode::Live)) {
+        let ago = app
+            .last_ticker_at
+            .map(|t| format!(" · {}s ago", (app.now - t).num_seconds().max(0)))
+            .unwrap_or_default();
+        let last: Vec<String> = app
+            .tickers
+            .values()
+            .take(3)
+            .map(|t| {
+                let at = chrono::DateTime::from_timestamp_millis(t.timestamp)
+                    .map(|d| d.format("%m-%d %H:%M").to_string())
+                    .unwrap_or_default();
+                format!("{} {} (bar {at})", t.symbol, fmt::price(t.close))
+            })
+            .collect();
+        lines.push(Line::from(vec![
+            label("Last "),
+            Span::raw(if last.is_empty() {
+                "waiting for the first candle...".to_string()
+            } else {
+                format!("{}{ago}", last.join(", "))
+            }),
+        ]));
+    }
     if s.trading_paused {
         let why = s.pause_reason.clone().unwrap_or_default();
         lines.push(Line::from(vec![
