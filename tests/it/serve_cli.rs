@@ -76,7 +76,7 @@ fn busy_port_bad_host_and_open_bind_fail_at_once() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     for (args, needle) in [
-        (vec!["--port", port.as_str()], "cannot listen on 127.0.0.1"),
+        (vec!["--port", port.as_str()], "is in use (127.0.0.1"),
         (vec!["--host", "not-an-ip", "--port", "0"], "invalid --host"),
         (vec!["--host", "0.0.0.0", "--port", "0"], "without API keys"),
         (vec!["--port", "0", "--api-key", "short"], "at least 8 characters"),
