@@ -395,3 +395,19 @@ fn a_paper_run_between_bars_shows_its_last_candle_and_how_long_ago() {
         "{live}"
     );
 }
+
+#[test]
+fn the_footer_follows_dialogs() {
+    let mut a = app();
+    let footer = |a: &App| text(&draw(a, 120, 40)).lines().last().unwrap_or_default().to_string();
+    assert!(footer(&a).contains("b backtest"));
+    a.update(Action::ToggleHelp);
+    assert!(
+        footer(&a).contains("scroll") && !footer(&a).contains("backtest"),
+        "{}",
+        footer(&a)
+    );
+    a.update(Action::ToggleHelp);
+    a.update(Action::ToggleHistory);
+    assert!(footer(&a).contains("Enter open"), "{}", footer(&a));
+}

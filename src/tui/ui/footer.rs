@@ -9,8 +9,32 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// The keys of whatever has the keyboard: an open dialog first, then the focused panel.
+fn dialog_keys(app: &App) -> Option<Vec<(String, &'static str)>> {
+    use crate::tui::app::Confirm;
+    Some(match app.confirm {
+        Some(Confirm::RealMoney) => vec![("type LIVE".into(), "then Enter to send"), ("Esc".into(), "cancel")],
+        Some(_) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
+        None if app.strategies.is_some() => vec![
+            ("↑↓".into(), "select"),
+            ("Enter/e".into(), "edit script"),
+            ("Esc".into(), "close"),
+        ],
+        None if app.history.is_some() => vec![
+            ("↑↓".into(), "select"),
+            ("Enter".into(), "open"),
+            ("Esc".into(), "close"),
+        ],
+        None if app.help => vec![("↑↓ PgUp/PgDn".into(), "scroll"), ("?/Esc".into(), "close")],
+        None => return None,
+    })
+}
+
 pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |cmd: &str| app.keys.key(cmd).to_string();
+    if let Some(pairs) = dialog_keys(app) {
+        return render_pairs(f, area, pairs, theme);
+    }
     let mut pairs: Vec<(String, &str)> = if app.editing() {
         vec![
             ("type".into(), "edit"),
@@ -50,12 +74,22 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             (k("paper"), "paper"),
             (k("stop"), "stop"),
             (k("reset"), "reset"),
-            (k("chart"), "chart"),
+            (k("chart"), if app.chart { "close chart" } else { "chart" }),
+            (k("logs"), if app.logs_open { "close log" } else { "log" }),
             (k("theme"), "theme"),
             (k("help"), "help"),
             (k("quit"), "quit"),
         ]);
     }
+    if narrow {
+        // Help and quit must stay visible at 80 columns; the rest is in the help.
+        let (logs, theme_key) = (k("logs"), k("theme"));
+        pairs.retain(|(key, _)| *key != logs && *key != theme_key);
+    }
+    render_pairs(f, area, pairs, theme);
+}
+
+fn render_pairs(f: &mut Frame, area: Rect, pairs: Vec<(String, &str)>, theme: &Theme) {
     let key_style = Style::new().fg(theme.c(Role::Accent)).add_modifier(Modifier::BOLD);
     let mut spans = vec![Span::raw(" ")];
     for (key, what) in pairs {
