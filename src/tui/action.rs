@@ -57,6 +57,10 @@ pub enum Action {
     Down,
     PageUp,
     PageDown,
+    /// g / Home: to the first field, the newest line, the first run.
+    Top,
+    /// G / End: to the last field, the oldest line, the last run.
+    Bottom,
     Left,
     Right,
     Enter,

@@ -330,6 +330,14 @@ impl App {
                 Focus::Form => self.form.move_by(1),
                 _ => self.scroll(1),
             },
+            Action::Top => match self.focus {
+                Focus::Form => self.form.move_by(-(self.form.fields.len() as i32)),
+                _ => self.scroll(i64::MIN / 2),
+            },
+            Action::Bottom => match self.focus {
+                Focus::Form => self.form.move_by(self.form.fields.len() as i32),
+                _ => self.scroll(i64::MAX / 2),
+            },
             Action::PageUp => self.scroll(-(self.page.max(1) as i64)),
             Action::PageDown => self.scroll(self.page.max(1) as i64),
             Action::Left if self.focus == Focus::Form => self.form.cycle(-1),

@@ -899,3 +899,33 @@ fn the_log_view_keeps_the_runs_latest_lines() {
     a.update(view("r2", RunStatus::Running, Mode::Paper));
     assert!(a.logs.is_empty());
 }
+
+#[test]
+fn g_and_shift_g_jump_to_either_end() {
+    let mut a = app();
+    let km = KeyMap::default();
+    let press = |c: char| km.action(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), false);
+    assert!(matches!(press('g'), Some(Action::Top)) && matches!(press('G'), Some(Action::Bottom)));
+    assert!(matches!(
+        km.action(KeyEvent::new(KeyCode::End, KeyModifiers::NONE), false),
+        Some(Action::Bottom)
+    ));
+    // While typing, g is a letter.
+    assert!(matches!(
+        km.action(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE), true),
+        Some(Action::Edit(_))
+    ));
+    a.update(Action::Bottom);
+    let last = *a.form.visible().last().unwrap();
+    assert_eq!(a.form.selected, last);
+    a.update(Action::Top);
+    assert_eq!(a.selected_key(), Some(&FieldKey::Strategy));
+    for i in 1..=50 {
+        a.update(Action::Trade(trade(i)));
+    }
+    a.update(Action::FocusNext);
+    a.update(Action::Bottom);
+    assert_eq!(a.trade_scroll, 49);
+    a.update(Action::Top);
+    assert_eq!(a.trade_scroll, 0);
+}

@@ -133,6 +133,14 @@ impl App {
                 h.selected = (h.selected + 1).min(h.runs.len().saturating_sub(1));
                 Some(Vec::new())
             }
+            Action::Top => {
+                h.selected = 0;
+                Some(Vec::new())
+            }
+            Action::Bottom => {
+                h.selected = h.runs.len().saturating_sub(1);
+                Some(Vec::new())
+            }
             Action::Enter => Some(match h.runs.get(h.selected) {
                 Some(r) => vec![Effect::OpenRun(r.run_id.clone())],
                 None => Vec::new(),

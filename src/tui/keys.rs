@@ -93,6 +93,8 @@ impl KeyMap {
             KeyCode::Right | KeyCode::Char('l') => Action::Right,
             KeyCode::PageUp => Action::PageUp,
             KeyCode::PageDown => Action::PageDown,
+            KeyCode::Home | KeyCode::Char('g') => Action::Top,
+            KeyCode::End | KeyCode::Char('G') => Action::Bottom,
             KeyCode::Enter => Action::Enter,
             KeyCode::Esc => Action::Esc,
             KeyCode::Char('y') | KeyCode::Char('Y') => Action::Confirm(true),

@@ -155,6 +155,10 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         ("PgUp / PgDn".into(), "page through trades and orders"),
         (
+            "g G / Home End".into(),
+            "to the top or bottom of the form, a list or the history",
+        ),
+        (
             "Enter".into(),
             "edit a text field (Enter again to finish); on a choice, next option",
         ),
