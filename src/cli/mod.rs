@@ -50,6 +50,12 @@ pub struct DashboardArgs {
     /// Open the dashboard on a server elsewhere, e.g. http://127.0.0.1:8000
     #[arg(long, value_name = "URL")]
     pub connect: Option<String>,
+    /// Leave the mouse to the terminal (no clicks or wheel in the dashboard); config: `mouse = false`
+    #[arg(long)]
+    pub no_mouse: bool,
+    /// `--port` (or its env var) was given: a busy port is then an error, not a fallback.
+    #[arg(skip)]
+    pub port_given: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +99,8 @@ fn dashboard(data_dir: PathBuf, d: DashboardArgs) -> anyhow::Result<()> {
         theme: d.theme,
         config: d.config,
         connect: d.connect.map(|u| (u, key)),
+        mouse: !d.no_mouse,
+        port_fallback: !d.port_given,
         policy: cracktrader::runner::StartPolicy {
             allow_live: d.api.allow_live,
         },

@@ -76,6 +76,21 @@ pub enum Action {
     NextTheme,
     ToggleLogs,
     ToggleHelp,
+    /// `:` the command palette: every action by name, fuzzy matched.
+    Palette,
+    /// `/` filter the trade log, the order stream or the history.
+    Filter,
+    /// A mouse click (left button) at this cell.
+    Click {
+        col: u16,
+        row: u16,
+    },
+    /// The wheel turned over this cell: `lines` down (negative: up).
+    Wheel {
+        col: u16,
+        row: u16,
+        lines: i32,
+    },
     /// Open or close the run history.
     ToggleHistory,
     /// Open or close the strategy list (scripts with their status).
@@ -104,6 +119,8 @@ pub enum Action {
     Resize(u16, u16),
     Tick(chrono::DateTime<chrono::Utc>),
     Error(String),
+    /// Something worth knowing that is not an error (e.g. the API moved to a free port).
+    Notice(String),
 }
 
 impl Action {
@@ -124,6 +141,7 @@ impl Action {
                 | Action::Resize(..)
                 | Action::Tick(_)
                 | Action::Error(_)
+                | Action::Notice(_)
         )
     }
 }

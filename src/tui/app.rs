@@ -134,6 +134,10 @@ pub struct App {
     pub typed: String,
     /// Rows the trade and order tables showed last frame (for paging).
     pub page: usize,
+    /// The `/` queries of the lists and the history.
+    pub filters: super::filter::Filters,
+    /// The `:` command palette, when open.
+    pub palette: Option<super::palette::Palette>,
 }
 
 impl App {
@@ -180,6 +184,8 @@ impl App {
             quitting: false,
             typed: String::new(),
             page: 10,
+            filters: Default::default(),
+            palette: None,
         }
     }
 
@@ -192,7 +198,10 @@ impl App {
     }
 
     pub fn editing(&self) -> bool {
-        self.confirm == Some(Confirm::RealMoney) || (self.focus == Focus::Form && self.form.editing)
+        self.confirm == Some(Confirm::RealMoney)
+            || self.palette.is_some()
+            || self.filters.editing.is_some()
+            || (self.focus == Focus::Form && self.form.editing)
     }
 
     fn active_mode(&self) -> Option<Mode> {
@@ -214,10 +223,19 @@ impl App {
     }
 
     fn scroll(&mut self, delta: i64) {
-        let (pos, len) = match self.focus {
-            Focus::Trades => (&mut self.trade_scroll, self.trades.len()),
-            Focus::Orders => (&mut self.order_scroll, self.orders.len()),
+        self.scroll_list(self.focus, delta);
+    }
+
+    /// Scrolls the trade log or the order stream, within the rows its filter lets through.
+    pub(super) fn scroll_list(&mut self, list: Focus, delta: i64) {
+        let len = match list {
+            Focus::Trades => self.trade_hits().map_or(self.trades.len(), |h| h.len()),
+            Focus::Orders => self.order_hits().map_or(self.orders.len(), |h| h.len()),
             Focus::Form => return,
+        };
+        let pos = match list {
+            Focus::Trades => &mut self.trade_scroll,
+            _ => &mut self.order_scroll,
         };
         *pos = (*pos as i64 + delta).clamp(0, len.saturating_sub(1) as i64) as usize;
     }
@@ -262,6 +280,17 @@ impl App {
         // On the too-small screen nothing is visible to act on: keys do nothing but quit.
         if !news && self.too_small() && !matches!(action, Action::Quit) {
             return Vec::new();
+        }
+        if let Some(fx) = self.palette_key(&action) {
+            return fx;
+        }
+        if let Some(fx) = self.filter_key(&action) {
+            return fx;
+        }
+        match action {
+            Action::Click { col, row } => return self.click(col, row),
+            Action::Wheel { col, row, lines } => return self.wheel(col, row, lines),
+            _ => {}
         }
         if let Some(fx) = self.dialog_key(&action) {
             return fx;
@@ -375,7 +404,14 @@ impl App {
                     self.form.validate_selected();
                 }
             }
+            // `p` on a form set to live launches live (real money asks first).
+            Action::Launch(Mode::Paper) if self.form.mode() == Mode::Live => return self.launch(Mode::Live),
             Action::Launch(mode) => return self.launch(mode),
+            Action::Palette => {
+                self.form.editing = false;
+                self.palette = Some(super::palette::Palette::default());
+            }
+            Action::Filter => self.start_filter(),
             Action::Stop => {
                 if !self.status().is_active() {
                     self.error("no run is active");
@@ -435,3 +471,7 @@ impl App {
 #[cfg(test)]
 #[path = "app_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "input_tests.rs"]
+mod input_tests;

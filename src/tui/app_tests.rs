@@ -11,7 +11,7 @@ fn now() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     App::new(
         now(),
         KeyMap::default(),
@@ -22,7 +22,7 @@ fn app() -> App {
     )
 }
 
-fn view(id: &str, status: RunStatus, mode: Mode) -> Action {
+pub(super) fn view(id: &str, status: RunStatus, mode: Mode) -> Action {
     Action::View(Box::new(RunView {
         status: StatusResponse {
             run_id: Some(id.into()),
@@ -53,11 +53,11 @@ pub(crate) fn trade(id: u64) -> TradeRecord {
     }
 }
 
-fn select(a: &mut App, key: FieldKey) {
+pub(super) fn select(a: &mut App, key: FieldKey) {
     a.form.selected = a.form.fields.iter().position(|f| f.key == key).unwrap();
 }
 
-fn type_text(a: &mut App, s: &str) {
+pub(super) fn type_text(a: &mut App, s: &str) {
     for c in s.chars() {
         a.update(Action::Edit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
     }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub theme: Option<String>,
+    /// `false` leaves the mouse to the terminal (as `--no-mouse`).
+    pub mouse: Option<bool>,
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
 }

@@ -123,6 +123,9 @@ impl App {
 
     /// The history overlay has the keyboard while it is open.
     fn history_key(&mut self, action: &Action) -> Option<Vec<Effect>> {
+        // `selected` is a position among the runs the `/` filter lets through.
+        let hits = self.history_hits();
+        let last = hits.len().saturating_sub(1);
         let h = self.history.as_mut()?;
         match *action {
             Action::Up => {
@@ -130,7 +133,7 @@ impl App {
                 Some(Vec::new())
             }
             Action::Down => {
-                h.selected = (h.selected + 1).min(h.runs.len().saturating_sub(1));
+                h.selected = (h.selected + 1).min(last);
                 Some(Vec::new())
             }
             Action::Top => {
@@ -138,10 +141,18 @@ impl App {
                 Some(Vec::new())
             }
             Action::Bottom => {
-                h.selected = h.runs.len().saturating_sub(1);
+                h.selected = last;
                 Some(Vec::new())
             }
-            Action::Enter => Some(match h.runs.get(h.selected) {
+            Action::PageUp => {
+                h.selected = h.selected.saturating_sub(10);
+                Some(Vec::new())
+            }
+            Action::PageDown => {
+                h.selected = (h.selected + 10).min(last);
+                Some(Vec::new())
+            }
+            Action::Enter => Some(match hits.get(h.selected).and_then(|&i| h.runs.get(i)) {
                 Some(r) => vec![Effect::OpenRun(r.run_id.clone())],
                 None => Vec::new(),
             }),
@@ -153,8 +164,6 @@ impl App {
             | Action::FocusPrev
             | Action::Left
             | Action::Right
-            | Action::PageUp
-            | Action::PageDown
             | Action::Edit(_)
             | Action::Launch(_)
             | Action::Stop

@@ -20,8 +20,75 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("edit", "e"),
     // `l` moves right (vi keys), so the log is on L.
     ("logs", "L"),
+    ("palette", ":"),
+    ("filter", "/"),
     ("quit", "q"),
 ];
+
+/// What each bindable command does, for the help and the command palette.
+pub const DESCRIPTIONS: &[(&str, &str)] = &[
+    ("backtest", "launch the form as a backtest"),
+    (
+        "paper",
+        "launch the form as a paper run (a live run when the form's mode is live; real money asks)",
+    ),
+    ("stop", "stop the run (asks first in live mode)"),
+    ("reset", "reset the runner to idle"),
+    ("resume", "resume trading after a pause (repeated rejections)"),
+    ("chart", "toggle the full equity chart with buy & hold"),
+    ("theme", "next colour theme"),
+    ("help", "toggle the help"),
+    ("history", "run history: open any stored run"),
+    (
+        "strategies",
+        "strategy list: built-ins and scripts, with broken scripts and why",
+    ),
+    ("edit", "open the selected strategy's script in $EDITOR"),
+    (
+        "logs",
+        "the run's log (strategy lines, warnings, risk) in place of the lists",
+    ),
+    ("palette", "command palette: every action by name"),
+    (
+        "filter",
+        "filter the focused list or the history (symbol, side, status, any text)",
+    ),
+    ("quit", "quit (asks while a paper/live run is active)"),
+];
+
+/// The action of a bindable command.
+pub fn command(name: &str) -> Option<Action> {
+    Some(match name {
+        "backtest" => Action::Launch(Mode::Backtest),
+        "paper" => Action::Launch(Mode::Paper),
+        "stop" => Action::Stop,
+        "reset" => Action::Reset,
+        "resume" => Action::Resume,
+        "chart" => Action::ToggleChart,
+        "theme" => Action::NextTheme,
+        "help" => Action::ToggleHelp,
+        "history" => Action::ToggleHistory,
+        "strategies" => Action::ToggleStrategies,
+        "edit" => Action::EditScript,
+        "logs" => Action::ToggleLogs,
+        "palette" => Action::Palette,
+        "filter" => Action::Filter,
+        "quit" => Action::Quit,
+        _ => return None,
+    })
+}
+
+/// Turns a mouse event into an action (left click and the wheel; the rest is ignored).
+pub fn mouse(m: crossterm::event::MouseEvent) -> Option<Action> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let (col, row) = (m.column, m.row);
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { col, row }),
+        MouseEventKind::ScrollDown => Some(Action::Wheel { col, row, lines: 3 }),
+        MouseEventKind::ScrollUp => Some(Action::Wheel { col, row, lines: -3 }),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyMap {
@@ -99,22 +166,7 @@ impl KeyMap {
             KeyCode::Esc => Action::Esc,
             KeyCode::Char('y') | KeyCode::Char('Y') => Action::Confirm(true),
             KeyCode::Char('n') | KeyCode::Char('N') => Action::Confirm(false),
-            KeyCode::Char(c) => match *self.by_char.get(&c)? {
-                "backtest" => Action::Launch(Mode::Backtest),
-                "paper" => Action::Launch(Mode::Paper),
-                "stop" => Action::Stop,
-                "reset" => Action::Reset,
-                "resume" => Action::Resume,
-                "chart" => Action::ToggleChart,
-                "theme" => Action::NextTheme,
-                "help" => Action::ToggleHelp,
-                "history" => Action::ToggleHistory,
-                "strategies" => Action::ToggleStrategies,
-                "edit" => Action::EditScript,
-                "logs" => Action::ToggleLogs,
-                "quit" => Action::Quit,
-                _ => return None,
-            },
+            KeyCode::Char(c) => command(self.by_char.get(&c)?)?,
             _ => return None,
         })
     }

@@ -8,15 +8,20 @@ pub(crate) mod backend;
 pub mod config;
 mod dialogs;
 pub mod equity;
+mod filter;
 pub mod form;
 mod http;
 pub mod keys;
+pub mod layout;
+mod mouse;
 mod news;
+mod palette;
 pub mod theme;
 pub mod ui;
 
-use crate::api::host::Host;
+use crate::api::host::{Host, HostError};
 use crate::api::ApiSettings;
+use crate::api::ServeError;
 use crate::runner::StartPolicy;
 use action::{Action, Connection};
 use anyhow::Context;
@@ -37,6 +42,10 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// `--connect URL` with an optional API key: drive a server elsewhere.
     pub connect: Option<(String, Option<String>)>,
+    /// Capture the mouse (clicks and wheel); `--no-mouse` leaves it to the terminal.
+    pub mouse: bool,
+    /// The API port was not asked for: when it is busy, serve on a free one and say so.
+    pub port_fallback: bool,
     /// What runs started here may do (`--allow-live`); a remote server applies its own.
     pub policy: StartPolicy,
 }
@@ -86,6 +95,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     let _watch = crate::api::host::watch_scripts();
     rt.block_on(async move {
         // Everything that can fail with a plain message happens before the terminal is taken over.
+        let mut moved = None;
         let (backend, api_info, connection) = match &opts.connect {
             Some((url, key)) => {
                 let client = http::Client::new(url, key.clone())?;
@@ -97,13 +107,30 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 )
             }
             None => {
-                let host = Host::start(
+                let host = match Host::start(
                     opts.data_dir.clone(),
                     opts.policy,
                     opts.api.clone(),
                     std::future::pending(),
                 )
-                .await?;
+                .await
+                {
+                    Err(HostError::Serve(ServeError::PortInUse { addr })) if opts.port_fallback => {
+                        let mut api = opts.api.clone();
+                        if let Some((a, _)) = api.as_mut() {
+                            a.set_port(0);
+                        }
+                        let host = Host::start(opts.data_dir.clone(), opts.policy, api, std::future::pending()).await?;
+                        if let Some(a) = host.address {
+                            moved = Some(format!(
+                                "port {} is in use; the API is on http://{a} instead",
+                                addr.port()
+                            ));
+                        }
+                        host
+                    }
+                    other => other?,
+                };
                 let info = ApiInfo {
                     address: host.address.map(|a| format!("http://{a}")),
                     auth: host.auth,
@@ -122,14 +149,36 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             tracing::warn!("{p}");
             app.update(Action::Error(p));
         }
+        if let Some(m) = moved {
+            tracing::warn!("{m}");
+            app.update(Action::Notice(m));
+        }
+        let mouse = opts.mouse && cfg.mouse != Some(false);
         let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
+        if mouse {
+            capture_mouse(true);
+        }
         let size = terminal.size().unwrap_or_default();
         app.update(Action::Resize(size.width, size.height));
-        let result = event_loop(&mut terminal, &mut app, &mut theme, &themes, no_color, backend).await;
+        let result = event_loop(&mut terminal, &mut app, &mut theme, &themes, no_color, mouse, backend).await;
+        if mouse {
+            capture_mouse(false);
+        }
         ratatui::restore();
         tracing::info!("dashboard closed; log at {}", log.display());
         result
     })
+}
+
+/// Turns crossterm's mouse capture on or off (best effort: a terminal without it just sends no clicks).
+fn capture_mouse(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let mut out = std::io::stdout();
+    let _ = if on {
+        crossterm::execute!(out, EnableMouseCapture)
+    } else {
+        crossterm::execute!(out, DisableMouseCapture)
+    };
 }
 
 /// The catalogue as the strategy list shows it: usable strategies, then scripts that do not load.
@@ -222,6 +271,7 @@ async fn event_loop(
     theme: &mut theme::Theme,
     themes: &ThemeSet,
     no_color: bool,
+    mouse: bool,
     backend: Backend,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Action>();
@@ -241,6 +291,12 @@ async fn event_loop(
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
                     if let Some(a) = app.keys.action(k, app.editing()) {
+                        effects = app.update(a);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    if let Some(a) = keys::mouse(m) {
                         effects = app.update(a);
                         dirty = true;
                     }
@@ -319,9 +375,15 @@ async fn event_loop(
                 Effect::Edit(name) => {
                     let msg = match script_path(&name) {
                         Ok(path) => {
+                            if mouse {
+                                capture_mouse(false);
+                            }
                             ratatui::restore();
                             let outcome = edit(&path);
                             *terminal = ratatui::try_init().context("cannot take the terminal back")?;
+                            if mouse {
+                                capture_mouse(true);
+                            }
                             terminal.clear().ok();
                             crate::script::catalog::reload();
                             outcome.map(|_| format!("edited {}; the strategy list is reloaded", path.display()))

@@ -102,6 +102,7 @@ impl App {
                 }
             }
             Action::CommandDone(Err(msg)) | Action::Error(msg) => self.error(msg),
+            Action::Notice(msg) => self.info(msg),
             Action::Connection(c) => {
                 match &c {
                     // Still trying for the first time: the header says so, no alarm yet.

@@ -253,3 +253,71 @@ fn remote_console_drives_a_server_and_survives_losing_it() {
     again.kill().ok();
     again.wait().ok();
 }
+
+impl Session {
+    /// A tmux format variable of the pane, e.g. whether the program asked for mouse events.
+    fn format(&self, var: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.0, var])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// Port 8000 taken and no `--port` asked for: the dashboard serves on a free port and says where.
+/// It also captures the mouse unless `--no-mouse`.
+#[test]
+fn a_busy_default_port_moves_the_api_and_the_mouse_is_captured() {
+    if !have_tmux() {
+        return;
+    }
+    // Whoever holds 8000 (this test, or something else on the machine), it is busy.
+    let _hold = std::net::TcpListener::bind("127.0.0.1:8000");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_cracktrader-tui");
+    let s = Session::start(&format!(
+        "env -u CRACKTRADER_API_PORT {bin} --data-dir {} --theme nord",
+        dir.path().display()
+    ));
+    let screen = s.wait("the moved API", Duration::from_secs(15), |x| x.contains("IDLE"));
+    assert!(screen.contains("port 8000 is in use"), "{screen}");
+    let header = screen.lines().next().unwrap_or("");
+    let port: u16 = header
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|p| p.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no API address in the header: {header}"));
+    assert_ne!(port, 8000);
+    assert_eq!(http(port, "GET", "/api/v1/health", "")["status"], "healthy");
+    assert_eq!(
+        s.format("#{mouse_any_flag}"),
+        "1",
+        "the dashboard asked for mouse events"
+    );
+    s.keys("q");
+    let t = Instant::now();
+    while s.alive() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!s.alive(), "q quits");
+    // --no-mouse leaves the mouse to the terminal; an explicit busy port is an error, not a move.
+    let s = Session::start(&format!(
+        "{bin} --data-dir {} --no-api --no-mouse --theme nord",
+        dir.path().display()
+    ));
+    s.wait("the dashboard", Duration::from_secs(15), |x| x.contains("IDLE"));
+    assert_eq!(s.format("#{mouse_any_flag}"), "0");
+    s.keys("q");
+    let s = Session::start(&format!(
+        "sh -c '{bin} --data-dir {} --port 8000 --theme nord; echo EXIT=$?; sleep 30'",
+        dir.path().display()
+    ));
+    let screen = s.wait("the refusal", Duration::from_secs(15), |x| x.contains("EXIT="));
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(
+        screen.contains("port 8000 is in use") && screen.contains("--port 0"),
+        "{screen}"
+    );
+}

@@ -409,5 +409,46 @@ fn the_footer_follows_dialogs() {
     );
     a.update(Action::ToggleHelp);
     a.update(Action::ToggleHistory);
-    assert!(footer(&a).contains("Enter open"), "{}", footer(&a));
+    assert!(
+        footer(&a).contains("open") && footer(&a).contains("filter"),
+        "{}",
+        footer(&a)
+    );
+}
+
+#[test]
+fn the_palette_and_the_filters_show_what_they_do() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let typed = |a: &mut App, s: &str| {
+        for c in s.chars() {
+            a.update(Action::Edit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+    };
+    let mut a = with_run(app(), run_view(RunStatus::Running, 10_750.0, None));
+    a.update(Action::Palette);
+    typed(&mut a, "hist");
+    let screen = text(&draw(&a, 120, 40));
+    assert!(screen.contains("Commands"), "{screen}");
+    assert!(screen.contains(": hist"), "{screen}");
+    let first_entry = screen
+        .lines()
+        .find(|l| l.contains("run history: open any stored run"))
+        .unwrap();
+    assert!(first_entry.contains('H'), "each command shows its key: {first_entry}");
+    assert!(
+        !screen.contains("next colour theme"),
+        "non-matching commands are hidden"
+    );
+    a.update(Action::Esc);
+    // A filtered trade log says so in its title, counts the matches, and shows only them.
+    a.update(Action::Filter);
+    typed(&mut a, "sell");
+    let screen = text(&draw(&a, 120, 40));
+    assert!(screen.contains("Trades 1/15 /sell▏"), "{screen}");
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("┃2025-")).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|l| l.contains("sell")), "{rows:?}");
+    assert!(screen.lines().last().unwrap().contains("Esc clear"));
+    typed(&mut a, " nope");
+    let screen = text(&draw(&a, 120, 40));
+    assert!(screen.contains("no fill matches /sell nope"), "{screen}");
 }

@@ -15,6 +15,17 @@ fn dialog_keys(app: &App) -> Option<Vec<(String, &'static str)>> {
     Some(match app.confirm {
         Some(Confirm::RealMoney) => vec![("type LIVE".into(), "then Enter to send"), ("Esc".into(), "cancel")],
         Some(_) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
+        None if app.palette.is_some() => vec![
+            ("type".into(), "search"),
+            ("↑↓".into(), "select"),
+            ("Enter".into(), "run"),
+            ("Esc".into(), "close"),
+        ],
+        None if app.filters.editing.is_some() => vec![
+            ("type".into(), "filter (every word must match)"),
+            ("Enter".into(), "keep"),
+            ("Esc".into(), "clear"),
+        ],
         None if app.strategies.is_some() => vec![
             ("↑↓".into(), "select"),
             ("Enter/e".into(), "edit script"),
@@ -22,7 +33,8 @@ fn dialog_keys(app: &App) -> Option<Vec<(String, &'static str)>> {
         ],
         None if app.history.is_some() => vec![
             ("↑↓".into(), "select"),
-            ("Enter".into(), "open"),
+            ("Enter/click".into(), "open"),
+            (app.keys.key("filter").to_string(), "filter"),
             ("Esc".into(), "close"),
         ],
         None if app.help => vec![("↑↓ PgUp/PgDn".into(), "scroll"), ("?/Esc".into(), "close")],
@@ -55,20 +67,18 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     },
                 ),
             ],
-            Focus::Trades | Focus::Orders => vec![("↑↓ j/k".into(), "scroll"), ("PgUp/PgDn".into(), "page")],
+            Focus::Trades | Focus::Orders => vec![
+                ("↑↓ j/k".into(), "scroll"),
+                ("PgUp/PgDn".into(), "page"),
+                (app.keys.key("filter").to_string(), "filter"),
+            ],
         }
     };
-    let narrow = area.width < 110;
-    if narrow {
-        pairs.retain(|(k, _)| k != "←→");
-    }
     if !app.editing() {
         if app.view.status.trading_paused {
             pairs.insert(0, (k("resume"), "RESUME trading"));
         }
-        if !narrow {
-            pairs.push(("Tab".into(), "focus"));
-        }
+        pairs.push(("Tab".into(), "focus"));
         pairs.extend([
             (k("backtest"), "backtest"),
             (k("paper"), "paper"),
@@ -77,16 +87,38 @@ pub fn keys(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             (k("chart"), if app.chart { "close chart" } else { "chart" }),
             (k("logs"), if app.logs_open { "close log" } else { "log" }),
             (k("theme"), "theme"),
+            (k("palette"), "commands"),
             (k("help"), "help"),
             (k("quit"), "quit"),
         ]);
     }
-    if narrow {
-        // Help and quit must stay visible at 80 columns; the rest is in the help.
-        let (logs, theme_key) = (k("logs"), k("theme"));
-        pairs.retain(|(key, _)| *key != logs && *key != theme_key);
+    // What goes first when the line is too long; help, the palette and quit always stay.
+    let drop_order = [
+        "←→".to_string(),
+        k("theme"),
+        k("logs"),
+        "Tab".into(),
+        k("reset"),
+        k("chart"),
+    ];
+    render_pairs(f, area, fit_pairs(pairs, area.width as usize, &drop_order), theme);
+}
+
+/// Drops pairs, in `drop_order`, until the line fits `width`.
+fn fit_pairs<'a>(mut pairs: Vec<(String, &'a str)>, width: usize, drop_order: &[String]) -> Vec<(String, &'a str)> {
+    let len = |p: &[(String, &str)]| {
+        1 + p
+            .iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 2)
+            .sum::<usize>()
+    };
+    for key in drop_order {
+        if len(&pairs) <= width {
+            break;
+        }
+        pairs.retain(|(k, _)| k != key);
     }
-    render_pairs(f, area, pairs, theme);
+    pairs
 }
 
 fn render_pairs(f: &mut Frame, area: Rect, pairs: Vec<(String, &str)>, theme: &Theme) {

@@ -11,7 +11,6 @@ mod tables;
 
 use super::app::{App, Focus, MIN_SIZE};
 use super::theme::{Role, Theme};
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
@@ -48,65 +47,42 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         return overlays::too_small(f, area, theme);
     }
-    let banner_h = u16::from(app.banner.is_some());
-    let [head, body, banner, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(10),
-        Constraint::Length(banner_h),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header::render(f, head, app, theme);
-    main(f, body, app, theme);
-    if banner_h > 0 {
-        footer::banner(f, banner, app, theme);
+    let s = crate::tui::layout::screen(area, app.chart, app.logs_open, app.banner.is_some());
+    header::render(f, s.head, app, theme);
+    form_panel::render(f, s.form, app, theme);
+    status_panel::render(f, s.status, app, theme);
+    if app.chart {
+        equity_panel::chart(f, s.chart, app, theme);
+    } else {
+        equity_panel::sparkline(f, s.chart, app, theme);
     }
-    footer::keys(f, foot, app, theme);
+    if let Some(r) = s.logs {
+        tables::logs(f, r, app, theme);
+    }
+    if let Some(r) = s.trades {
+        tables::trades(f, r, app, theme);
+    }
+    if let Some(r) = s.orders {
+        tables::orders(f, r, app, theme);
+    }
+    if app.banner.is_some() {
+        footer::banner(f, s.banner, app, theme);
+    }
+    footer::keys(f, s.foot, app, theme);
     if let Some(sel) = app.strategies {
         overlays::strategies(f, area, &app.catalog, sel, theme);
     }
     if let Some(h) = &app.history {
-        overlays::history(f, area, h, theme);
+        overlays::history(f, area, h, app, theme);
+    }
+    if let Some(p) = &app.palette {
+        overlays::palette(f, area, p, app, theme);
     }
     if app.help {
         overlays::help(f, area, app, theme);
     }
     if let Some(c) = app.confirm {
         overlays::confirm(f, area, c, app, theme);
-    }
-}
-
-fn main(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let form_w = if area.width >= 110 { 42 } else { 30 };
-    let [left, right] = Layout::horizontal([Constraint::Length(form_w), Constraint::Min(40)]).areas(area);
-    form_panel::render(f, left, app, theme);
-    let status_h = 8;
-    if app.chart {
-        let [status, chart] = Layout::vertical([Constraint::Length(status_h), Constraint::Min(6)]).areas(right);
-        status_panel::render(f, status, app, theme);
-        equity_panel::chart(f, chart, app, theme);
-        return;
-    }
-    let spark_h = if right.height >= 30 { 7 } else { 4 };
-    let [status, spark, lists] = Layout::vertical([
-        Constraint::Length(status_h),
-        Constraint::Length(spark_h),
-        Constraint::Min(4),
-    ])
-    .areas(right);
-    status_panel::render(f, status, app, theme);
-    equity_panel::sparkline(f, spark, app, theme);
-    if app.logs_open {
-        tables::logs(f, lists, app, theme);
-    } else if lists.width >= 100 {
-        let [trades, orders] =
-            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(lists);
-        tables::trades(f, trades, app, theme);
-        tables::orders(f, orders, app, theme);
-    } else {
-        let [trades, orders] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(lists);
-        tables::trades(f, trades, app, theme);
-        tables::orders(f, orders, app, theme);
     }
 }
 

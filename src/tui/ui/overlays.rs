@@ -2,22 +2,16 @@
 
 use super::{muted, panel};
 use crate::tui::app::{App, Confirm, History};
+use crate::tui::filter::FilterTarget;
+use crate::tui::palette::Palette;
 use crate::tui::theme::{Role, Theme};
-use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [c] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    c
-}
+use crate::tui::layout::centered;
 
 pub fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
     let text = vec![
@@ -48,11 +42,7 @@ pub fn strategies(
     selected: usize,
     theme: &Theme,
 ) {
-    let r = centered(
-        area,
-        area.width.saturating_sub(6).min(118),
-        area.height.saturating_sub(4).min(24),
-    );
+    let r = crate::tui::layout::list_overlay(area);
     f.render_widget(Clear, r);
     let block = panel(
         "Strategies — ↑↓ select, Enter or e edit the script, Esc close",
@@ -90,14 +80,17 @@ pub fn strategies(
     );
 }
 
-pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
-    let r = centered(
-        area,
-        area.width.saturating_sub(6).min(118),
-        area.height.saturating_sub(4).min(24),
-    );
+pub fn history(f: &mut Frame, area: Rect, h: &History, app: &App, theme: &Theme) {
+    let r = crate::tui::layout::list_overlay(area);
     f.render_widget(Clear, r);
-    let block = panel("Run history — ↑↓ select, Enter open, Esc close", true, theme);
+    let query = &app.filters.history;
+    let typing = app.filters.editing == Some(FilterTarget::History);
+    let title = if query.is_empty() && !typing {
+        "Run history — ↑↓ select, Enter open, / filter, Esc close".to_string()
+    } else {
+        format!("Run history — filter /{query}{}", if typing { "▏" } else { "" })
+    };
+    let block = panel(title, true, theme);
     let inner = block.inner(r);
     f.render_widget(block, r);
     if h.loading {
@@ -108,8 +101,9 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
         f.render_widget(Paragraph::new("no stored runs yet").style(muted(theme)), inner);
         return;
     }
+    let hits = app.history_hits();
     let rows = inner.height.saturating_sub(1) as usize;
-    let first = h.selected.saturating_sub(rows.saturating_sub(1));
+    let first = crate::tui::layout::first_row(h.selected, rows);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<25} {:<8} {:<9} {:<16} {:<12} {:<3} {:<16} {:>6} {:>8}",
@@ -117,7 +111,19 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
         ),
         Style::new().fg(theme.c(Role::Title)).add_modifier(Modifier::BOLD),
     ))];
-    for (i, run) in h.runs.iter().enumerate().skip(first).take(rows) {
+    if hits.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("no run matches /{query} (Esc clears the filter)"),
+            muted(theme),
+        )));
+    }
+    for (pos, run) in hits
+        .iter()
+        .filter_map(|&i| h.runs.get(i))
+        .enumerate()
+        .skip(first)
+        .take(rows)
+    {
         let ret = match (run.final_value, run.initial_cash) {
             (Some(v), Some(c)) if c > 0.0 => format!("{:+.2}%", (v / c - 1.0) * 100.0),
             _ => "-".into(),
@@ -138,15 +144,55 @@ pub fn history(f: &mut Frame, area: Rect, h: &History, theme: &Theme) {
             run.trade_count,
             ret
         );
-        let style = super::row_style(i == h.selected, theme);
+        let style = super::row_style(pos == h.selected, theme);
         lines.push(Line::from(Span::styled(text, style)));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The command palette: the query, then the matching actions with their keys.
+pub fn palette(f: &mut Frame, area: Rect, p: &Palette, app: &App, theme: &Theme) {
+    let r = crate::tui::layout::palette(area);
+    f.render_widget(Clear, r);
+    let block = panel(
+        "Commands — type to search, ↑↓ select, Enter run, Esc close",
+        true,
+        theme,
+    );
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let accent = Style::new().fg(theme.c(Role::Accent)).add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(": ", accent),
+            Span::raw(p.query.clone()),
+            Span::raw("▏"),
+        ]),
+        Line::from(""),
+    ];
+    let list = crate::tui::mouse::palette_rows(area);
+    let matches = app.palette_matches();
+    if matches.is_empty() {
+        lines.push(Line::from(Span::styled("no command matches", muted(theme))));
+    }
+    let first = crate::tui::layout::first_row(p.selected, list.height as usize);
+    let width = inner.width as usize;
+    for (i, e) in matches.iter().enumerate().skip(first).take(list.height as usize) {
+        let selected = i == p.selected;
+        let base = super::row_style(selected, theme);
+        let spans = vec![
+            Span::styled(format!("{:<15}", e.name), base),
+            Span::styled(format!("{:>14}  ", e.key), if selected { base } else { accent }),
+            Span::styled(e.what.clone(), if selected { base } else { muted(theme) }),
+        ];
+        lines.push(super::tables::fit(spans, width));
     }
     f.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |c: &str| app.keys.key(c).to_string();
-    let rows: Vec<(String, &str)> = vec![
+    let mut rows: Vec<(String, &str)> = vec![
         ("Tab / Shift-Tab".into(), "move focus between form, trades and orders"),
         ("↑ ↓ / j k".into(), "move in the form; scroll trades and orders"),
         (
@@ -166,29 +212,19 @@ pub fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             "Esc".into(),
             "finish editing, close this help or the chart, dismiss a message",
         ),
-        (k("backtest"), "launch the form as a backtest"),
-        (k("paper"), "launch the form as paper trading"),
-        (k("stop"), "stop the run (asks first in live mode)"),
-        (k("resume"), "resume trading after a pause (repeated rejections)"),
-        (k("reset"), "reset the runner to idle"),
-        (k("chart"), "toggle the full equity chart with buy & hold"),
-        (k("theme"), "next colour theme"),
-        (k("help"), "toggle this help"),
-        (k("history"), "run history: open any stored run"),
-        (
-            k("strategies"),
-            "strategy list: built-ins and scripts, with broken scripts and why",
-        ),
-        (k("edit"), "open the selected strategy's script in $EDITOR"),
-        (
-            k("logs"),
-            "the run's log (strategy lines, warnings, risk) in place of the lists",
-        ),
-        (
-            format!("{} / Ctrl-C", k("quit")),
-            "quit (asks while a paper/live run is active)",
-        ),
     ];
+    rows.push((
+        "mouse".into(),
+        "click a panel, a field or a history row; the wheel scrolls (off: --no-mouse)",
+    ));
+    for (cmd, what) in crate::tui::keys::DESCRIPTIONS {
+        let key = if *cmd == "quit" {
+            format!("{} / Ctrl-C", k(cmd))
+        } else {
+            k(cmd)
+        };
+        rows.push((key, what));
+    }
     // As wide as the longest line needs (never wider than the terminal), lines wrapped below that,
     // and scrolled with the arrows when the terminal is shorter than the help.
     const KEY_W: usize = 18;

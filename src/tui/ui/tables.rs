@@ -4,6 +4,7 @@
 use super::status_panel::signed_style;
 use super::{fmt, focused, muted, panel};
 use crate::tui::app::{App, Focus};
+use crate::tui::filter::FilterTarget;
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
@@ -11,18 +12,36 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let n = app.trades.len();
-    let title = if n == 0 {
-        "Trades".to_string()
+/// ` /query` for a list's title while it is filtered or the filter is being typed.
+fn filter_tag(app: &App, target: FilterTarget) -> String {
+    let q = app.filters.get(target);
+    let typing = app.filters.editing == Some(target);
+    if q.is_empty() && !typing {
+        String::new()
     } else {
-        format!("Trades {}/{n}", (app.trade_scroll + 1).min(n))
+        format!(" /{q}{}", if typing { "▏" } else { "" })
+    }
+}
+
+pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let hits = app.trade_hits();
+    let n = hits.as_ref().map_or(app.trades.len(), Vec::len);
+    let tag = filter_tag(app, FilterTarget::Trades);
+    let title = if n == 0 {
+        format!("Trades{tag}")
+    } else {
+        format!("Trades {}/{n}{tag}", (app.trade_scroll + 1).min(n))
     };
     let block = panel(&title, focused(app, Focus::Trades), theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if n == 0 {
-        f.render_widget(Paragraph::new("no fills yet").style(muted(theme)), inner);
+        let text = if app.trades.is_empty() {
+            "no fills yet".to_string()
+        } else {
+            format!("no fill matches /{} (/ then Esc clears)", app.filters.trades)
+        };
+        f.render_widget(Paragraph::new(text).style(muted(theme)), inner);
         return;
     }
     let wide = inner.width >= 90;
@@ -62,7 +81,7 @@ pub fn trades(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows_fit = inner.height.saturating_sub(1) as usize;
     let start = app.trade_scroll.min(n - 1);
     let rows: Vec<Row> = (start..n.min(start + rows_fit))
-        .map(|k| &app.trades[n - 1 - k])
+        .filter_map(|k| app.trades.get(hits.as_ref().map_or(n - 1 - k, |h| h[k])))
         .map(|t| {
             let side = Style::new().fg(theme.c(if t.side == "buy" { Role::Info } else { Role::Warning }));
             let time = fmt::short_time(&t.timestamp);
@@ -111,18 +130,24 @@ fn fee_text(fee: f64, asset: &str, value: f64, symbol: &str) -> String {
 }
 
 pub fn orders(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = panel("Orders", focused(app, Focus::Orders), theme);
+    let hits = app.order_hits();
+    let title = format!("Orders{}", filter_tag(app, FilterTarget::Orders));
+    let block = panel(title, focused(app, Focus::Orders), theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if app.orders.is_empty() {
-        f.render_widget(Paragraph::new("no order events yet").style(muted(theme)), inner);
+    if app.orders.is_empty() || hits.as_ref().is_some_and(Vec::is_empty) {
+        let text = if app.orders.is_empty() {
+            "no order events yet".to_string()
+        } else {
+            format!("no order matches /{}", app.filters.orders)
+        };
+        f.render_widget(Paragraph::new(text).style(muted(theme)), inner);
         return;
     }
     let rows = inner.height as usize;
-    let lines: Vec<Line> = app
-        .orders
-        .iter()
-        .skip(app.order_scroll)
+    let n = hits.as_ref().map_or(app.orders.len(), Vec::len);
+    let lines: Vec<Line> = (app.order_scroll..n)
+        .filter_map(|k| app.orders.get(hits.as_ref().map_or(k, |h| h[k])))
         .take(rows)
         .map(|o| {
             let role = match o.status.as_str() {
