@@ -13,6 +13,57 @@ fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into())
 }
 
+/// `v` to `digits` significant digits, trailing zeros dropped but at least `min_dp` decimals.
+fn significant(v: f64, digits: i32, min_dp: usize) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return format!("{:.*}", min_dp, if v.is_finite() { 0.0 } else { v });
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let dp = (digits - 1 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{v:.dp$}");
+    let mut out = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    let have = out.split_once('.').map_or(0, |(_, d)| d.len());
+    if have < min_dp {
+        if have == 0 {
+            out.push('.');
+        }
+        out.extend(std::iter::repeat_n('0', min_dp - have));
+    }
+    out
+}
+
+/// An amount of an asset: 8 significant digits (below any exchange's lot), no trailing zeros.
+pub fn amount(v: f64) -> String {
+    significant(v, 8, 0)
+}
+
+/// A price: 8 significant digits, at least cents.
+pub fn price(v: f64) -> String {
+    significant(v, 8, 2)
+}
+
+/// Money in the quote currency: cents, or 4 significant digits when below one (BTC-quoted pairs).
+pub fn money(v: f64) -> String {
+    if v.abs() >= 1.0 || v == 0.0 {
+        format!("{v:.2}")
+    } else {
+        significant(v, 4, 2)
+    }
+}
+
+fn signed_money(v: f64) -> String {
+    let m = money(v);
+    if v >= 0.0 {
+        format!("+{m}")
+    } else {
+        m
+    }
+}
+
 pub fn render(r: &ResultsResponse) -> String {
     let c = &r.config;
     let m = &r.performance_metrics;
@@ -71,7 +122,7 @@ pub fn render(r: &ResultsResponse) -> String {
         )
     );
     let _ = writeln!(s, "  fills               {:>16}", r.trades.len());
-    let _ = writeln!(s, "  commission paid     {:>16.4}", m.total_commission);
+    let _ = writeln!(s, "  commission paid     {:>16}", money(m.total_commission));
     let rejected = r.orders.iter().filter(|o| o.status == "rejected").count();
     if rejected > 0 {
         let _ = writeln!(s, "  rejected orders     {:>16}", rejected);
@@ -79,18 +130,26 @@ pub fn render(r: &ResultsResponse) -> String {
     for p in &r.positions {
         let _ = writeln!(
             s,
-            "  open position       {} {} @ {:.8} (unrealized {:+.4})",
-            p.size, p.symbol, p.avg_price, p.unrealized_pnl
+            "  open position       {} {} @ {} (unrealized {})",
+            amount(p.size),
+            p.symbol,
+            price(p.avg_price),
+            signed_money(p.unrealized_pnl)
         );
     }
     if !r.trades.is_empty() {
         let _ = writeln!(s, "\n  last fills:");
         for t in r.trades.iter().rev().take(5).rev() {
-            let pnl = t.pnl.map(|p| format!("{p:+.4}")).unwrap_or_default();
+            let pnl = t.pnl.map(signed_money).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "    {}  {:<4} {:>14.6} {} @ {:<14.8} {}",
-                t.timestamp, t.side, t.size, t.symbol, t.price, pnl
+                "    {}  {:<4} {:>14} {} @ {:<14} {}",
+                t.timestamp,
+                t.side,
+                amount(t.size),
+                t.symbol,
+                price(t.price),
+                pnl
             );
         }
     }
@@ -121,5 +180,26 @@ mod tests {
         r.config.mode = Mode::Live;
         r.config.live.sandbox = true;
         assert!(render(&r).starts_with("Live run (testnet) run-"));
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_rounded_for_reading() {
+        assert_eq!(price(15099.42705255), "15099.427");
+        assert_eq!(price(40000.0), "40000.00");
+        assert_eq!(price(0.0812345678), "0.081234568");
+        assert_eq!(price(123456789.123), "123456789.00");
+        assert_eq!(amount(0.524711), "0.524711");
+        assert_eq!(amount(0.1 + 0.2), "0.3");
+        assert_eq!(amount(12.0), "12");
+        assert_eq!(amount(0.000012345678912), "0.000012345679");
+        assert_eq!(money(-113.76114), "-113.76");
+        assert_eq!(money(-0.000123456), "-0.0001235");
+        assert_eq!(money(0.0), "0.00");
+        assert_eq!(signed_money(678.0533), "+678.05");
     }
 }

@@ -16,6 +16,8 @@ pub enum WorkerEvent {
         start_time: String,
     },
     Running,
+    /// Paper/live: closed candles per symbol the strategy needs before it can act.
+    Warmup(u64),
     Order(OrderRecord, i64),
     Fill(TradeRecord),
     Candle(usize, Candle),

@@ -527,6 +527,7 @@ impl Runner {
             return false;
         }
         let symbols: Vec<String> = self.snap.config.as_ref().map(|c| c.symbols.clone()).unwrap_or_default();
+        let config = self.snap.config.clone();
         let s = Arc::make_mut(&mut self.snap);
         match ev {
             WorkerEvent::Begin { .. } => false,
@@ -545,7 +546,19 @@ impl Runner {
                 self.emit(Event::Trades(t));
                 true
             }
+            WorkerEvent::Warmup(n) => {
+                s.warmup_bars = Some(n);
+                s.bars = vec![0; symbols.len()];
+                s.next_bar_at = config.as_deref().and_then(|c| next_bar(c, None));
+                true
+            }
             WorkerEvent::Candle(i, c) => {
+                if let Some(b) = s.bars.get_mut(i) {
+                    *b += 1;
+                }
+                if s.warmup_bars.is_some() {
+                    s.next_bar_at = config.as_deref().and_then(|cfg| next_bar(cfg, Some(c.ts)));
+                }
                 let t = TickerEvent {
                     symbol: symbols.get(i).cloned().unwrap_or_default(),
                     timestamp: c.ts,
@@ -662,4 +675,24 @@ impl Runner {
             }
         }
     }
+}
+
+/// When the next candle of a paper/live run should arrive, after the one opened at `last` (or, before
+/// any, the first): the simulated market ticks every timeframe/speed; a real one when the bar closes.
+fn next_bar(cfg: &RunConfig, last: Option<i64>) -> Option<chrono::DateTime<Utc>> {
+    let tf = cfg.timeframe.millis();
+    let now = Utc::now();
+    if cfg.exchange == "sim" {
+        let step = if last.is_some() {
+            (tf as f64 / cfg.live.speed) as i64
+        } else {
+            0
+        };
+        return Some(now + chrono::Duration::milliseconds(step));
+    }
+    let close = match last {
+        Some(ts) => ts + 2 * tf,
+        None => cfg.timeframe.floor(now.timestamp_millis()) + tf,
+    };
+    chrono::DateTime::from_timestamp_millis(close)
 }

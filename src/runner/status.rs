@@ -53,6 +53,12 @@ pub struct Snapshot {
     pub trading_paused: Option<String>,
     /// The run's risk interventions, most recent last (at most `RECENT`).
     pub risk_events: VecDeque<RiskEventRecord>,
+    /// Paper/live: bars the strategy needs before it can act.
+    pub warmup_bars: Option<u64>,
+    /// Paper/live: closed candles received per symbol.
+    pub bars: Vec<u64>,
+    /// Paper/live: when the next candle is expected.
+    pub next_bar_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -81,6 +87,17 @@ pub struct StatusResponse {
     /// Why the run stopped on its own: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
     #[serde(default)]
     pub stop_reason: Option<String>,
+    /// Paper/live: closed candles per symbol the strategy needs before it can trade (its longest
+    /// indicator window); compare with `bars_seen`.
+    #[serde(default)]
+    pub warmup_bars: Option<u64>,
+    /// Paper/live: closed candles received so far (the fewest of any symbol).
+    #[serde(default)]
+    pub bars_seen: Option<u64>,
+    /// Paper/live: when the next candle is expected to close (wall clock), while the run is active.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub next_bar_at: Option<String>,
 }
 
 fn iso(t: &DateTime<Utc>) -> String {
@@ -114,6 +131,9 @@ impl Snapshot {
                 .as_ref()
                 .filter(|r| Some(&r.run_id) == self.run_id.as_ref())
                 .and_then(|r| r.stop_reason.clone()),
+            warmup_bars: self.warmup_bars,
+            bars_seen: self.warmup_bars.map(|_| self.bars.iter().copied().min().unwrap_or(0)),
+            next_bar_at: self.next_bar_at.filter(|_| self.status.is_active()).as_ref().map(iso),
         }
     }
 

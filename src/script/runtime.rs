@@ -106,6 +106,8 @@ struct Indicators {
     list: Vec<Indicator>,
     values: Vec<Option<f64>>,
     names: Vec<String>,
+    /// Closed bars each value slot needs before it has a value.
+    needs: Vec<usize>,
 }
 
 impl Indicators {
@@ -114,6 +116,7 @@ impl Indicators {
             list: Vec::new(),
             values: Vec::new(),
             names: Vec::new(),
+            needs: Vec::new(),
         };
         let Some(decl) = decl else { return Ok(out) };
         let mut entries: Vec<(String, Table)> = Vec::new();
@@ -146,7 +149,13 @@ impl Indicators {
     fn slot(&mut self, name: String) -> usize {
         self.names.push(name);
         self.values.push(None);
+        self.needs.push(0);
         self.values.len() - 1
+    }
+
+    /// Closed bars before every declared indicator has a value.
+    fn warmup(&self) -> usize {
+        self.needs.iter().copied().max().unwrap_or(0)
     }
 
     fn add(&mut self, file: &str, name: &str, t: &Table) -> Result<(), ScriptError> {
@@ -223,6 +232,20 @@ impl Indicators {
             }
             other => return Err(bad(format!("unknown kind '{other}'"))),
         };
+        let need = match (&calc, kind.as_str()) {
+            (Calc::Cross { a, b, .. }, _) => {
+                let of = |o: &Operand| match o {
+                    Operand::Slot(i) => self.needs.get(*i).copied().unwrap_or(0),
+                    Operand::Const(_) => 0,
+                };
+                of(a).max(of(b)) + 1
+            }
+            (_, "rsi" | "roc") => period("period")? + 1,
+            (_, "macd") => period("slow")? + period("signal")? - 1,
+            (_, "stochastic") => period("period")? + period("d")? - 1,
+            (_, "vwap") => 1,
+            _ => period("period")?,
+        };
         let slot = self.slot(name.to_string());
         match calc {
             Calc::Macd(..) => {
@@ -237,6 +260,9 @@ impl Indicators {
                 self.slot(format!("{name}_d"));
             }
             _ => {}
+        }
+        for n in &mut self.needs[slot..] {
+            *n = need;
         }
         self.list.push(Indicator { calc, slot });
         Ok(())
@@ -568,6 +594,10 @@ impl ScriptStrategy {
 }
 
 impl Strategy for ScriptStrategy {
+    fn warmup(&self) -> usize {
+        self.indicators.warmup()
+    }
+
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
         if !self.started {
             self.started = true;
@@ -642,5 +672,29 @@ impl Strategy for ScriptStrategy {
 
     fn on_stop(&mut self, ctx: &mut Ctx<'_>) {
         self.hook("on_stop", None, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::strategy::find_builtin;
+    use crate::script::catalog;
+
+    fn warmup(name: &str, given: serde_json::Value) -> usize {
+        let def = catalog::find(name).or_else(|| find_builtin(name).cloned()).expect(name);
+        let params = def.resolve_json(given.as_object().unwrap()).unwrap();
+        def.build(&params).unwrap().warmup()
+    }
+
+    /// The warm-up shown for paper runs: the longest window, plus one bar where a cross or a change is
+    /// needed; the script twin of MovingAverageCross needs exactly what the built-in does.
+    #[test]
+    fn warm_up_is_the_longest_window_and_scripts_match_their_builtin_twins() {
+        let p = serde_json::json!({"fast_period": 7, "slow_period": 25});
+        assert_eq!(warmup("MovingAverageCross", p.clone()), 26);
+        assert_eq!(warmup("MaCrossScript", p), 26);
+        assert_eq!(warmup("RsiMeanReversion", serde_json::json!({"period": 14})), 15);
+        assert_eq!(warmup("Breakout", serde_json::json!({"lookback": 20})), 21);
+        assert_eq!(warmup("BuyAndHold", serde_json::json!({})), 0);
     }
 }

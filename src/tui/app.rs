@@ -138,6 +138,10 @@ pub struct App {
     pub filters: super::filter::Filters,
     /// The `:` command palette, when open.
     pub palette: Option<super::palette::Palette>,
+    /// The run as last seen before the server was lost, to say what changed once it is back.
+    pub lost_with: Option<crate::runner::status::StatusResponse>,
+    /// Reconnected to this server; the next view is compared with `lost_with`.
+    pub reconnected: Option<String>,
 }
 
 impl App {
@@ -186,6 +190,8 @@ impl App {
             page: 10,
             filters: Default::default(),
             palette: None,
+            lost_with: None,
+            reconnected: None,
         }
     }
 

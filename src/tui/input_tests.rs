@@ -3,6 +3,7 @@
 use super::tests::{app, select, trade, type_text, view};
 use super::*;
 use crate::runner::events::OrderEvent;
+use crate::tui::action::RunView;
 use crate::tui::filter;
 use crate::tui::layout;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -281,4 +282,68 @@ fn p_on_a_form_set_to_live_launches_live() {
     };
     assert_eq!(req.mode, Mode::Live);
     assert_eq!(a.form.mode(), Mode::Live, "the form keeps its mode");
+}
+
+#[test]
+fn after_reconnecting_the_console_says_what_happened_meanwhile() {
+    let mut a = App::new(
+        chrono::Utc::now(),
+        KeyMap::default(),
+        vec!["default".into()],
+        0,
+        ApiInfo::default(),
+        Connection::Connecting("http://x:1".into()),
+    );
+    let status = |id: &str, st: RunStatus, fills: u64, value: f64| {
+        Action::View(Box::new(RunView {
+            status: crate::runner::status::StatusResponse {
+                run_id: Some(id.into()),
+                status: st,
+                mode: Some(Mode::Paper),
+                trade_count: fills,
+                value: Some(value),
+                ..Default::default()
+            },
+            ..Default::default()
+        }))
+    };
+    let lost = || {
+        Action::Connection(Connection::Lost {
+            url: "http://x:1".into(),
+            reason: "refused".into(),
+        })
+    };
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    a.update(status("r1", RunStatus::Running, 2, 10_000.0));
+    a.update(lost());
+    a.update(lost());
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    a.update(status("r1", RunStatus::Completed, 5, 10_250.0));
+    let text = a.banner.clone().unwrap().text;
+    assert!(
+        text.contains("meanwhile r1 went running -> completed, 3 new fills, value 10000.00 -> 10250.00"),
+        "{text}"
+    );
+    // The next view is news as usual, not another summary.
+    a.update(status("r1", RunStatus::Completed, 5, 10_250.0));
+    assert_eq!(a.banner.clone().unwrap().text, text);
+    // Another run started while away.
+    a.update(lost());
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    a.update(status("r2", RunStatus::Running, 1, 10_000.0));
+    let text = a.banner.clone().unwrap().text;
+    assert!(
+        text.contains("run r1 is no longer current; now r2 (running, 1 fills)"),
+        "{text}"
+    );
+    // Nothing changed: said so.
+    a.update(lost());
+    a.update(Action::Connection(Connection::Connected("http://x:1".into())));
+    a.update(status("r2", RunStatus::Running, 1, 10_000.0));
+    assert!(a
+        .banner
+        .clone()
+        .unwrap()
+        .text
+        .contains("r2 stayed running: 0 new fills"));
 }

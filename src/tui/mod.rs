@@ -9,6 +9,7 @@ pub mod config;
 mod dialogs;
 pub mod equity;
 mod filter;
+mod filter_input;
 pub mod form;
 mod http;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod layout;
 mod mouse;
 mod news;
 mod palette;
+mod palette_input;
 pub mod theme;
 pub mod ui;
 

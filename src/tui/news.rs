@@ -5,6 +5,7 @@ use super::action::{Action, Connection, RunView};
 use super::app::{App, ORDER_STREAM};
 use super::equity;
 use crate::run::results::{ResultsResponse, TradeRecord};
+use crate::runner::status::StatusResponse;
 use std::sync::Arc;
 
 impl App {
@@ -113,7 +114,9 @@ impl App {
                         self.error(format!("connection to {url} lost ({reason}); retrying"))
                     }
                     Connection::Connected(url) if matches!(self.connection, Connection::Lost { .. }) => {
-                        self.info(format!("reconnected to {url}"))
+                        self.info(format!("reconnected to {url}"));
+                        // The next view says what happened meanwhile.
+                        self.reconnected = Some(url.clone());
                     }
                     Connection::Connected(url) if matches!(self.connection, Connection::Connecting(_)) => {
                         self.info(format!("connected to {url}"))
@@ -122,6 +125,9 @@ impl App {
                 }
                 match &c {
                     Connection::Lost { .. } => {
+                        if self.stale_since.is_none() && !matches!(self.connection, Connection::Connecting(_)) {
+                            self.lost_with = Some(self.view.status.clone());
+                        }
                         self.stale_since.get_or_insert(self.now);
                     }
                     _ => self.stale_since = None,
@@ -172,6 +178,7 @@ impl App {
                 trading_paused: false,
                 pause_reason: r.trading_paused.clone(),
                 stop_reason: r.stop_reason.clone(),
+                ..Default::default()
             },
             positions: r.positions.clone(),
             equity_curve: Vec::new(),
@@ -215,6 +222,21 @@ impl App {
     }
 
     fn apply_view(&mut self, v: RunView) {
+        // The first view after reconnecting: what happened while away replaces the usual news.
+        let summary = match (self.reconnected.take(), self.lost_with.take()) {
+            (Some(url), Some(before)) => Some(format!("reconnected to {url}; {}", meanwhile(&before, &v.status))),
+            _ => None,
+        };
+        let failed = v.status.status == crate::run::RunStatus::Failed;
+        self.apply_new_view(v);
+        match summary {
+            Some(m) if failed => self.error(m),
+            Some(m) => self.info(m),
+            None => {}
+        }
+    }
+
+    fn apply_new_view(&mut self, v: RunView) {
         let new_run = v.status.run_id != self.view.status.run_id;
         if new_run {
             self.trades.clear();
@@ -265,5 +287,47 @@ impl App {
             None => {}
         }
         self.view = v;
+    }
+}
+
+/// What happened to the run while the console was not connected, in one line.
+fn meanwhile(before: &StatusResponse, now: &StatusResponse) -> String {
+    let name = |s: &StatusResponse| s.run_id.clone().unwrap_or_else(|| "no run".into());
+    let fills = |n: u64| format!("{n} new fill{}", if n == 1 { "" } else { "s" });
+    if before.run_id != now.run_id {
+        let was = match &before.run_id {
+            Some(id) => format!("run {id} is no longer current"),
+            None => "no run was active".into(),
+        };
+        return match &now.run_id {
+            Some(id) => format!(
+                "meanwhile {was}; now {id} ({}, {} fills)",
+                now.status.as_str(),
+                now.trade_count
+            ),
+            None => format!("meanwhile {was}; the server is idle"),
+        };
+    }
+    let new_fills = now.trade_count.saturating_sub(before.trade_count);
+    let value = match (before.value, now.value) {
+        (Some(a), Some(b)) if a != b => format!(", value {a:.2} -> {b:.2}"),
+        _ => String::new(),
+    };
+    if before.status != now.status {
+        format!(
+            "meanwhile {} went {} -> {}{}, {}{value}",
+            name(now),
+            before.status.as_str(),
+            now.status.as_str(),
+            now.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default(),
+            fills(new_fills)
+        )
+    } else {
+        format!(
+            "meanwhile {} stayed {}: {}{value}",
+            name(now),
+            now.status.as_str(),
+            fills(new_fills)
+        )
     }
 }

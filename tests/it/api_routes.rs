@@ -1115,3 +1115,44 @@ async fn a_runs_orders_trades_and_equity_are_paged_and_exports_stream() {
     assert_eq!(text.lines().count(), trades.len() + 1);
     assert!(text.starts_with("id,order_id,timestamp"));
 }
+
+/// A paper run shows how far its strategy is from trading (warm-up) and when the next candle comes.
+#[tokio::test]
+async fn a_paper_run_reports_its_warm_up_and_the_next_bar() {
+    let a = api();
+    // One simulated minute per 0.5 s: the next bar is always under a second away.
+    let paper = json!({
+        "strategy_name": "MovingAverageCross",
+        "strategy_params": {"fast_period": 5, "slow_period": 20},
+        "symbols": ["BTC/USDT"],
+        "timeframe": "1m",
+        "exchange": "sim",
+        "exchange_config": {"speed": 120},
+        "mode": "paper"
+    });
+    let r = a.post("/api/v1/run/live", paper).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let s = a.get("/api/v1/status").await.body;
+        if let Some(n) = s["bars_seen"].as_u64() {
+            assert_eq!(s["warmup_bars"], 21, "slow window plus the bar that can cross: {s}");
+            let next = chrono::DateTime::parse_from_rfc3339(s["next_bar_at"].as_str().unwrap()).unwrap();
+            let ahead = next.with_timezone(&chrono::Utc) - chrono::Utc::now();
+            assert!(ahead.num_milliseconds() <= 600, "{s}");
+            seen.push(n);
+        }
+        if seen.last().is_some_and(|&n| n >= 3) {
+            break;
+        }
+    }
+    assert!(seen.last().is_some_and(|&n| n >= 3), "bars counted: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(a.post("/api/v1/run/stop", json!({})).await.status, StatusCode::OK);
+    let s = a.get("/api/v1/status").await.body;
+    assert!(s["next_bar_at"].is_null(), "no next bar once stopped: {s}");
+    // Backtests have no warm-up countdown.
+    assert_eq!(a.delete("/api/v1/run/reset").await.status, StatusCode::OK);
+    assert!(a.get("/api/v1/status").await.body["warmup_bars"].is_null());
+}

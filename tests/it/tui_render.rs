@@ -452,3 +452,26 @@ fn the_palette_and_the_filters_show_what_they_do() {
     let screen = text(&draw(&a, 120, 40));
     assert!(screen.contains("no fill matches /sell nope"), "{screen}");
 }
+
+#[test]
+fn a_paper_run_in_warm_up_counts_bars_and_down_to_the_next_one() {
+    let mut v = run_view(RunStatus::Running, 10_500.0, None);
+    v.status.mode = Some(Mode::Paper);
+    v.status.warmup_bars = Some(31);
+    v.status.bars_seen = Some(3);
+    let a = app();
+    let next = a.now + chrono::Duration::seconds(42);
+    v.status.next_bar_at = Some(next.to_rfc3339());
+    let mut a = with_run(a, v.clone());
+    let screen = text(&draw(&a, 120, 40));
+    assert!(screen.contains("next in 42s"), "{screen}");
+    assert!(screen.contains("warm-up 3 of 31 bars"), "{screen}");
+    // A second later the countdown moved; once warm, the warm-up note goes.
+    let now = a.now;
+    a.update(Action::Tick(now + chrono::Duration::seconds(1)));
+    assert!(text(&draw(&a, 120, 40)).contains("next in 41s"));
+    v.status.bars_seen = Some(31);
+    a.update(Action::View(Box::new(v)));
+    let warm = text(&draw(&a, 120, 40));
+    assert!(!warm.contains("warm-up"), "{warm}");
+}

@@ -11,16 +11,26 @@ pub const SPEC: StrategySpec = StrategySpec {
     validate: None,
     build: |p| {
         let n = p.usize("lookback");
-        Box::new(Breakout { highest: RollingExtreme::highest(n), lowest: RollingExtreme::lowest(n) })
+        Box::new(Breakout {
+            highest: RollingExtreme::highest(n),
+            lowest: RollingExtreme::lowest(n),
+            warmup: n + 1,
+        })
     },
 };
 
 pub struct Breakout {
     highest: RollingExtreme,
     lowest: RollingExtreme,
+    /// The channel of the previous `lookback` bars, then the bar that may break it.
+    warmup: usize,
 }
 
 impl Strategy for Breakout {
+    fn warmup(&self) -> usize {
+        self.warmup
+    }
+
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
         let hi = self.highest.update(bar.high);
         let lo = self.lowest.update(bar.low);

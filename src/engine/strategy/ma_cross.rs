@@ -28,6 +28,7 @@ pub struct MovingAverageCross {
     fast: Sma,
     slow: Sma,
     cross: CrossOver,
+    warmup: usize,
 }
 
 impl MovingAverageCross {
@@ -36,11 +37,17 @@ impl MovingAverageCross {
             fast: Sma::new(fast),
             slow: Sma::new(slow),
             cross: CrossOver::default(),
+            // Both averages, then one more bar for a cross to be seen.
+            warmup: fast.max(slow) + 1,
         }
     }
 }
 
 impl Strategy for MovingAverageCross {
+    fn warmup(&self) -> usize {
+        self.warmup
+    }
+
     #[inline]
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
         let f = self.fast.update(bar.close);

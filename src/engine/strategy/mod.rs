@@ -27,4 +27,9 @@ pub trait Strategy: Send {
     }
     /// The run is ending (stopped or out of candles); requests made here are not placed.
     fn on_stop(&mut self, _ctx: &mut Ctx<'_>) {}
+    /// Closed candles this instance needs before it can act (its longest window), so a paper run
+    /// can show "waiting for 31 bars, 3 so far" instead of looking dead.
+    fn warmup(&self) -> usize {
+        0
+    }
 }

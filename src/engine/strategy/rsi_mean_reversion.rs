@@ -25,6 +25,7 @@ pub const SPEC: StrategySpec = StrategySpec {
     build: |p| {
         Box::new(RsiMeanReversion {
             rsi: Rsi::new(p.usize("period")),
+            warmup: p.usize("period") + 1,
             lower: p.f("lower"),
             upper: p.f("upper"),
         })
@@ -33,11 +34,17 @@ pub const SPEC: StrategySpec = StrategySpec {
 
 pub struct RsiMeanReversion {
     rsi: Rsi,
+    /// `period` price changes need one bar more.
+    warmup: usize,
     lower: f64,
     upper: f64,
 }
 
 impl Strategy for RsiMeanReversion {
+    fn warmup(&self) -> usize {
+        self.warmup
+    }
+
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
         let Some(r) = self.rsi.update(bar.close) else {
             return;

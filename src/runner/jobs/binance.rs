@@ -234,6 +234,7 @@ impl Job {
         mut live: Option<Live>,
     ) -> ResultsResponse {
         let cfg = &self.config;
+        self.send(WorkerEvent::Warmup(engine.warmup_bars() as u64));
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return self.failed(start_time, format!("cannot start the market stream: {e}")),

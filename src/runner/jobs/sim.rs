@@ -23,6 +23,7 @@ impl Job {
             Err(e) => return self.failed(start_time, e.message),
         };
         let mut feeds: Vec<SimFeed> = cfg.symbols.iter().map(|s| SimFeed::new(s, tf, first)).collect();
+        self.send(WorkerEvent::Warmup(engine.warmup_bars() as u64));
         self.send(WorkerEvent::Running);
         let wall_start = Instant::now();
         let mut error = None;

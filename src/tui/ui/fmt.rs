@@ -57,6 +57,16 @@ pub fn duration(secs: f64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// A short wait: `42s`, `3m 05s`, `1h 02m`.
+pub fn countdown(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..120 => format!("{s}s"),
+        120..7200 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
 /// `2024-01-02T13:00:00Z` -> `2024-01-02 13:00`.
 pub fn short_time(iso: &str) -> String {
     iso.get(..16)

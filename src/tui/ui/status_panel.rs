@@ -110,14 +110,36 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 format!("{} {} (bar {at})", t.symbol, fmt::price(t.close))
             })
             .collect();
-        lines.push(Line::from(vec![
+        let next = s
+            .next_bar_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                let secs = (t.with_timezone(&chrono::Utc) - app.now).num_seconds();
+                if secs > 0 {
+                    format!(" · next in {}", fmt::countdown(secs))
+                } else {
+                    " · next due now".to_string()
+                }
+            })
+            .unwrap_or_default();
+        let mut spans = vec![
             label("Last "),
             Span::raw(if last.is_empty() {
-                "waiting for the first candle...".to_string()
+                format!("waiting for the first candle{next}")
             } else {
-                format!("{}{ago}", last.join(", "))
+                format!("{}{ago}{next}", last.join(", "))
             }),
-        ]));
+        ];
+        if let (Some(need), Some(seen)) = (s.warmup_bars, s.bars_seen) {
+            if seen < need {
+                spans.push(Span::styled(
+                    format!(" · warm-up {seen} of {need} bars"),
+                    Style::new().fg(theme.c(Role::Warning)),
+                ));
+            }
+        }
+        lines.push(Line::from(spans));
     }
     if s.trading_paused {
         let why = s.pause_reason.clone().unwrap_or_default();
