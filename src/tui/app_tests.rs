@@ -201,7 +201,7 @@ fn launch_builds_the_request_or_explains_what_is_wrong() {
     let Some(Effect::Start(req)) = fx.first() else { panic!() };
     assert_eq!(
         (req.mode, req.exchange_config["speed"].as_f64()),
-        (Mode::Paper, Some(60.0))
+        (Mode::Paper, Some(1800.0)),
     );
     assert!(req.start_date.is_none());
     // A bad field blocks the launch and says which.

@@ -237,8 +237,8 @@ impl RunForm {
         f.fields.push(Field::text(
             FieldKey::Speed,
             "Speed",
-            "60",
-            "sim paper: simulated seconds per second (60 = a minute a second)",
+            "auto",
+            "sim paper: simulated seconds per second (60 = a minute a second); auto = a bar every 2 s",
         ));
         f.fields.push(Field::select(
             FieldKey::Sandbox,
@@ -414,9 +414,10 @@ impl RunForm {
                 .and_then(|m| parse_risk(&m, self.mode()).map(|_| ()))
                 .err()
                 .map(|e| e.message),
+            FieldKey::Speed if v.trim() == "auto" => None,
             FieldKey::Speed => check_speed(v.parse::<f64>().unwrap_or(f64::NAN))
                 .err()
-                .map(|e| e.message),
+                .map(|e| format!("{} (or auto)", e.message)),
             _ => None,
         }
     }
@@ -440,6 +441,17 @@ impl RunForm {
         }
     }
 
+    /// The sim paper speed: as typed, or for `auto` one bar every two seconds at the form's timeframe
+    /// (so a paper run shows activity at once whatever its timeframe).
+    fn speed(&self) -> Option<f64> {
+        let v = self.value(&FieldKey::Speed);
+        if v.trim() == "auto" {
+            let tf: crate::engine::Timeframe = self.value(&FieldKey::Timeframe).parse().ok()?;
+            return Some((tf.millis() as f64 / 2000.0).clamp(1.0, 1e6));
+        }
+        v.trim().parse::<f64>().ok()
+    }
+
     /// The request this form describes, launched as `mode`.
     pub fn request(&self, mode: Mode) -> RunRequest {
         let mut params = Map::new();
@@ -456,7 +468,7 @@ impl RunForm {
         let opt = |k: &FieldKey| Some(self.value(k)).filter(|s| !s.trim().is_empty());
         let mut exchange_config = Map::new();
         if mode != Mode::Backtest {
-            if let Ok(speed) = self.value(&FieldKey::Speed).trim().parse::<f64>() {
+            if let Some(speed) = self.speed() {
                 if self.value(&FieldKey::Exchange) == "sim" {
                     exchange_config.insert("speed".into(), Value::from(speed));
                 }

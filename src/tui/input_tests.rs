@@ -347,3 +347,39 @@ fn after_reconnecting_the_console_says_what_happened_meanwhile() {
         .text
         .contains("r2 stayed running: 0 new fills"));
 }
+
+#[test]
+fn the_default_paper_speed_shows_a_bar_every_two_seconds_at_any_timeframe() {
+    let mut a = app();
+    let speed = |a: &mut App| {
+        let Some(Effect::Start(req)) = a.update(Action::Launch(Mode::Paper)).into_iter().next() else {
+            panic!("no start")
+        };
+        a.view = RunView::default();
+        req.exchange_config["speed"].as_f64()
+    };
+    assert_eq!(a.form.value(&crate::tui::form::FieldKey::Timeframe), "1h");
+    assert_eq!(speed(&mut a), Some(1800.0), "an hour's bar every 2 s");
+    select(&mut a, crate::tui::form::FieldKey::Speed);
+    a.update(Action::Enter);
+    for _ in 0..10 {
+        a.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut a, "fast");
+    a.update(Action::Enter);
+    assert!(a
+        .form
+        .selected_field()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("or auto"));
+    a.update(Action::Enter);
+    for _ in 0..10 {
+        a.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut a, "60");
+    a.update(Action::Enter);
+    assert_eq!(speed(&mut a), Some(60.0), "a typed speed is kept");
+}

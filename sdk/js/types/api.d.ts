@@ -910,12 +910,22 @@ export interface components {
             runs: components["schemas"]["RunSummary"][];
         };
         StatusResponse: {
+            /**
+             * Format: int64
+             * @description Paper/live: closed candles received so far (the fewest of any symbol).
+             */
+            bars_seen?: number | null;
             /** Format: double */
             cash?: number | null;
             /** Format: date-time */
             end_time?: string | null;
             error?: string | null;
             mode?: null | components["schemas"]["Mode"];
+            /**
+             * Format: date-time
+             * @description Paper/live: when the next candle is expected to close (wall clock), while the run is active.
+             */
+            next_bar_at?: string | null;
             /** @description Why trading is paused. */
             pause_reason?: string | null;
             /** Format: double */
@@ -939,6 +949,12 @@ export interface components {
             trading_paused?: boolean;
             /** Format: double */
             value?: number | null;
+            /**
+             * Format: int64
+             * @description Paper/live: closed candles per symbol the strategy needs before it can trade (its longest
+             *     indicator window); compare with `bars_seen`.
+             */
+            warmup_bars?: number | null;
         };
         StrategiesResponse: {
             strategies: components["schemas"]["StrategyInfo"][];

@@ -504,10 +504,18 @@ class RunsResponse(BaseModel):
 
 
 class StatusResponse(BaseModel):
+    bars_seen: Optional[int] = Field(None, ge=0)
+    """
+    Paper/live: closed candles received so far (the fewest of any symbol).
+    """
     cash: Optional[float] = None
     end_time: Optional[datetime] = None
     error: Optional[str] = None
     mode: Optional[Mode] = None
+    next_bar_at: Optional[datetime] = None
+    """
+    Paper/live: when the next candle is expected to close (wall clock), while the run is active.
+    """
     pause_reason: Optional[str] = None
     """
     Why trading is paused.
@@ -531,6 +539,11 @@ class StatusResponse(BaseModel):
     True while trading is paused after repeated rejections; `POST /api/v1/run/resume` resumes.
     """
     value: Optional[float] = None
+    warmup_bars: Optional[int] = Field(None, ge=0)
+    """
+    Paper/live: closed candles per symbol the strategy needs before it can trade (its longest
+    indicator window); compare with `bars_seen`.
+    """
 
 
 class StrategyInfo(BaseModel):
