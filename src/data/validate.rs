@@ -134,7 +134,8 @@ pub fn fmt_ts(ms: i64) -> String {
     put(11, sod / 3600, 2);
     put(14, sod / 60 % 60, 2);
     put(17, sod % 60, 2);
-    b.iter().map(|&c| c as char).collect()
+    // ASCII digits and separators only: always valid UTF-8.
+    std::str::from_utf8(&b).map(str::to_owned).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ pub fn run_on<S: EventSink>(
         warnings,
     };
     let mut r = results::build(info, config, &out);
-    results::attach_benchmark(&mut r, &slices);
+    results::attach_benchmark(&mut r, &out, &slices);
     r
 }
 

@@ -341,25 +341,34 @@ pub fn equity_record(p: &EquityPoint, initial: f64) -> EquityRecord {
 
 /// Fills `benchmark` on each equity record from the run's candles: what holding the symbols from
 /// their first close would be worth at that point.
-pub fn attach_benchmark(r: &mut ResultsResponse, series: &[&[crate::engine::Candle]]) {
+pub fn attach_benchmark(r: &mut ResultsResponse, out: &RunOutput, series: &[&[crate::engine::Candle]]) {
     let firsts: Vec<f64> = series.iter().filter_map(|s| s.first().map(|c| c.close)).collect();
     if firsts.len() != series.len() || firsts.is_empty() {
         return;
     }
+    // The curve is `build`'s downsample of the engine's points: their times are at hand as numbers,
+    // rising, so each series is walked forward once instead of searched (and no text is parsed).
+    let picked = downsample_indices(out.equity.len(), MAX_EQUITY_POINTS);
+    if picked.len() != r.equity_curve.len() {
+        return;
+    }
     let share = r.config.initial_cash / series.len() as f64;
-    for e in &mut r.equity_curve {
-        let Some(ts) = crate::data::time::parse_iso(&e.timestamp) else {
-            continue;
-        };
-        let value: f64 = series
-            .iter()
-            .zip(&firsts)
-            .map(|(s, first)| {
-                let i = s.partition_point(|c| c.ts <= ts);
-                let close = if i == 0 { *first } else { s[i - 1].close };
-                share * close / first
-            })
-            .sum();
+    let mut at = vec![0usize; series.len()];
+    for (e, &i) in r.equity_curve.iter_mut().zip(&picked) {
+        let ts = out.equity[i].ts;
+        let mut value = 0.0;
+        for ((s, first), pos) in series.iter().zip(&firsts).zip(at.iter_mut()) {
+            // Gallop from the last position: the next point is usually close by.
+            let rest = &s[*pos..];
+            let mut step = 1;
+            while step < rest.len() && rest[step - 1].ts <= ts {
+                step *= 2;
+            }
+            let upto = step.min(rest.len());
+            *pos += rest[..upto].partition_point(|c| c.ts <= ts);
+            let close = if *pos == 0 { *first } else { s[*pos - 1].close };
+            value += share * close / first;
+        }
         e.benchmark = Some(value);
     }
 }
@@ -417,6 +426,9 @@ pub fn metrics_of(out: &RunOutput, config: &RunConfig) -> PerformanceMetrics {
     m
 }
 
+/// Orders plus fills from which `build` writes records on one thread and metrics on another.
+const PARALLEL_RECORDS: usize = 2_000;
+
 pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsResponse {
     let symbols = &config.symbols;
     let initial = config.initial_cash;
@@ -433,14 +445,32 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         error,
         warnings,
     } = info;
-    let performance_metrics = metrics_of(out, &config);
+    // Metrics walk the whole curve while the records are written out: on two cores, side by side.
+    let records = || -> (Vec<OrderRecord>, Vec<TradeRecord>) {
+        (
+            out.orders.iter().map(|o| order_record(o, symbols)).collect(),
+            out.fills.iter().map(|f| trade_record(f, symbols)).collect(),
+        )
+    };
+    let (performance_metrics, (orders, trades)) = if out.orders.len() + out.fills.len() < PARALLEL_RECORDS {
+        (metrics_of(out, &config), records())
+    } else {
+        std::thread::scope(|sc| {
+            let metrics = sc.spawn(|| metrics_of(out, &config));
+            let recs = records();
+            match metrics.join() {
+                Ok(m) => (m, recs),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    };
     ResultsResponse {
         run_id,
         status,
         start_time,
         end_time,
-        orders: out.orders.iter().map(|o| order_record(o, symbols)).collect(),
-        trades: out.fills.iter().map(|f| trade_record(f, symbols)).collect(),
+        orders,
+        trades,
         positions,
         equity_curve,
         equity_points_total: out.equity.len(),

@@ -125,16 +125,28 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
     )?;
     // A backtest's records go into three blobs here; live and paper runs wrote each change as it happened.
     if r.config.mode == Mode::Backtest {
+        use super::columns::{encode_equity, encode_fills, encode_orders};
+        // Encoding and compressing dominate a large backtest's save: the orders on one core, the rest
+        // on the other.
+        let (orders, (fills, equity)) = if r.orders.len() + r.trades.len() < 2_000 {
+            (
+                encode_orders(&r.orders),
+                (encode_fills(&r.trades), encode_equity(&r.equity_curve)),
+            )
+        } else {
+            std::thread::scope(|sc| {
+                let orders = sc.spawn(|| encode_orders(&r.orders));
+                let rest = (encode_fills(&r.trades), encode_equity(&r.equity_curve));
+                match orders.join() {
+                    Ok(o) => (o, rest),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        };
         exec(
             tx,
             "INSERT OR REPLACE INTO run_data (run_id, orders, fills, equity, fill_count) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                r.run_id,
-                super::columns::encode_orders(&r.orders),
-                super::columns::encode_fills(&r.trades),
-                super::columns::encode_equity(&r.equity_curve),
-                r.trades.len() as i64
-            ],
+            params![r.run_id, orders, fills, equity, r.trades.len() as i64],
         )?;
         return Ok(());
     }

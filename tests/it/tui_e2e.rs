@@ -280,8 +280,10 @@ fn a_busy_default_port_moves_the_api_and_the_mouse_is_captured() {
         "env -u CRACKTRADER_API_PORT {bin} --data-dir {} --theme nord",
         dir.path().display()
     ));
-    let screen = s.wait("the moved API", Duration::from_secs(15), |x| x.contains("IDLE"));
-    assert!(screen.contains("port 8000 is in use"), "{screen}");
+    // (Waiting for both: a capture can catch a frame half written.)
+    let screen = s.wait("the moved API", Duration::from_secs(15), |x| {
+        x.contains("IDLE") && x.contains("port 8000 is in use")
+    });
     let header = screen.lines().next().unwrap_or("");
     let port: u16 = header
         .split("127.0.0.1:")
