@@ -14,7 +14,7 @@ use crate::runner::RunResponse;
 #[openapi(
     info(
         title = "cracktrader-tui Web API",
-        description = "Cracktrader's Web API: runs, status, results and live events. Errors use {\"error\":{\"code\",\"message\",\"details\"}}. WebSockets: /api/v1/ws (subscribe to orders, trades, status, equity, ticker, logs) and /api/v1/ws/status."
+        description = "Cracktrader's Web API: runs, status, results and live events. Errors use {\"error\":{\"code\",\"message\",\"details\"}}. WebSockets: /api/v1/ws (subscribe to orders, trades, status, equity, ticker, logs, optimize) and /api/v1/ws/status."
     ),
     components(schemas(
         ErrorResponse,
@@ -51,7 +51,19 @@ use crate::runner::RunResponse;
         crate::store::RunSummary,
         crate::store::PruneReport,
         crate::runner::status::Attention,
-        crate::run::results::RiskEventRecord
+        crate::run::results::RiskEventRecord,
+        crate::run::request::OptimizeRequest,
+        crate::run::request::WalkForwardRequest,
+        crate::run::sweep::SweepReport,
+        crate::run::sweep::Combination,
+        crate::run::sweep::Best,
+        crate::run::sweep::Fold,
+        crate::run::sweep::TrainPart,
+        crate::run::sweep::TestPart,
+        crate::run::sweep::Axis,
+        crate::run::sweep::Objective,
+        crate::runner::status::OptimizeStatus,
+        crate::runner::events::OptimizeBatch
     ))
 )]
 pub struct ApiDoc;

@@ -77,6 +77,7 @@ pub fn render(r: &ResultsResponse) -> String {
         cracktrader::run::config::Mode::Paper => "Paper run",
         cracktrader::run::config::Mode::Live if c.live.sandbox => "Live run (testnet)",
         cracktrader::run::config::Mode::Live => "Live run",
+        cracktrader::run::config::Mode::Optimize => "Optimisation (best combination)",
     };
     let _ = writeln!(s, "{kind} {}  [{}]", r.run_id, r.status.as_str());
     let _ = writeln!(s, "  strategy    {} ({})", c.strategy_name, params.join(", "));

@@ -18,10 +18,12 @@ pub enum Mode {
     Backtest,
     Paper,
     Live,
+    /// A parameter sweep (`POST /run/optimize`): many backtests, one run.
+    Optimize,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Backtest, Mode::Paper, Mode::Live];
+    pub const ALL: [Mode; 4] = [Mode::Backtest, Mode::Paper, Mode::Live, Mode::Optimize];
 
     pub fn parse(s: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.as_str() == s)
@@ -32,6 +34,7 @@ impl Mode {
             Mode::Backtest => "backtest",
             Mode::Paper => "paper",
             Mode::Live => "live",
+            Mode::Optimize => "optimize",
         }
     }
 }

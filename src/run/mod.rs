@@ -8,6 +8,7 @@ pub mod optimize;
 pub mod policy;
 pub mod request;
 pub mod results;
+pub mod sweep;
 pub mod worker;
 
 pub use config::{Mode, RunConfig, RunRequest};

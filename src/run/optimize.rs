@@ -9,88 +9,21 @@ use super::backtest::{self, Fetch};
 use super::config::{self, RunConfig, RunRequest};
 use super::error::{ErrorCode, RunError};
 use super::results;
+pub use super::sweep::{Axis, Best, Combination, Fold, Objective, SweepReport, TestPart, TrainPart, WalkForward};
 use crate::data::validate::fmt_ts;
 use crate::engine::core::NoEvents;
 use crate::engine::metrics::PerformanceMetrics;
 use crate::engine::replay::replay;
 use crate::engine::strategy::params::{ParamSpec, ParamType};
 use crate::engine::Candle;
-use serde::Serialize;
 use serde_json::{Map, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 /// More combinations than this is refused before anything runs.
 pub const MAX_COMBINATIONS: usize = 100_000;
-
-/// What a sweep ranks by (higher is better for all of them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Objective {
-    Sharpe,
-    Sortino,
-    Calmar,
-    TotalReturn,
-    ProfitFactor,
-    FinalValue,
-}
-
-impl Objective {
-    pub const ALL: [Objective; 6] = [
-        Objective::Sharpe,
-        Objective::Sortino,
-        Objective::Calmar,
-        Objective::TotalReturn,
-        Objective::ProfitFactor,
-        Objective::FinalValue,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Objective::Sharpe => "sharpe",
-            Objective::Sortino => "sortino",
-            Objective::Calmar => "calmar",
-            Objective::TotalReturn => "total_return",
-            Objective::ProfitFactor => "profit_factor",
-            Objective::FinalValue => "final_value",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Objective, RunError> {
-        Objective::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s.trim())
-            .ok_or_else(|| {
-                let all: Vec<&str> = Objective::ALL.iter().map(|o| o.as_str()).collect();
-                RunError::field(
-                    "objective",
-                    format!("unknown objective '{s}'; one of {}", all.join(", ")),
-                )
-            })
-    }
-
-    /// The score of a result; `None` when the metric is undefined (e.g. no trades, no losses).
-    pub fn score(self, m: &PerformanceMetrics, final_value: f64) -> Option<f64> {
-        let v = match self {
-            Objective::Sharpe => m.sharpe_ratio,
-            Objective::Sortino => m.sortino_ratio,
-            Objective::Calmar => m.calmar_ratio,
-            Objective::TotalReturn => Some(m.total_return),
-            Objective::ProfitFactor => m.profit_factor,
-            Objective::FinalValue => Some(final_value),
-        };
-        v.filter(|x| x.is_finite())
-    }
-}
-
-/// One swept parameter and its values, as a request gives them (numbers, booleans, choice names).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Axis {
-    pub name: String,
-    pub values: Vec<Value>,
-}
 
 /// Parses `NAME=START..END[:STEP]` or `NAME=V1,V2,...` against the strategy's parameters: an unknown
 /// name is `INVALID_PARAMS` (listing the accepted ones), a value out of range `VALIDATION_ERROR`.
@@ -241,30 +174,6 @@ fn axis_from<'a>(p: &ParamSpec, raw: impl Iterator<Item = &'a str>) -> Result<Ax
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct WalkForward {
-    pub folds: usize,
-    pub train_pct: f64,
-}
-
-impl WalkForward {
-    pub fn new(folds: usize, train_pct: f64) -> Result<WalkForward, RunError> {
-        if !(1..=50).contains(&folds) {
-            return Err(RunError::field(
-                "walk_forward.folds",
-                format!("folds must be from 1 to 50, got {folds}"),
-            ));
-        }
-        if !(train_pct > 0.0 && train_pct < 1.0) {
-            return Err(RunError::field(
-                "walk_forward.train_pct",
-                format!("train_pct is the training share of each fold, between 0 and 1 (e.g. 0.7), got {train_pct}"),
-            ));
-        }
-        Ok(WalkForward { folds, train_pct })
-    }
-}
-
 /// A sweep to run: the backtest request all combinations share, and the grid over it.
 #[derive(Debug, Clone)]
 pub struct Sweep {
@@ -325,70 +234,19 @@ impl Sweep {
     }
 }
 
-/// One evaluated combination.
-#[derive(Debug, Clone, Serialize)]
-pub struct Combination {
-    pub params: Map<String, Value>,
-    pub metrics: PerformanceMetrics,
-    pub final_value: f64,
-    /// Round trips (what `metrics.total_trades` counts).
-    pub trades: u64,
-    /// The objective's value; null when it is undefined for this result.
-    pub score: Option<f64>,
+/// How a running sweep is watched and stopped (the runner's optimize job; the CLI uses neither).
+#[derive(Default, Clone, Copy)]
+pub struct Control<'a> {
+    /// Set: no further combination starts; the report covers those that finished.
+    pub stop: Option<&'a AtomicBool>,
+    /// Called (from the worker threads) with each finished combination of the grid.
+    pub on_done: Option<&'a (dyn Fn(Combination) + Sync)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Best {
-    pub params: Map<String, Value>,
-    pub metrics: PerformanceMetrics,
-    pub score: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainPart {
-    pub start: String,
-    pub end: String,
-    pub best_params: Option<Map<String, Value>>,
-    pub objective: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TestPart {
-    pub start: String,
-    pub end: String,
-    pub metrics: Option<PerformanceMetrics>,
-    pub final_value: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Fold {
-    pub fold: usize,
-    pub train: TrainPart,
-    pub test: TestPart,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SweepReport {
-    pub run_id: String,
-    pub strategy: String,
-    pub objective: Objective,
-    pub axes: Vec<Axis>,
-    /// Combinations in the grid.
-    pub combinations: usize,
-    /// Combinations that ran to the end.
-    pub completed: usize,
-    /// Combinations the strategy's own checks refused (e.g. fast >= slow), counted, not run.
-    pub skipped: usize,
-    /// Completed combinations with fewer round trips than `min_trades` (listed, never best).
-    pub below_min_trades: usize,
-    /// Every completed combination, best first (undefined scores last).
-    pub results: Vec<Combination>,
-    pub best: Option<Best>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub walk_forward: Option<Vec<Fold>>,
-    /// Candles per combination (all symbols).
-    pub candles: usize,
-    pub elapsed_ms: u64,
+impl Control<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
+    }
 }
 
 /// Runs a sweep: candles loaded once, combinations spread over worker threads.
@@ -397,6 +255,17 @@ pub fn run(
     sweep: &Sweep,
     known_exchanges: &[String],
     fetch: &dyn Fetch,
+) -> Result<SweepReport, RunError> {
+    run_with(data_dir, sweep, known_exchanges, fetch, Control::default())
+}
+
+/// `run`, reporting each finished combination and stopping when asked.
+pub fn run_with(
+    data_dir: &Path,
+    sweep: &Sweep,
+    known_exchanges: &[String],
+    fetch: &dyn Fetch,
+    control: Control<'_>,
 ) -> Result<SweepReport, RunError> {
     let started = Instant::now();
     let combos = sweep.combinations()?;
@@ -423,7 +292,18 @@ pub fn run(
     let set = backtest::load_candles(data_dir, any, fetch)?;
     let series: Vec<&[Candle]> = set.series.iter().map(|s| &s[..]).collect();
     let candles = series.iter().map(|s| s.len()).sum();
-    let outcomes = evaluate(&configs, &series, sweep.workers());
+    let report = |i: usize, o: &Outcome| {
+        if let (Some(f), Ok((metrics, final_value))) = (control.on_done, o) {
+            f(Combination {
+                params: combos[i].clone(),
+                trades: metrics.total_trades,
+                score: sweep.objective.score(metrics, *final_value),
+                metrics: metrics.clone(),
+                final_value: *final_value,
+            });
+        }
+    };
+    let outcomes = evaluate(&configs, &series, sweep.workers(), control.stop, &report);
     let mut results = Vec::new();
     let mut failed = None;
     for (params, outcome) in combos.iter().cloned().zip(outcomes) {
@@ -459,9 +339,10 @@ pub fn run(
         metrics: r.metrics.clone(),
         score: r.score,
     });
+    let stopped = control.stopped();
     let walk_forward = match sweep.walk_forward {
-        Some(wf) => Some(walk_forward(sweep, wf, &combos, &configs, &series)?),
-        None => None,
+        Some(wf) if !stopped => Some(walk_forward(sweep, wf, &combos, &configs, &series)?),
+        _ => None,
     };
     Ok(SweepReport {
         run_id: format!("opt-{}", &backtest::run_id()["run-".len()..]),
@@ -477,6 +358,7 @@ pub fn run(
         walk_forward,
         candles,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        stopped,
     })
 }
 
@@ -502,17 +384,28 @@ fn best_first(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
 
 type Outcome = Result<(PerformanceMetrics, f64), RunError>;
 
-/// Evaluates every configured combination on `series`, `jobs` at a time; `None` for skipped ones.
-fn evaluate(configs: &[Option<RunConfig>], series: &[&[Candle]], jobs: usize) -> Vec<Option<Outcome>> {
+/// Evaluates every configured combination on `series`, `jobs` at a time; `None` for skipped ones
+/// (and for those not started once `stop` is set). `done` hears of each as it finishes.
+fn evaluate(
+    configs: &[Option<RunConfig>],
+    series: &[&[Candle]],
+    jobs: usize,
+    stop: Option<&AtomicBool>,
+    done: &(dyn Fn(usize, &Outcome) + Sync),
+) -> Vec<Option<Outcome>> {
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Outcome>>> = configs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, configs.len().max(1)) {
             s.spawn(|| loop {
+                if stop.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cfg) = configs.get(i) else { break };
                 if let Some(cfg) = cfg {
                     let outcome = evaluate_one(cfg, series);
+                    done(i, &outcome);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(outcome);
                     }
@@ -575,7 +468,7 @@ fn walk_forward(
         let split = lo + (((hi - lo) as f64) * wf.train_pct).floor().max(1.0) as usize;
         let (train_from, test_from, test_to) = (at(lo), at(split.min(hi)), at(hi));
         let train = window(series, train_from, test_from);
-        let outcomes = evaluate(configs, &train, sweep.workers());
+        let outcomes = evaluate(configs, &train, sweep.workers(), None, &|_, _| {});
         let mut scored: Vec<(usize, Option<f64>, u64)> = outcomes
             .iter()
             .enumerate()

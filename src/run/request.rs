@@ -74,6 +74,110 @@ impl From<BacktestRequest> for RunRequest {
     }
 }
 
+fn default_train_pct() -> f64 {
+    0.7
+}
+
+/// Walk-forward: contiguous folds; in each, the grid runs on the first `train_pct` and its best
+/// combination is scored on the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalkForwardRequest {
+    #[schema(minimum = 1, maximum = 50)]
+    pub folds: usize,
+    #[serde(default = "default_train_pct")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
+    pub train_pct: f64,
+}
+
+/// A parameter sweep: the backtest request's fields, plus the grid and how to rank it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizeRequest {
+    #[schema(min_length = 1, example = "MovingAverageCross")]
+    pub strategy_name: String,
+    /// Fixed parameters every combination shares (swept ones are overridden by the grid).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub strategy_params: Map<String, Value>,
+    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
+    pub symbols: Vec<String>,
+    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
+    pub timeframe: String,
+    #[serde(default)]
+    #[schema(example = "2024-01-01")]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    #[schema(example = "2024-07-01")]
+    pub end_date: Option<String>,
+    #[serde(default = "default_cash")]
+    #[schema(minimum = 0.000001, maximum = 1e15)]
+    pub initial_cash: f64,
+    #[serde(default = "default_exchange")]
+    #[schema(min_length = 1, example = "sim")]
+    pub exchange: String,
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 0.1)]
+    pub commission: Option<f64>,
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1000.0)]
+    pub slippage_bps: Option<f64>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub risk: Map<String, Value>,
+    /// Parameter name -> a list of values (`[5, 10, 20]`) or a range (`{"start": 5, "end": 50, "step": 5}`).
+    #[schema(value_type = Object, example = json!({"fast_period": [5, 10, 20], "slow_period": {"start": 30, "end": 60, "step": 10}}))]
+    pub grid: Map<String, Value>,
+    /// What ranks the combinations (default sharpe).
+    #[serde(default)]
+    pub objective: Option<crate::run::sweep::Objective>,
+    /// Combinations with fewer round trips are listed but never best.
+    #[serde(default)]
+    #[schema(maximum = 1000000)]
+    pub min_trades: u64,
+    #[serde(default)]
+    pub walk_forward: Option<WalkForwardRequest>,
+}
+
+impl OptimizeRequest {
+    /// The sweep this asks for; grid errors name the parameter (`INVALID_PARAMS` for one the
+    /// strategy does not take, `VALIDATION_ERROR` for a bad range).
+    pub fn sweep(self) -> Result<crate::run::optimize::Sweep, crate::run::error::RunError> {
+        use crate::run::optimize::{axis_from_json, Sweep, WalkForward};
+        let axes = self
+            .grid
+            .iter()
+            .map(|(name, v)| axis_from_json(&self.strategy_name, name, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let walk_forward = self
+            .walk_forward
+            .as_ref()
+            .map(|w| WalkForward::new(w.folds, w.train_pct))
+            .transpose()?;
+        let base = BacktestRequest {
+            strategy_name: self.strategy_name,
+            strategy_params: self.strategy_params,
+            symbols: self.symbols,
+            timeframe: self.timeframe,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            initial_cash: self.initial_cash,
+            exchange: self.exchange,
+            commission: self.commission,
+            slippage_bps: self.slippage_bps,
+            risk: self.risk,
+        };
+        Ok(Sweep {
+            base: base.into(),
+            axes,
+            objective: self.objective.unwrap_or(crate::run::sweep::Objective::Sharpe),
+            min_trades: self.min_trades,
+            walk_forward,
+            jobs: 0,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LiveMode {
@@ -170,7 +274,8 @@ impl ApiRunRequest {
 impl From<&RunRequest> for ApiRunRequest {
     fn from(r: &RunRequest) -> ApiRunRequest {
         match r.mode {
-            Mode::Backtest => ApiRunRequest::Backtest(BacktestRequest {
+            // The dashboard starts sweeps only through `OptimizeRequest`; a plain request is a backtest.
+            Mode::Backtest | Mode::Optimize => ApiRunRequest::Backtest(BacktestRequest {
                 strategy_name: r.strategy_name.clone(),
                 strategy_params: r.strategy_params.clone(),
                 symbols: r.symbols.clone(),

@@ -181,6 +181,10 @@ pub struct ResultsResponse {
     pub orders_total: usize,
     #[serde(default)]
     pub trades_total: usize,
+    /// An optimize run's sweep: every finished combination best first, the best, walk-forward folds.
+    /// The run's own metrics and final value are the best combination's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimization: Option<Box<super::sweep::SweepReport>>,
 }
 
 /// The most orders (and, apart, fills) one API answer lists inline.
@@ -224,6 +228,7 @@ impl ResultsResponse {
             trading_paused: self.trading_paused.clone(),
             orders_total: self.orders_total,
             trades_total: self.trades_total,
+            optimization: self.optimization.clone(),
         }
     }
 }
@@ -483,6 +488,7 @@ pub fn build(info: RunInfo, config: RunConfig, out: &RunOutput) -> ResultsRespon
         trading_paused: out.paused.clone(),
         orders_total: out.orders.len(),
         trades_total: out.fills.len(),
+        optimization: None,
         config,
     }
 }

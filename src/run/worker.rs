@@ -46,6 +46,13 @@ pub enum WorkerEvent {
     Paused(Option<String>),
     /// Something a person should look at (e.g. a balance corrected to the exchange's).
     Attention(Attention),
+    /// An optimize run finished these combinations (batched); `completed` of `total` so far.
+    Combinations {
+        batch: Vec<crate::run::sweep::Combination>,
+        completed: usize,
+        total: usize,
+        min_trades: u64,
+    },
     Finished(Box<ResultsResponse>),
 }
 

@@ -15,6 +15,16 @@ pub enum Event {
     Equity(EquityRecord),
     Ticker(TickerEvent),
     Logs(LogEvent),
+    /// An optimize run's newly finished combinations.
+    Optimize(OptimizeBatch),
+}
+
+/// Combinations an optimize run finished since the last batch, with its progress.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OptimizeBatch {
+    pub completed: usize,
+    pub combinations: usize,
+    pub results: Vec<crate::run::sweep::Combination>,
 }
 
 impl Event {
@@ -26,6 +36,7 @@ impl Event {
             Event::Equity(_) => "equity",
             Event::Ticker(_) => "ticker",
             Event::Logs(_) => "logs",
+            Event::Optimize(_) => "optimize",
         }
     }
 

@@ -40,7 +40,12 @@ pub struct RunResponse {
 }
 
 enum Command {
-    Start(Box<RunConfig>, oneshot::Sender<Result<RunResponse, RunError>>),
+    /// A run to start; optimize runs come with their sweep.
+    Start(
+        Box<RunConfig>,
+        Option<Arc<crate::run::optimize::Sweep>>,
+        oneshot::Sender<Result<RunResponse, RunError>>,
+    ),
     Stop(oneshot::Sender<Result<RunResponse, RunError>>),
     Reset(oneshot::Sender<Result<RunResponse, RunError>>),
     Resume(oneshot::Sender<Result<RunResponse, RunError>>),
@@ -245,13 +250,53 @@ impl RunnerHandle {
             .await
             .map_err(|e| RunError::new(ErrorCode::Internal, format!("cannot list exchanges: {e}")))?;
         let cfg = self.policy.prepare(&req, &known)?;
-        self.ask(|tx| Command::Start(Box::new(cfg), tx)).await
+        self.ask(|tx| Command::Start(Box::new(cfg), None, tx)).await
+    }
+
+    /// Starts a parameter sweep as one run (mode `optimize`). The grid is checked first (unknown
+    /// parameter: `INVALID_PARAMS`; bad range or too many combinations: `VALIDATION_ERROR`), and the
+    /// run's configuration is that of the first combination the strategy accepts.
+    pub async fn start_optimize(&self, req: crate::run::request::OptimizeRequest) -> Result<RunResponse, RunError> {
+        let data_dir = self.data_dir.clone();
+        let policy = self.policy;
+        let prepared = tokio::task::spawn_blocking(move || -> Result<_, RunError> {
+            let known = known_exchanges(&data_dir);
+            let sweep = req.sweep()?;
+            let mut first_error = None;
+            for params in sweep.combinations()? {
+                let mut r = sweep.base.clone();
+                r.strategy_params = params;
+                match policy.prepare(&r, &known) {
+                    Ok(mut cfg) => {
+                        cfg.mode = crate::run::Mode::Optimize;
+                        return Ok((cfg, sweep));
+                    }
+                    // Only the strategy's own checks may refuse single combinations; anything else
+                    // (an unknown symbol, bad dates) is wrong for all of them.
+                    Err(e) if e.code == ErrorCode::InvalidParams => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let e = first_error.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
+            Err(RunError::new(
+                e.code,
+                format!("every combination was refused; the first: {}", e.message),
+            )
+            .with_details(e.details))
+        })
+        .await
+        .map_err(|e| RunError::new(ErrorCode::Internal, format!("cannot prepare the sweep: {e}")))?;
+        let (cfg, sweep) = prepared?;
+        self.ask(|tx| Command::Start(Box::new(cfg), Some(Arc::new(sweep)), tx))
+            .await
     }
 
     /// Starts an already validated run (tests); `RUN_ALREADY_ACTIVE` if one is starting or running.
     pub async fn start(&self, config: RunConfig) -> Result<RunResponse, RunError> {
         self.policy.check(&config)?;
-        self.ask(|tx| Command::Start(Box::new(config), tx)).await
+        self.ask(|tx| Command::Start(Box::new(config), None, tx)).await
     }
 
     /// Lets a run whose trading paused (after repeated rejections) trade again.
@@ -358,8 +403,8 @@ impl Runner {
 
     fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Start(config, reply) => {
-                let _ = reply.send(self.start(*config));
+            Command::Start(config, sweep, reply) => {
+                let _ = reply.send(self.start(*config, sweep));
             }
             Command::Restore(r, done) => {
                 if self.generation == 0 && self.snap.results.is_none() {
@@ -444,7 +489,11 @@ impl Runner {
         }
     }
 
-    fn start(&mut self, config: RunConfig) -> Result<RunResponse, RunError> {
+    fn start(
+        &mut self,
+        config: RunConfig,
+        sweep: Option<Arc<crate::run::optimize::Sweep>>,
+    ) -> Result<RunResponse, RunError> {
         if self.snap.status.is_active() {
             return Err(RunError::new(
                 ErrorCode::RunAlreadyActive,
@@ -496,6 +545,7 @@ impl Runner {
         let job = jobs::Job {
             run_id: id.clone(),
             config,
+            sweep,
             data_dir: self.data_dir.clone(),
             tx,
             stop,
@@ -544,6 +594,38 @@ impl Runner {
             WorkerEvent::Fill(t) => {
                 s.push_trade(t.clone());
                 self.emit(Event::Trades(t));
+                true
+            }
+            WorkerEvent::Combinations {
+                batch,
+                completed,
+                total,
+                min_trades,
+            } => {
+                let o = s.optimize.get_or_insert_with(Default::default);
+                o.completed = completed;
+                o.combinations = total;
+                for c in &batch {
+                    let better = match (&o.best, c.score) {
+                        _ if c.trades < min_trades => false,
+                        (None, _) => true,
+                        (Some(b), Some(x)) => b.score.is_none_or(|y| x > y),
+                        (Some(_), None) => false,
+                    };
+                    if better {
+                        o.best = Some(Box::new(c.clone()));
+                    }
+                }
+                s.progress = Some(if total == 0 {
+                    1.0
+                } else {
+                    completed as f64 / total as f64
+                });
+                self.emit(Event::Optimize(events::OptimizeBatch {
+                    completed,
+                    combinations: total,
+                    results: batch,
+                }));
                 true
             }
             WorkerEvent::Warmup(n) => {

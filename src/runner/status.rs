@@ -59,6 +59,17 @@ pub struct Snapshot {
     pub bars: Vec<u64>,
     /// Paper/live: when the next candle is expected.
     pub next_bar_at: Option<DateTime<Utc>>,
+    /// Optimize runs: progress and the best combination so far.
+    pub optimize: Option<OptimizeStatus>,
+}
+
+/// How far an optimize run is, and its best combination so far (by the objective, among those with
+/// at least `min_trades` round trips).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OptimizeStatus {
+    pub completed: usize,
+    pub combinations: usize,
+    pub best: Option<Box<crate::run::sweep::Combination>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -98,6 +109,9 @@ pub struct StatusResponse {
     #[serde(default)]
     #[schema(format = DateTime)]
     pub next_bar_at: Option<String>,
+    /// Optimize runs: combinations finished of all, and the best so far.
+    #[serde(default)]
+    pub optimize: Option<OptimizeStatus>,
 }
 
 fn iso(t: &DateTime<Utc>) -> String {
@@ -134,6 +148,7 @@ impl Snapshot {
             warmup_bars: self.warmup_bars,
             bars_seen: self.warmup_bars.map(|_| self.bars.iter().copied().min().unwrap_or(0)),
             next_bar_at: self.next_bar_at.filter(|_| self.status.is_active()).as_ref().map(iso),
+            optimize: self.optimize.clone(),
         }
     }
 

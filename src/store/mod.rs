@@ -394,14 +394,14 @@ impl Store {
             Option<String>,
             i64,
             String,
-            (Option<String>, Option<String>),
+            (Option<String>, Option<String>, Option<String>),
         );
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT config, status, start_time, end_time, final_value, error, metrics, equity_points_total, warnings, stop_reason, trading_paused FROM runs WHERE run_id = ?1",
+                "SELECT config, status, start_time, end_time, final_value, error, metrics, equity_points_total, warnings, stop_reason, trading_paused, optimization FROM runs WHERE run_id = ?1",
                 [run_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, (r.get(9)?, r.get(10)?))),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, (r.get(9)?, r.get(10)?, r.get(11)?))),
             )
             .optional()?;
         let Some((
@@ -414,7 +414,7 @@ impl Store {
             metrics,
             total,
             warnings,
-            (stop_reason, trading_paused),
+            (stop_reason, trading_paused, optimization),
         )) = row
         else {
             return Ok(None);
@@ -458,6 +458,13 @@ impl Store {
             trading_paused,
             orders_total,
             trades_total,
+            optimization: match optimization {
+                Some(json) => Some(
+                    serde_json::from_str(&json)
+                        .map_err(|e| StoreError::Decode(format!("optimization of {run_id}: {e}")))?,
+                ),
+                None => None,
+            },
         }))
     }
 

@@ -95,6 +95,10 @@ pub const MIGRATIONS: &[&str] = &[
         fill_count INTEGER NOT NULL
     );
     "#,
+    // 5: an optimize run's sweep report (its table of combinations, the best, walk-forward folds).
+    r#"
+    ALTER TABLE runs ADD COLUMN optimization TEXT;
+    "#,
 ];
 
 pub fn current_version() -> i64 {

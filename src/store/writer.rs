@@ -115,6 +115,14 @@ pub(crate) fn finish_run(tx: &Transaction<'_>, r: &ResultsResponse) -> rusqlite:
          stop_reason = ?9, trading_paused = ?10 WHERE run_id = ?1",
         params![r.run_id, r.status.as_str(), end, r.final_value, r.error, metrics, r.equity_points_total as i64, warnings, r.stop_reason, r.trading_paused],
     )?;
+    if let Some(report) = &r.optimization {
+        let json = serde_json::to_string(report).ok();
+        exec(
+            tx,
+            "UPDATE runs SET optimization = ?2 WHERE run_id = ?1",
+            params![r.run_id, json],
+        )?;
+    }
     for (i, e) in r.risk_events.iter().enumerate() {
         put_risk_event(tx, &r.run_id, i as i64, e)?;
     }

@@ -1156,3 +1156,132 @@ async fn a_paper_run_reports_its_warm_up_and_the_next_bar() {
     assert_eq!(a.delete("/api/v1/run/reset").await.status, StatusCode::OK);
     assert!(a.get("/api/v1/status").await.body["warmup_bars"].is_null());
 }
+
+fn optimize_body(grid: Value) -> Value {
+    json!({
+        "strategy_name": "MovingAverageCross",
+        "symbols": ["BTC/USDT"],
+        "timeframe": "1h",
+        "start_date": "2024-01-01",
+        "end_date": "2024-04-01",
+        "exchange": "sim",
+        "grid": grid,
+        "objective": "total_return"
+    })
+}
+
+/// `POST /run/optimize`: one run of mode optimize; its combinations equal plain backtests bit for bit,
+/// ranked best first; progress in /status; the sweep in /results and in the history.
+#[tokio::test]
+async fn an_optimize_run_sweeps_the_grid_and_matches_plain_backtests() {
+    let a = api_with_history();
+    let grid = json!({"fast_period": [5, 10, 20], "slow_period": {"start": 10, "end": 40, "step": 10}});
+    let r = a.post("/api/v1/run/optimize", optimize_body(grid)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.body["run_id"].as_str().unwrap().to_string();
+    let s = a.wait_finished().await;
+    assert_eq!(
+        (s["status"].as_str(), s["mode"].as_str()),
+        (Some("completed"), Some("optimize"))
+    );
+    assert_eq!(
+        (
+            s["optimize"]["completed"].as_u64(),
+            s["optimize"]["combinations"].as_u64()
+        ),
+        (Some(9), Some(12))
+    );
+    let res = a.get("/api/v1/results").await.body;
+    let o = &res["optimization"];
+    assert_eq!(
+        (
+            o["combinations"].as_u64(),
+            o["completed"].as_u64(),
+            o["skipped"].as_u64()
+        ),
+        (Some(12), Some(9), Some(3)),
+        "fast >= slow is skipped"
+    );
+    let results = o["results"].as_array().unwrap();
+    let scores: Vec<f64> = results.iter().map(|c| c["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    assert_eq!(o["best"]["params"], results[0]["params"]);
+    assert_eq!(
+        s["optimize"]["best"]["params"], results[0]["params"],
+        "/status knew the best"
+    );
+    assert_eq!(
+        res["performance_metrics"], o["best"]["metrics"],
+        "the run's numbers are the best's"
+    );
+    // Two combinations against plain backtests of the same parameters.
+    for c in [&results[0], &results[results.len() - 1]] {
+        let mut body = backtest_body();
+        body["start_date"] = json!("2024-01-01");
+        body["end_date"] = json!("2024-04-01");
+        body["strategy_params"] = c["params"].clone();
+        assert_eq!(a.post("/api/v1/run/backtest", body).await.status, StatusCode::OK);
+        a.wait_finished().await;
+        let plain = a.get("/api/v1/results").await.body;
+        assert_eq!(plain["performance_metrics"], c["metrics"], "{}", c["params"]);
+        assert_eq!(plain["final_value"], c["final_value"]);
+    }
+    // Kept in the history with its table.
+    let stored = a.get(&format!("/api/v1/runs/{id}")).await.body;
+    assert_eq!(stored["config"]["mode"], "optimize");
+    assert_eq!(stored["optimization"]["results"], o["results"]);
+    let listed = a.get("/api/v1/runs?mode=optimize").await.body;
+    assert_eq!(listed["runs"][0]["run_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn an_optimize_run_is_one_run_stops_keeping_what_finished_and_explains_bad_grids() {
+    let a = api();
+    for (grid, code) in [
+        (json!({"nope": [1, 2]}), "INVALID_PARAMS"),
+        (json!({"fast_period": {"start": 50, "end": 5}}), "VALIDATION_ERROR"),
+        (json!({}), "VALIDATION_ERROR"),
+        (
+            json!({"fast_period": {"start": 1, "end": 1000}, "slow_period": {"start": 2, "end": 1000}}),
+            "VALIDATION_ERROR",
+        ),
+    ] {
+        assert_error(
+            &a.post("/api/v1/run/optimize", optimize_body(grid.clone())).await,
+            StatusCode::BAD_REQUEST,
+            code,
+        );
+    }
+    let mut body =
+        optimize_body(json!({"fast_period": {"start": 2, "end": 60}, "slow_period": {"start": 61, "end": 160}}));
+    body["start_date"] = json!("2020-01-01");
+    body["end_date"] = json!("2024-01-01");
+    assert_eq!(
+        a.post("/api/v1/run/optimize", body.clone()).await.status,
+        StatusCode::OK
+    );
+    assert_error(
+        &a.post("/api/v1/run/optimize", body).await,
+        StatusCode::CONFLICT,
+        "RUN_ALREADY_ACTIVE",
+    );
+    assert_error(
+        &a.post("/api/v1/run/backtest", backtest_body()).await,
+        StatusCode::CONFLICT,
+        "RUN_ALREADY_ACTIVE",
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stop = a.post("/api/v1/run/stop", json!({})).await;
+    assert_eq!(stop.status, StatusCode::OK, "{}", stop.body);
+    let s = a.wait_finished().await;
+    assert_eq!(s["status"], "stopped");
+    let o = a.get("/api/v1/results").await.body["optimization"].clone();
+    assert_eq!(o["stopped"], true);
+    let done = o["completed"].as_u64().unwrap();
+    assert!(done < 5_900, "stopped early: {done}");
+    assert_eq!(
+        o["results"].as_array().unwrap().len() as u64,
+        done,
+        "what finished is kept"
+    );
+}

@@ -398,3 +398,42 @@ async fn a_client_that_never_reads_is_dropped_with_bounded_memory() {
     runner.stop().await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1), "stop took {:?}", t.elapsed());
 }
+
+/// The `optimize` channel pushes an optimize run's finished combinations in batches, with progress;
+/// together they are every completed combination exactly once.
+#[tokio::test]
+async fn the_optimize_channel_pushes_finished_combinations_in_batches() {
+    let (addr, runner, _d) = open().await;
+    let mut ws = connect(addr, "/api/v1/ws").await;
+    send(&mut ws, json!({"action": "subscribe", "channel": "optimize"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "subscribed");
+    let req: cracktrader::run::request::OptimizeRequest = serde_json::from_value(json!({
+        "strategy_name": "MovingAverageCross",
+        "symbols": ["BTC/USDT"],
+        "timeframe": "1h",
+        "start_date": "2024-01-01",
+        "end_date": "2024-06-01",
+        "grid": {"fast_period": {"start": 2, "end": 11}, "slow_period": [20, 30, 40]}
+    }))
+    .unwrap();
+    runner.start_optimize(req).await.unwrap();
+    let mut params = std::collections::HashSet::new();
+    let mut batches = 0;
+    let mut last_completed = 0;
+    while last_completed < 30 {
+        let m = recv(&mut ws).await;
+        assert_eq!(m["channel"], "optimize", "{m}");
+        let d = &m["data"];
+        assert_eq!(d["combinations"], 30);
+        let completed = d["completed"].as_u64().unwrap();
+        assert!(completed >= last_completed);
+        last_completed = completed;
+        for c in d["results"].as_array().unwrap() {
+            assert!(c["metrics"].is_object() && c["final_value"].is_number());
+            assert!(params.insert(c["params"].to_string()), "each combination once");
+        }
+        batches += 1;
+    }
+    assert_eq!(params.len(), 30);
+    assert!(batches <= 30, "batched: {batches}");
+}

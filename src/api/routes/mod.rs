@@ -39,6 +39,7 @@ fn documented() -> OpenApiRouter<ApiState> {
             .routes(routes!(status_detailed))
             .routes(routes!(run_backtest))
             .routes(routes!(run_live))
+            .routes(routes!(run_optimize))
             .routes(routes!(run_stop))
             .routes(routes!(run_resume))
             .routes(routes!(run_reset))

@@ -4,6 +4,7 @@ use crate::api::error::{ApiError, ApiJson, ErrorResponse};
 use crate::api::models::{BacktestRequest, LiveTradingRequest};
 use crate::api::ApiState;
 use crate::run::config::RunRequest;
+use crate::run::request::OptimizeRequest;
 use crate::runner::RunResponse;
 use axum::extract::State;
 use axum::Json;
@@ -28,6 +29,17 @@ pub async fn run_live(
     ApiJson(body): ApiJson<LiveTradingRequest>,
 ) -> Result<Json<RunResponse>, ApiError> {
     start(&st, body.into()).await
+}
+
+/// A parameter sweep as one run (mode `optimize`): progress in `/status` (`optimize`), finished
+/// combinations on the `optimize` WebSocket channel, the ranked table in `/results` (`optimization`).
+#[utoipa::path(post, path = "/run/optimize", tag = "runs", request_body = OptimizeRequest,
+    responses((status = 200, body = RunResponse), (status = 400, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+pub async fn run_optimize(
+    State(st): State<ApiState>,
+    ApiJson(body): ApiJson<OptimizeRequest>,
+) -> Result<Json<RunResponse>, ApiError> {
+    Ok(Json(st.runner.start_optimize(body).await?))
 }
 
 #[utoipa::path(post, path = "/run/stop", tag = "runs",

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-pub const CHANNELS: [&str; 6] = ["orders", "trades", "status", "equity", "ticker", "logs"];
+pub const CHANNELS: [&str; 7] = ["orders", "trades", "status", "equity", "ticker", "logs", "optimize"];
 pub const MAX_SUBSCRIPTIONS: usize = 10;
 /// Messages written per flush when a burst is queued.
 const MAX_BATCH: usize = 256;

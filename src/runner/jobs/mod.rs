@@ -3,6 +3,7 @@
 //! engine; only the clock, the feed and the execution differ.
 
 mod binance;
+mod optimize;
 mod sim;
 
 use super::sink::ChannelSink;
@@ -18,6 +19,8 @@ use std::sync::Arc;
 pub struct Job {
     pub run_id: String,
     pub config: RunConfig,
+    /// The grid of an optimize run.
+    pub sweep: Option<Arc<crate::run::optimize::Sweep>>,
     pub data_dir: PathBuf,
     pub tx: WorkerTx,
     pub stop: Arc<AtomicBool>,
@@ -58,6 +61,7 @@ impl Job {
         let start_time = now_iso();
         let outcome = match (self.config.mode, self.config.exchange.as_str()) {
             (Mode::Backtest, _) => self.backtest(start_time),
+            (Mode::Optimize, _) => self.optimize(start_time),
             (Mode::Paper, "sim") => self.paper_sim(start_time),
             (Mode::Paper | Mode::Live, "binance") => self.binance(start_time),
             (mode, exchange) => self.failed(
