@@ -51,12 +51,22 @@ pub fn run(data_dir: &Path, a: OptimizeArgs) -> anyhow::Result<()> {
         walk_forward: a.walk_forward.map(|f| WalkForward::new(f, a.train_pct)).transpose()?,
         jobs: a.jobs,
     };
+    let known = known_exchanges(data_dir);
+    let config = optimize::first_config(&sweep, &known, cracktrader::runner::StartPolicy::default())?;
+    let start_time = cracktrader::run::backtest::now_iso();
     let report = optimize::run(
         data_dir,
         &sweep,
-        &known_exchanges(data_dir),
+        &known,
         &cracktrader::exchange::binance::history::Download,
     )?;
+    // Recorded in the run history as one run (mode optimize) with its table; never at the cost of
+    // the answer.
+    let stored = optimize::into_results(report.clone(), config, start_time);
+    let db = cracktrader::store::Store::db_path(data_dir);
+    if let Err(e) = cracktrader::store::Store::open(&db).and_then(|mut s| s.save_results(&stored)) {
+        eprintln!("warning: the optimisation was not saved to the history: {e}");
+    }
     if a.backtest.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

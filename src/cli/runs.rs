@@ -125,6 +125,9 @@ pub fn run(data_dir: &Path, cmd: RunsCommand) -> anyhow::Result<()> {
                 .results(&run_id)?
                 .ok_or_else(|| anyhow!("no run '{run_id}'; see `cracktrader-tui runs list`"))?;
             print!("{}", summary::render(&r));
+            if let Some(o) = &r.optimization {
+                print!("\n{}", super::optimize::render(o, 10));
+            }
             if let Some(e) = &r.error {
                 println!("\n  error: {e}");
             }

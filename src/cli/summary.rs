@@ -86,7 +86,11 @@ pub fn render(r: &ResultsResponse) -> String {
         None => format!("on {}", c.exchange),
     };
     let _ = writeln!(s, "  market      {} {} {source}", c.symbols.join(", "), c.timeframe);
-    let _ = writeln!(s, "  period      {first} .. {last} ({} bars)", r.equity_points_total);
+    // A sweep keeps no curve or fills of its own: its candles are in the table below.
+    let sweep = r.optimization.is_some();
+    if !sweep {
+        let _ = writeln!(s, "  period      {first} .. {last} ({} bars)", r.equity_points_total);
+    }
     let _ = writeln!(
         s,
         "  costs       commission {:.4}%, slippage {} bps",
@@ -122,7 +126,9 @@ pub fn render(r: &ResultsResponse) -> String {
             pct(m.worst_trade)
         )
     );
-    let _ = writeln!(s, "  fills               {:>16}", r.trades.len());
+    if !sweep {
+        let _ = writeln!(s, "  fills               {:>16}", r.trades.len());
+    }
     let _ = writeln!(s, "  commission paid     {:>16}", money(m.total_commission));
     let rejected = r.orders.iter().filter(|o| o.status == "rejected").count();
     if rejected > 0 {

@@ -503,3 +503,61 @@ fn walk_forward(
     }
     Ok(folds)
 }
+
+/// The configuration an optimize run is recorded with: that of the first combination the strategy
+/// accepts (mode `optimize`). Only the strategy's own checks may refuse single combinations; any other
+/// refusal (unknown symbol, bad dates) is wrong for all of them and returned at once.
+pub fn first_config(
+    sweep: &Sweep,
+    known_exchanges: &[String],
+    policy: super::policy::StartPolicy,
+) -> Result<RunConfig, RunError> {
+    let mut first_error = None;
+    for params in sweep.combinations()? {
+        let mut r = sweep.base.clone();
+        r.strategy_params = params;
+        match policy.prepare(&r, known_exchanges) {
+            Ok(mut cfg) => {
+                cfg.mode = config::Mode::Optimize;
+                return Ok(cfg);
+            }
+            Err(e) if e.code == ErrorCode::InvalidParams => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let e = first_error.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
+    Err(RunError::new(
+        e.code,
+        format!("every combination was refused; the first: {}", e.message),
+    )
+    .with_details(e.details))
+}
+
+/// An optimize run's results: the sweep report, with the run's own numbers those of the best
+/// combination (each combination's fills are not kept).
+pub fn into_results(report: SweepReport, config: RunConfig, start_time: String) -> results::ResultsResponse {
+    let info = results::RunInfo {
+        run_id: report.run_id.clone(),
+        status: if report.stopped {
+            super::RunStatus::Stopped
+        } else {
+            super::RunStatus::Completed
+        },
+        start_time,
+        end_time: Some(backtest::now_iso()),
+        error: None,
+        warnings: Vec::new(),
+    };
+    let mut r = results::empty(info, config);
+    if let Some(best) = report.best.as_ref() {
+        r.performance_metrics = best.metrics.clone();
+        if let Some(c) = report.results.iter().find(|c| c.params == best.params) {
+            r.final_value = c.final_value;
+        }
+        r.config.strategy_params = best.params.clone();
+    }
+    r.optimization = Some(Box::new(report));
+    r
+}

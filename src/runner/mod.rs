@@ -254,37 +254,15 @@ impl RunnerHandle {
     }
 
     /// Starts a parameter sweep as one run (mode `optimize`). The grid is checked first (unknown
-    /// parameter: `INVALID_PARAMS`; bad range or too many combinations: `VALIDATION_ERROR`), and the
-    /// run's configuration is that of the first combination the strategy accepts.
+    /// parameter: `INVALID_PARAMS`; bad range or too many combinations: `VALIDATION_ERROR`).
     pub async fn start_optimize(&self, req: crate::run::request::OptimizeRequest) -> Result<RunResponse, RunError> {
         let data_dir = self.data_dir.clone();
         let policy = self.policy;
         let prepared = tokio::task::spawn_blocking(move || -> Result<_, RunError> {
             let known = known_exchanges(&data_dir);
             let sweep = req.sweep()?;
-            let mut first_error = None;
-            for params in sweep.combinations()? {
-                let mut r = sweep.base.clone();
-                r.strategy_params = params;
-                match policy.prepare(&r, &known) {
-                    Ok(mut cfg) => {
-                        cfg.mode = crate::run::Mode::Optimize;
-                        return Ok((cfg, sweep));
-                    }
-                    // Only the strategy's own checks may refuse single combinations; anything else
-                    // (an unknown symbol, bad dates) is wrong for all of them.
-                    Err(e) if e.code == ErrorCode::InvalidParams => {
-                        first_error.get_or_insert(e);
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            let e = first_error.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
-            Err(RunError::new(
-                e.code,
-                format!("every combination was refused; the first: {}", e.message),
-            )
-            .with_details(e.details))
+            let cfg = crate::run::optimize::first_config(&sweep, &known, policy)?;
+            Ok((cfg, sweep))
         })
         .await
         .map_err(|e| RunError::new(ErrorCode::Internal, format!("cannot prepare the sweep: {e}")))?;

@@ -713,6 +713,22 @@ fn optimize_matches_plain_backtests_bit_for_bit_and_walks_forward() {
         "{}",
         h.stdout
     );
+    // The optimisation is in the history as one run of mode optimize, shown with its table.
+    let listed = run(d.path(), &["runs", "list"]);
+    let opt = listed
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("optimize"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no optimize run in {}", listed.stdout))
+        .to_string();
+    let shown = run(d.path(), &["runs", "show", &opt]);
+    assert!(shown.ok, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("Optimisation (best combination)") && shown.stdout.contains("best: fast_period="),
+        "{}",
+        shown.stdout
+    );
     // Bad grids are refused before anything runs, saying what is accepted.
     let bad = |grid: &str| {
         let mut a = vec!["optimize"];

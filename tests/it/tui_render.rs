@@ -475,3 +475,30 @@ fn a_paper_run_in_warm_up_counts_bars_and_down_to_the_next_one() {
     let warm = text(&draw(&a, 120, 40));
     assert!(!warm.contains("warm-up"), "{warm}");
 }
+
+#[test]
+fn an_optimize_run_shows_its_sweep_and_best_so_far() {
+    let mut v = run_view(RunStatus::Running, 10_000.0, None);
+    v.status.mode = Some(Mode::Optimize);
+    v.status.progress = Some(0.75);
+    let best: cracktrader::run::sweep::Combination = serde_json::from_value(serde_json::json!({
+        "params": {"fast_period": 20, "slow_period": 30},
+        "metrics": serde_json::to_value(PerformanceMetrics::default()).unwrap(),
+        "final_value": 10_500.0,
+        "trades": 12,
+        "score": 1.25
+    }))
+    .unwrap();
+    v.status.optimize = Some(cracktrader::runner::status::OptimizeStatus {
+        completed: 9,
+        combinations: 12,
+        best: Some(Box::new(best)),
+    });
+    let a = with_run(app(), v);
+    let screen = text(&draw(&a, 120, 40));
+    assert!(
+        screen.contains("Sweep 9/12 combinations · best fast_period=20 slow_period=30 (score 1.250)"),
+        "{screen}"
+    );
+    assert!(screen.contains("swept 75%"), "{screen}");
+}

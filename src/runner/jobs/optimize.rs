@@ -3,11 +3,10 @@
 
 use super::Job;
 use crate::data::source::known_exchanges;
-use crate::run::backtest::now_iso;
 use crate::run::optimize::{self, Control};
-use crate::run::results::{self, ResultsResponse, RunInfo};
+use crate::run::results::ResultsResponse;
 use crate::run::sweep::Combination;
-use crate::run::{RunStatus, WorkerEvent};
+use crate::run::WorkerEvent;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -77,28 +76,6 @@ impl Job {
             Err(e) => return self.failed(start_time, e.message),
         };
         report.run_id = self.run_id.clone();
-        let info = RunInfo {
-            run_id: self.run_id.clone(),
-            status: if report.stopped {
-                RunStatus::Stopped
-            } else {
-                RunStatus::Completed
-            },
-            start_time,
-            end_time: Some(now_iso()),
-            error: None,
-            warnings: Vec::new(),
-        };
-        // The run's numbers are its best combination's; each combination's own fills are not kept.
-        let mut r = results::empty(info, self.config.clone());
-        if let Some(best) = report.best.as_ref() {
-            r.performance_metrics = best.metrics.clone();
-            if let Some(c) = report.results.iter().find(|c| c.params == best.params) {
-                r.final_value = c.final_value;
-            }
-            r.config.strategy_params = best.params.clone();
-        }
-        r.optimization = Some(Box::new(report));
-        r
+        optimize::into_results(report, self.config.clone(), start_time)
     }
 }

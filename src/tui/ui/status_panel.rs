@@ -204,6 +204,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             lines.push(Line::from(all));
         }
     }
+    // An optimize run (started here, over the API or with the CLI's peer): its sweep and best so far.
+    if let Some(o) = &s.optimize {
+        let mut spans = vec![
+            label("Sweep "),
+            Span::raw(format!("{}/{} combinations", o.completed, o.combinations)),
+        ];
+        if let Some(b) = &o.best {
+            let params: Vec<String> = b
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), String::from)))
+                .collect();
+            let score = b.score.map_or_else(|| "-".into(), |x| format!("{x:.3}"));
+            spans.push(Span::raw(format!(" · best {} (score {score})", params.join(" "))));
+        }
+        lines.push(Line::from(spans));
+    }
     let gauge_h = u16::from(s.progress.is_some() && s.status.is_active());
     let [text, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_h)]).areas(inner);
     // Long lines (an error with its hint) wrap instead of stopping at the panel edge.
@@ -217,7 +234,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         f.render_widget(
             Gauge::default()
                 .ratio(p)
-                .label(format!("replayed {:.0}%", p * 100.0))
+                .label(if s.optimize.is_some() {
+                    format!("swept {:.0}%", p * 100.0)
+                } else {
+                    format!("replayed {:.0}%", p * 100.0)
+                })
                 .gauge_style(Style::new().fg(theme.c(Role::Accent)).bg(theme.c(Role::Surface))),
             gauge,
         );
