@@ -61,6 +61,7 @@ use crate::runner::RunResponse;
         crate::run::sweep::TrainPart,
         crate::run::sweep::TestPart,
         crate::run::sweep::Axis,
+        crate::run::sweep::ParamValue,
         crate::run::sweep::Objective,
         crate::runner::status::OptimizeStatus,
         crate::runner::events::OptimizeBatch

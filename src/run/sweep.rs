@@ -67,11 +67,21 @@ impl Objective {
     }
 }
 
+/// A swept value as the published schema describes it (the sweep itself keeps JSON values).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // schema only
+pub enum ParamValue {
+    Number(f64),
+    Bool(bool),
+    Choice(String),
+}
+
 /// One swept parameter and its values, as a request gives them (numbers, booleans, choice names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Axis {
     pub name: String,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ParamValue>)]
     pub values: Vec<Value>,
 }
 

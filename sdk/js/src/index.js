@@ -4,7 +4,7 @@
 const DEFAULT_URL = 'http://127.0.0.1:8000';
 const API = '/api/v1';
 const ACTIVE = new Set(['starting', 'running']);
-export const CHANNELS = Object.freeze(['orders', 'trades', 'status', 'equity', 'ticker', 'logs']);
+export const CHANNELS = Object.freeze(['orders', 'trades', 'status', 'equity', 'ticker', 'logs', 'optimize']);
 
 const env = (name) => (typeof process !== 'undefined' && process.env ? process.env[name] : undefined);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,6 +180,13 @@ export default class CrackTrader {
 
   // Starting and commanding runs: never retried.
   startBacktest(request) { return this._send('POST', '/run/backtest', { body: request, idempotent: false }); }
+  /** A parameter sweep as one run (mode `optimize`): `grid`, `objective`, `min_trades`, `walk_forward`. */
+  startOptimize(request) {
+    if (!request || typeof request.grid !== 'object' || request.grid === null) {
+      return Promise.reject(new TypeError('startOptimize needs a grid: {param: [values]} or {param: {start, end, step}}'));
+    }
+    return this._send('POST', '/run/optimize', { body: request, idempotent: false });
+  }
   startLive(request) {
     if (!request || !['paper', 'live'].includes(request.mode)) {
       return Promise.reject(new TypeError(`mode must be 'paper' or 'live', got ${request && request.mode}`));

@@ -63,6 +63,30 @@ describe('against the real server', () => {
     await assert.rejects(async () => api.startLive({ ...PAPER, mode: 'moon' }), TypeError);
   });
 
+  test('a parameter sweep runs and ranks its grid', async () => {
+    const started = await api.startOptimize({
+      strategy_name: 'MovingAverageCross',
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+      grid: { fast_period: [5, 10], slow_period: { start: 20, end: 40, step: 10 } },
+      objective: 'total_return',
+    });
+    const final = await api.waitForRun({ runId: started.run_id, timeout: 60000 });
+    assert.equal(final.status, 'completed', final.error);
+    assert.equal(final.optimize.completed, 6);
+    const sweep = (await api.results()).optimization;
+    assert.equal(sweep.completed, 6);
+    const scores = sweep.results.map((r) => r.score);
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+    assert.deepEqual(sweep.best.params, sweep.results[0].params);
+    await assert.rejects(
+      api.startOptimize({ strategy_name: 'MovingAverageCross', symbols: ['BTC/USDT'], timeframe: '1h', grid: { nope: [1] } }),
+      (e) => e instanceof CrackTraderError && e.code === 'INVALID_PARAMS',
+    );
+    await assert.rejects(async () => api.startOptimize({ strategy_name: 'X', symbols: ['BTC/USDT'], timeframe: '1h' }), TypeError);
+    await api.reset();
+  });
+
   test('a backtest round trip and every read', async () => {
     assert.equal((await api.health()).status, 'healthy');
     assert.equal((await api.status()).status, 'idle');

@@ -136,6 +136,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/run/optimize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A parameter sweep as one run (mode `optimize`): progress in `/status` (`optimize`), finished
+         *     combinations on the `optimize` WebSocket channel, the ranked table in `/results` (`optimization`).
+         */
+        post: operations["run_optimize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/run/reset": {
         parameters: {
             query?: never;
@@ -377,6 +397,11 @@ export interface components {
             side: string;
             symbol: string;
         };
+        /** @description One swept parameter and its values, as a request gives them (numbers, booleans, choice names). */
+        Axis: {
+            name: string;
+            values: components["schemas"]["ParamValue"][];
+        };
         BacktestRequest: {
             /**
              * Format: double
@@ -425,10 +450,33 @@ export interface components {
             /** Format: double */
             total_value?: number | null;
         };
+        Best: {
+            metrics: components["schemas"]["PerformanceMetrics"];
+            params: Record<string, never>;
+            /** Format: double */
+            score?: number | null;
+        };
         Check: {
             detail: string;
             /** @description "ok", "degraded" or "error". */
             status: string;
+        };
+        /** @description One evaluated combination. */
+        Combination: {
+            /** Format: double */
+            final_value: number;
+            metrics: components["schemas"]["PerformanceMetrics"];
+            params: Record<string, never>;
+            /**
+             * Format: double
+             * @description The objective's value; null when it is undefined for this result.
+             */
+            score?: number | null;
+            /**
+             * Format: int64
+             * @description Round trips (what `metrics.total_trades` counts).
+             */
+            trades: number;
         };
         DetailedStatusResponse: components["schemas"]["StatusResponse"] & {
             /** @description Orders of live runs interrupted by a crash that need a person to look at them. */
@@ -489,6 +537,11 @@ export interface components {
         };
         ExchangesResponse: {
             exchanges: components["schemas"]["ExchangeInfo"][];
+        };
+        Fold: {
+            fold: number;
+            test: components["schemas"]["TestPart"];
+            train: components["schemas"]["TrainPart"];
         };
         HealthResponse: {
             /**
@@ -563,7 +616,64 @@ export interface components {
             server_version: string;
         };
         /** @enum {string} */
-        Mode: "backtest" | "paper" | "live";
+        Mode: "backtest" | "paper" | "live" | "optimize";
+        /**
+         * @description What a sweep ranks by (higher is better for all of them).
+         * @enum {string}
+         */
+        Objective: "sharpe" | "sortino" | "calmar" | "total_return" | "profit_factor" | "final_value";
+        /** @description Combinations an optimize run finished since the last batch, with its progress. */
+        OptimizeBatch: {
+            combinations: number;
+            completed: number;
+            results: components["schemas"]["Combination"][];
+        };
+        /** @description A parameter sweep: the backtest request's fields, plus the grid and how to rank it. */
+        OptimizeRequest: {
+            /** Format: double */
+            commission?: number | null;
+            /** @example 2024-07-01 */
+            end_date?: string | null;
+            /** @example sim */
+            exchange?: string;
+            /** @description Parameter name -> a list of values (`[5, 10, 20]`) or a range (`{"start": 5, "end": 50, "step": 5}`). */
+            grid: Record<string, never>;
+            /** Format: double */
+            initial_cash?: number;
+            /**
+             * Format: int64
+             * @description Combinations with fewer round trips are listed but never best.
+             */
+            min_trades?: number;
+            objective?: null | components["schemas"]["Objective"];
+            risk?: Record<string, never>;
+            /** Format: double */
+            slippage_bps?: number | null;
+            /** @example 2024-01-01 */
+            start_date?: string | null;
+            /** @example MovingAverageCross */
+            strategy_name: string;
+            /** @description Fixed parameters every combination shares (swept ones are overridden by the grid). */
+            strategy_params?: Record<string, never>;
+            /**
+             * @example [
+             *       "BTC/USDT"
+             *     ]
+             */
+            symbols: string[];
+            /** @example 1h */
+            timeframe: string;
+            walk_forward?: null | components["schemas"]["WalkForwardRequest"];
+        };
+        /**
+         * @description How far an optimize run is, and its best combination so far (by the objective, among those with
+         *     at least `min_trades` round trips).
+         */
+        OptimizeStatus: {
+            best?: null | components["schemas"]["Combination"];
+            combinations: number;
+            completed: number;
+        };
         /** @description An order status change, in the shape of the Web API reference's `orders` example. */
         OrderEvent: {
             /** Format: double */
@@ -647,6 +757,8 @@ export interface components {
             /** @description `int`, `float`, `bool` or `choice`. */
             type: string;
         };
+        /** @description A swept value as the published schema describes it (the sweep itself keeps JSON values). */
+        ParamValue: number | boolean | string;
         /** @description Performance of a run. Returns are per bar; annualisation uses 365 days of the run's timeframe. */
         PerformanceMetrics: {
             /**
@@ -786,6 +898,7 @@ export interface components {
             error?: string | null;
             /** Format: double */
             final_value: number;
+            optimization?: null | components["schemas"]["SweepReport"];
             orders: components["schemas"]["OrderRecord"][];
             /**
              * @description Orders and fills the run has in all. The API lists at most `MAX_LISTED` of each here (the
@@ -926,6 +1039,7 @@ export interface components {
              * @description Paper/live: when the next candle is expected to close (wall clock), while the run is active.
              */
             next_bar_at?: string | null;
+            optimize?: null | components["schemas"]["OptimizeStatus"];
             /** @description Why trading is paused. */
             pause_reason?: string | null;
             /** Format: double */
@@ -971,6 +1085,37 @@ export interface components {
             source: string;
             /** @description `ok`, or `error` for a script that does not load (see `error`). */
             status: string;
+        };
+        SweepReport: {
+            axes: components["schemas"]["Axis"][];
+            /** @description Completed combinations with fewer round trips than `min_trades` (listed, never best). */
+            below_min_trades: number;
+            best?: null | components["schemas"]["Best"];
+            /** @description Candles per combination (all symbols). */
+            candles: number;
+            /** @description Combinations in the grid. */
+            combinations: number;
+            /** @description Combinations that ran to the end. */
+            completed: number;
+            /** Format: int64 */
+            elapsed_ms: number;
+            objective: components["schemas"]["Objective"];
+            /** @description Every completed combination, best first (undefined scores last). */
+            results: components["schemas"]["Combination"][];
+            run_id: string;
+            /** @description Combinations the strategy's own checks refused (e.g. fast >= slow), counted, not run. */
+            skipped: number;
+            /** @description The sweep was stopped: `results` holds the combinations that finished. */
+            stopped?: boolean;
+            strategy: string;
+            walk_forward?: components["schemas"]["Fold"][] | null;
+        };
+        TestPart: {
+            end: string;
+            /** Format: double */
+            final_value?: number | null;
+            metrics?: null | components["schemas"]["PerformanceMetrics"];
+            start: string;
         };
         /** @description The last candle seen for a symbol. */
         TickerEvent: {
@@ -1028,6 +1173,22 @@ export interface components {
             run_id: string;
             /** @description How many the run has in all. */
             total: number;
+        };
+        TrainPart: {
+            best_params?: Record<string, never> | null;
+            end: string;
+            /** Format: double */
+            objective?: number | null;
+            start: string;
+        };
+        /**
+         * @description Walk-forward: contiguous folds; in each, the grid runs on the first `train_pct` and its best
+         *     combination is scored on the rest.
+         */
+        WalkForwardRequest: {
+            folds: number;
+            /** Format: double */
+            train_pct?: number;
         };
     };
     responses: never;
@@ -1380,6 +1541,90 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_REQUEST (415): the body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    run_optimize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptimizeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED: an API key is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: a read-only key, or a request from a foreign Origin */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -28,13 +28,17 @@ export type RunResponse = S['RunResponse'];
 export type RunStatus = S['RunStatus'];
 export type BacktestRequest = S['BacktestRequest'];
 export type LiveTradingRequest = S['LiveTradingRequest'];
+export type OptimizeRequest = S['OptimizeRequest'];
+export type SweepReport = S['SweepReport'];
+export type Combination = S['Combination'];
+export type OptimizeBatch = S['OptimizeBatch'];
 export type OrderEvent = S['OrderEvent'];
 export type TradeRecord = S['TradeRecord'];
 export type TickerEvent = S['TickerEvent'];
 export type ErrorResponse = S['ErrorResponse'];
 export type RunsQuery = NonNullable<operations['runs_list']['parameters']['query']>;
 
-export type Channel = 'orders' | 'trades' | 'status' | 'equity' | 'ticker' | 'logs';
+export type Channel = 'orders' | 'trades' | 'status' | 'equity' | 'ticker' | 'logs' | 'optimize';
 export declare const CHANNELS: readonly Channel[];
 
 /** A message of the `/ws` socket: an event, or one of the control frames. */
@@ -42,6 +46,7 @@ export type StreamMessage =
   | { channel: 'orders'; data: OrderEvent; seq: number; type?: undefined }
   | { channel: 'trades'; data: TradeRecord; seq: number; type?: undefined }
   | { channel: 'ticker'; data: TickerEvent; seq: number; type?: undefined }
+  | { channel: 'optimize'; data: OptimizeBatch; seq: number; type?: undefined }
   | { channel: 'status' | 'equity' | 'logs'; data: Record<string, unknown>; seq: number; type?: undefined }
   | { type: 'subscribed' | 'unsubscribed'; channel: Channel; symbol: string | null; subscriptions: number }
   | { type: 'resync'; missed: number; data: StatusResponse }
@@ -128,6 +133,8 @@ export default class CrackTrader {
   exportEquityCsv(runId: string): Promise<string>;
   startBacktest(request: BacktestRequest): Promise<RunResponse>;
   startLive(request: LiveTradingRequest): Promise<RunResponse>;
+  /** A parameter sweep as one run; progress in `status().optimize`, the table in `results().optimization`. */
+  startOptimize(request: OptimizeRequest): Promise<RunResponse>;
   stop(): Promise<RunResponse>;
   resume(): Promise<RunResponse>;
   reset(): Promise<RunResponse>;

@@ -82,3 +82,12 @@ async def test_stream_and_wait(server: Server) -> None:
     await asyncio.wait_for(collect(), timeout=30)
     assert (await c.stop()).status == models.RunStatus.stopped
     await c.close()
+
+
+async def test_async_sweep_starts_and_finishes(server: Server) -> None:
+    async with AsyncCrackTraderAPI(api_key=WRITE_KEY, base_url=server.url) as c:
+        started = await c.start_optimize("MovingAverageCross", ["BTC/USDT"], "1h", {"fast_period": [5, 10]})
+        final = await c.wait_for_run(started.run_id, timeout=60)
+        assert final.status == models.RunStatus.completed, final.error
+        res = await c.results()
+        assert res.optimization is not None and res.optimization.completed == 2

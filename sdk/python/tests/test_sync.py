@@ -219,3 +219,27 @@ def test_stream_resubscribes_after_the_server_comes_back(tmp_path: Path) -> None
         c.stop()
     finally:
         second.stop()
+
+
+def test_a_parameter_sweep_runs_and_ranks_its_grid(server: Server) -> None:
+    with api(server) as c:
+        started = c.start_optimize(
+            "MovingAverageCross",
+            "BTC/USDT",
+            "1h",
+            {"fast_period": [5, 10], "slow_period": {"start": 20, "end": 40, "step": 10}},
+            objective="total_return",
+        )
+        final = c.wait_for_run(started.run_id, timeout=60)
+        assert final.status == models.RunStatus.completed, final.error
+        assert final.optimize is not None and final.optimize.completed == final.optimize.combinations == 6
+        res = c.results()
+        sweep = res.optimization
+        assert sweep is not None and sweep.completed == 6
+        scores = [r.score for r in sweep.results if r.score is not None]
+        assert scores == sorted(scores, reverse=True)
+        assert sweep.best is not None and sweep.best.params == sweep.results[0].params
+        assert c.runs(mode="optimize").runs[0].run_id == started.run_id
+        with pytest.raises(CrackTraderError) as bad:
+            c.start_optimize("MovingAverageCross", "BTC/USDT", "1h", {"nope": [1]})
+        assert bad.value.code == "INVALID_PARAMS"

@@ -19,7 +19,7 @@ API = "/api/v1"
 #: Statuses of a run that has not finished yet.
 ACTIVE = frozenset({"starting", "running"})
 #: WebSocket channels the server offers.
-CHANNELS = ("orders", "trades", "status", "equity", "ticker", "logs")
+CHANNELS = ("orders", "trades", "status", "equity", "ticker", "logs", "optimize")
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -226,6 +226,43 @@ def start_backtest(
         body["end_date"] = _date(end_date)
     body.update(extra)
     return _command("POST", "/run/backtest", body)
+
+
+def start_optimize(
+    strategy_name: str,
+    symbols: Union[str, Iterable[str]],
+    timeframe: str,
+    grid: dict[str, Any],
+    objective: Optional[str],
+    min_trades: int,
+    walk_forward: Optional[dict[str, Any]],
+    strategy_params: Optional[dict[str, Any]],
+    start_date: DateLike,
+    end_date: DateLike,
+    initial_cash: float,
+    exchange: str,
+    extra: dict[str, Any],
+) -> Call[models.RunResponse]:
+    body: dict[str, Any] = {
+        "strategy_name": strategy_name,
+        "strategy_params": strategy_params or {},
+        "symbols": _symbols(symbols),
+        "timeframe": timeframe,
+        "initial_cash": initial_cash,
+        "exchange": exchange,
+        "grid": grid,
+        "min_trades": min_trades,
+    }
+    if objective is not None:
+        body["objective"] = objective
+    if walk_forward is not None:
+        body["walk_forward"] = walk_forward
+    if start_date is not None:
+        body["start_date"] = _date(start_date)
+    if end_date is not None:
+        body["end_date"] = _date(end_date)
+    body.update(extra)
+    return _command("POST", "/run/optimize", body)
 
 
 def start_live(

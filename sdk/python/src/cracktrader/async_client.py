@@ -190,6 +190,48 @@ class AsyncCrackTraderAPI:
             )
         )
 
+    async def start_optimize(
+        self,
+        strategy_name: str,
+        symbols: Union[str, Iterable[str]],
+        timeframe: str,
+        grid: dict[str, Any],
+        objective: Optional[str] = None,
+        min_trades: int = 0,
+        walk_forward: Optional[dict[str, Any]] = None,
+        strategy_params: Optional[dict[str, Any]] = None,
+        start_date: core.DateLike = None,
+        end_date: core.DateLike = None,
+        initial_cash: float = 10000.0,
+        exchange: str = "sim",
+        **extra: Any,
+    ) -> models.RunResponse:
+        """Starts a parameter sweep as one run (mode ``optimize``).
+
+        ``grid`` maps parameters to value lists (``[5, 10, 20]``) or ranges
+        (``{"start": 5, "end": 50, "step": 5}``); ``objective`` is one of sharpe (default), sortino,
+        calmar, total_return, profit_factor, final_value; ``walk_forward`` is ``{"folds": 4,
+        "train_pct": 0.7}``. Progress is in ``status().optimize``, the ranked table in
+        ``results().optimization``.
+        """
+        return await self._send(
+            core.start_optimize(
+                strategy_name,
+                symbols,
+                timeframe,
+                grid,
+                objective,
+                min_trades,
+                walk_forward,
+                strategy_params,
+                start_date,
+                end_date,
+                initial_cash,
+                exchange,
+                extra,
+            )
+        )
+
     async def start_live(
         self,
         strategy_name: str,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class Attention(BaseModel):
@@ -187,6 +187,20 @@ class Mode(str, Enum):
     backtest = "backtest"
     paper = "paper"
     live = "live"
+    optimize = "optimize"
+
+
+class Objective(str, Enum):
+    """
+    What a sweep ranks by (higher is better for all of them).
+    """
+
+    sharpe = "sharpe"
+    sortino = "sortino"
+    calmar = "calmar"
+    total_return = "total_return"
+    profit_factor = "profit_factor"
+    final_value = "final_value"
 
 
 class OrderEvent(BaseModel):
@@ -273,6 +287,13 @@ class ParamInfo(BaseModel):
     type: str
     """
     `int`, `float`, `bool` or `choice`.
+    """
+
+
+class ParamValue(RootModel[Union[float, bool, str]]):
+    root: Union[float, bool, str]
+    """
+    A swept value as the published schema describes it (the sweep itself keeps JSON values).
     """
 
 
@@ -503,49 +524,6 @@ class RunsResponse(BaseModel):
     runs: list[RunSummary]
 
 
-class StatusResponse(BaseModel):
-    bars_seen: Optional[int] = Field(None, ge=0)
-    """
-    Paper/live: closed candles received so far (the fewest of any symbol).
-    """
-    cash: Optional[float] = None
-    end_time: Optional[datetime] = None
-    error: Optional[str] = None
-    mode: Optional[Mode] = None
-    next_bar_at: Optional[datetime] = None
-    """
-    Paper/live: when the next candle is expected to close (wall clock), while the run is active.
-    """
-    pause_reason: Optional[str] = None
-    """
-    Why trading is paused.
-    """
-    pnl: Optional[float] = None
-    progress: Optional[float] = None
-    """
-    Fraction of candles processed (backtests), null otherwise.
-    """
-    run_id: Optional[str] = None
-    runtime_seconds: Optional[float] = None
-    start_time: Optional[datetime] = None
-    status: RunStatus
-    stop_reason: Optional[str] = None
-    """
-    Why the run stopped on its own: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
-    """
-    trade_count: int = Field(..., ge=0)
-    trading_paused: Optional[bool] = None
-    """
-    True while trading is paused after repeated rejections; `POST /api/v1/run/resume` resumes.
-    """
-    value: Optional[float] = None
-    warmup_bars: Optional[int] = Field(None, ge=0)
-    """
-    Paper/live: closed candles per symbol the strategy needs before it can trade (its longest
-    indicator window); compare with `bars_seen`.
-    """
-
-
 class StrategyInfo(BaseModel):
     description: str
     error: Optional[str] = None
@@ -566,6 +544,13 @@ class StrategyInfo(BaseModel):
     """
     `ok`, or `error` for a script that does not load (see `error`).
     """
+
+
+class TestPart(BaseModel):
+    end: str
+    final_value: Optional[float] = None
+    metrics: Optional[PerformanceMetrics] = None
+    start: str
 
 
 class TickerEvent(BaseModel):
@@ -622,11 +607,251 @@ class TradesPage(BaseModel):
     """
 
 
+class TrainPart(BaseModel):
+    best_params: Optional[dict[str, Any]] = None
+    end: str
+    objective: Optional[float] = None
+    start: str
+
+
+class WalkForwardRequest(BaseModel):
+    """
+    Walk-forward: contiguous folds; in each, the grid runs on the first `train_pct` and its best
+    combination is scored on the rest.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    folds: int = Field(..., ge=1, le=50)
+    train_pct: Optional[float] = Field(None, gt=0.0, lt=1.0)
+
+
+class Axis(BaseModel):
+    """
+    One swept parameter and its values, as a request gives them (numbers, booleans, choice names).
+    """
+
+    name: str
+    values: list[ParamValue]
+
+
 class BalanceResponse(BaseModel):
     cash: Optional[float] = None
     holdings: list[Holding]
     run_id: Optional[str] = None
     total_value: Optional[float] = None
+
+
+class Best(BaseModel):
+    metrics: PerformanceMetrics
+    params: dict[str, Any]
+    score: Optional[float] = None
+
+
+class Combination(BaseModel):
+    """
+    One evaluated combination.
+    """
+
+    final_value: float
+    metrics: PerformanceMetrics
+    params: dict[str, Any]
+    score: Optional[float] = None
+    """
+    The objective's value; null when it is undefined for this result.
+    """
+    trades: int = Field(..., ge=0)
+    """
+    Round trips (what `metrics.total_trades` counts).
+    """
+
+
+class EquityPage(BaseModel):
+    items: list[EquityRecord]
+    next_cursor: Optional[str] = None
+    """
+    Pass as `cursor` for the next page; null on the last one.
+    """
+    run_id: str
+    total: int = Field(..., ge=0)
+    """
+    How many the run has in all.
+    """
+
+
+class Fold(BaseModel):
+    fold: int = Field(..., ge=0)
+    test: TestPart
+    train: TrainPart
+
+
+class LogEvent(BaseModel):
+    level: str
+    message: str
+    risk_event: Optional[RiskEventRecord] = None
+    timestamp: datetime
+
+
+class MetaResponse(BaseModel):
+    api_version: str
+    deprecations: list[str]
+    risk_keys: list[RiskKeyInfo]
+    """
+    The keys a run request's `risk` object accepts, with their ranges.
+    """
+    server_version: str
+
+
+class OptimizeBatch(BaseModel):
+    """
+    Combinations an optimize run finished since the last batch, with its progress.
+    """
+
+    combinations: int = Field(..., ge=0)
+    completed: int = Field(..., ge=0)
+    results: list[Combination]
+
+
+class OptimizeRequest(BaseModel):
+    """
+    A parameter sweep: the backtest request's fields, plus the grid and how to rank it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    commission: Optional[float] = Field(None, ge=0.0, le=0.1)
+    end_date: Optional[str] = Field(None, examples=["2024-07-01"])
+    exchange: Optional[str] = Field(None, examples=["sim"], min_length=1)
+    grid: dict[str, Any]
+    """
+    Parameter name -> a list of values (`[5, 10, 20]`) or a range (`{"start": 5, "end": 50, "step": 5}`).
+    """
+    initial_cash: Optional[float] = Field(None, ge=1e-06, le=1000000000000000.0)
+    min_trades: Optional[int] = Field(None, ge=0, le=1000000)
+    """
+    Combinations with fewer round trips are listed but never best.
+    """
+    objective: Optional[Objective] = None
+    risk: Optional[dict[str, Any]] = None
+    slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
+    start_date: Optional[str] = Field(None, examples=["2024-01-01"])
+    strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
+    strategy_params: Optional[dict[str, Any]] = None
+    """
+    Fixed parameters every combination shares (swept ones are overridden by the grid).
+    """
+    symbols: list[str] = Field(
+        ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
+    )
+    timeframe: str = Field(
+        ..., examples=["1h"], pattern="^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$"
+    )
+    walk_forward: Optional[WalkForwardRequest] = None
+
+
+class OptimizeStatus(BaseModel):
+    """
+    How far an optimize run is, and its best combination so far (by the objective, among those with
+    at least `min_trades` round trips).
+    """
+
+    best: Optional[Combination] = None
+    combinations: int = Field(..., ge=0)
+    completed: int = Field(..., ge=0)
+
+
+class RunResponse(BaseModel):
+    message: str
+    run_id: Optional[str] = None
+    status: RunStatus
+
+
+class StatusResponse(BaseModel):
+    bars_seen: Optional[int] = Field(None, ge=0)
+    """
+    Paper/live: closed candles received so far (the fewest of any symbol).
+    """
+    cash: Optional[float] = None
+    end_time: Optional[datetime] = None
+    error: Optional[str] = None
+    mode: Optional[Mode] = None
+    next_bar_at: Optional[datetime] = None
+    """
+    Paper/live: when the next candle is expected to close (wall clock), while the run is active.
+    """
+    optimize: Optional[OptimizeStatus] = None
+    pause_reason: Optional[str] = None
+    """
+    Why trading is paused.
+    """
+    pnl: Optional[float] = None
+    progress: Optional[float] = None
+    """
+    Fraction of candles processed (backtests), null otherwise.
+    """
+    run_id: Optional[str] = None
+    runtime_seconds: Optional[float] = None
+    start_time: Optional[datetime] = None
+    status: RunStatus
+    stop_reason: Optional[str] = None
+    """
+    Why the run stopped on its own: `RISK_MAX_DRAWDOWN` or `RISK_DAILY_LOSS`.
+    """
+    trade_count: int = Field(..., ge=0)
+    trading_paused: Optional[bool] = None
+    """
+    True while trading is paused after repeated rejections; `POST /api/v1/run/resume` resumes.
+    """
+    value: Optional[float] = None
+    warmup_bars: Optional[int] = Field(None, ge=0)
+    """
+    Paper/live: closed candles per symbol the strategy needs before it can trade (its longest
+    indicator window); compare with `bars_seen`.
+    """
+
+
+class StrategiesResponse(BaseModel):
+    strategies: list[StrategyInfo]
+
+
+class SweepReport(BaseModel):
+    axes: list[Axis]
+    below_min_trades: int = Field(..., ge=0)
+    """
+    Completed combinations with fewer round trips than `min_trades` (listed, never best).
+    """
+    best: Optional[Best] = None
+    candles: int = Field(..., ge=0)
+    """
+    Candles per combination (all symbols).
+    """
+    combinations: int = Field(..., ge=0)
+    """
+    Combinations in the grid.
+    """
+    completed: int = Field(..., ge=0)
+    """
+    Combinations that ran to the end.
+    """
+    elapsed_ms: int = Field(..., ge=0)
+    objective: Objective
+    results: list[Combination]
+    """
+    Every completed combination, best first (undefined scores last).
+    """
+    run_id: str
+    skipped: int = Field(..., ge=0)
+    """
+    Combinations the strategy's own checks refused (e.g. fast >= slow), counted, not run.
+    """
+    stopped: Optional[bool] = None
+    """
+    The sweep was stopped: `results` holds the combinations that finished.
+    """
+    strategy: str
+    walk_forward: Optional[list[Fold]] = None
 
 
 class DetailedStatusResponse(StatusResponse):
@@ -655,36 +880,6 @@ class DetailedStatusResponse(StatusResponse):
     """
 
 
-class EquityPage(BaseModel):
-    items: list[EquityRecord]
-    next_cursor: Optional[str] = None
-    """
-    Pass as `cursor` for the next page; null on the last one.
-    """
-    run_id: str
-    total: int = Field(..., ge=0)
-    """
-    How many the run has in all.
-    """
-
-
-class LogEvent(BaseModel):
-    level: str
-    message: str
-    risk_event: Optional[RiskEventRecord] = None
-    timestamp: datetime
-
-
-class MetaResponse(BaseModel):
-    api_version: str
-    deprecations: list[str]
-    risk_keys: list[RiskKeyInfo]
-    """
-    The keys a run request's `risk` object accepts, with their ranges.
-    """
-    server_version: str
-
-
 class ResultsResponse(BaseModel):
     config: RunConfig
     end_time: Optional[datetime] = None
@@ -695,6 +890,7 @@ class ResultsResponse(BaseModel):
     """
     error: Optional[str] = None
     final_value: float
+    optimization: Optional[SweepReport] = None
     orders: list[OrderRecord]
     orders_total: Optional[int] = Field(None, ge=0)
     """
@@ -724,13 +920,3 @@ class ResultsResponse(BaseModel):
     """
     Data warnings (gaps, resampling) worth showing next to the numbers.
     """
-
-
-class RunResponse(BaseModel):
-    message: str
-    run_id: Optional[str] = None
-    status: RunStatus
-
-
-class StrategiesResponse(BaseModel):
-    strategies: list[StrategyInfo]
