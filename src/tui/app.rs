@@ -63,6 +63,8 @@ pub enum Effect {
     LoadHistory,
     OpenRun(String),
     Start(Box<RunRequest>),
+    /// Start a parameter sweep (the form on mode optimize).
+    Optimize(Box<crate::run::request::OptimizeRequest>),
     Stop,
     Reset,
     Resume,
@@ -142,6 +144,8 @@ pub struct App {
     pub lost_with: Option<crate::runner::status::StatusResponse>,
     /// Reconnected to this server; the next view is compared with `lost_with`.
     pub reconnected: Option<String>,
+    /// The selected combination (rank - 1) of the sweep on screen.
+    pub sweep_sel: usize,
 }
 
 impl App {
@@ -192,11 +196,32 @@ impl App {
             palette: None,
             lost_with: None,
             reconnected: None,
+            sweep_sel: 0,
         }
     }
 
     pub fn theme_name(&self) -> &str {
         self.themes.get(self.theme).map(|s| s.as_str()).unwrap_or("default")
+    }
+
+    /// The finished optimize run on screen, if that is what is shown.
+    pub fn sweep(&self) -> Option<&crate::run::sweep::SweepReport> {
+        self.results
+            .as_ref()
+            .filter(|r| Some(r.run_id.as_str()) == self.view.status.run_id.as_deref())
+            .and_then(|r| r.optimization.as_deref())
+    }
+
+    /// Runs the selected combination of the sweep on screen as a plain backtest.
+    fn run_selected_combination(&mut self) -> Vec<Effect> {
+        let Some(c) = self.sweep().and_then(|r| r.results.get(self.sweep_sel)).cloned() else {
+            return Vec::new();
+        };
+        let mut form = self.form.clone();
+        form.set_params(&c.params);
+        form.set_mode(Mode::Backtest);
+        self.form = form;
+        self.launch(Mode::Backtest)
     }
 
     pub fn status(&self) -> RunStatus {
@@ -234,6 +259,12 @@ impl App {
 
     /// Scrolls the trade log or the order stream, within the rows its filter lets through.
     pub(super) fn scroll_list(&mut self, list: Focus, delta: i64) {
+        if list != Focus::Form {
+            if let Some(n) = self.sweep().map(|r| r.results.len()) {
+                self.sweep_sel = (self.sweep_sel as i64 + delta).clamp(0, n.saturating_sub(1) as i64) as usize;
+                return;
+            }
+        }
         let len = match list {
             Focus::Trades => self.trade_hits().map_or(self.trades.len(), |h| h.len()),
             Focus::Orders => self.order_hits().map_or(self.orders.len(), |h| h.len()),
@@ -277,6 +308,15 @@ impl App {
         }
         self.info(format!("starting {} run...", mode.as_str()));
         self.awaiting_start = true;
+        if mode == Mode::Optimize {
+            let req = self.form.optimize_request();
+            if req.grid.is_empty() {
+                self.awaiting_start = false;
+                self.error("nothing to sweep: type a range (5..50:5) or a list (5,10,20) in a parameter field");
+                return Vec::new();
+            }
+            return vec![Effect::Optimize(Box::new(req))];
+        }
         vec![Effect::Start(Box::new(self.form.request(mode)))]
     }
 
@@ -380,7 +420,8 @@ impl App {
             Action::Left | Action::Right => {}
             Action::Enter => {
                 if self.focus != Focus::Form {
-                    return Vec::new();
+                    // On a sweep: run the selected combination as a plain backtest.
+                    return self.run_selected_combination();
                 }
                 if self.form.editing {
                     self.form.editing = false;
@@ -410,6 +451,8 @@ impl App {
                     self.form.validate_selected();
                 }
             }
+            // `b` on a form set to optimize launches the sweep.
+            Action::Launch(Mode::Backtest) if self.form.mode() == Mode::Optimize => return self.launch(Mode::Optimize),
             // `p` on a form set to live launches live (real money asks first).
             Action::Launch(Mode::Paper) if self.form.mode() == Mode::Live => return self.launch(Mode::Live),
             Action::Launch(mode) => return self.launch(mode),

@@ -93,6 +93,17 @@ impl Backend {
         Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
     }
 
+    pub async fn start_optimize(&self, req: crate::run::request::OptimizeRequest) -> Result<String, BackendError> {
+        let r = match self {
+            Backend::Local(runner) => runner.start_optimize(req).await?,
+            Backend::Remote(c) => {
+                let v = c.send(Method::POST, "/api/v1/run/optimize", &req).await?;
+                c.decode::<RunResponse>(v)?
+            }
+        };
+        Ok(format!("{} {}", r.run_id.unwrap_or_default(), r.message))
+    }
+
     pub async fn resume(&self) -> Result<String, BackendError> {
         match self {
             Backend::Local(r) => Ok(r.resume().await?.message),

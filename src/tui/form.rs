@@ -10,6 +10,24 @@ use crate::run::config::{
 use crate::run::RunError;
 use crate::script::catalog;
 
+/// A parameter's text in optimize mode as the API's grid value when it sweeps: `5..50:5` ->
+/// `{"start": 5, "end": 50, "step": 5}`, `5,10,20` -> `[5, 10, 20]`; `None` for a single value.
+pub fn grid_value(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if let Some((start, rest)) = t.split_once("..") {
+        let (end, step) = rest.split_once(':').map_or((rest, None), |(e, s)| (e, Some(s)));
+        let mut m = Map::new();
+        m.insert("start".into(), param_value(start.trim()));
+        m.insert("end".into(), param_value(end.trim()));
+        if let Some(step) = step {
+            m.insert("step".into(), param_value(step.trim()));
+        }
+        return Some(Value::Object(m));
+    }
+    t.contains(',')
+        .then(|| Value::Array(t.split(',').map(|v| param_value(v.trim())).collect()))
+}
+
 /// `max_drawdown=0.2, max_open_orders=5` as the risk object (parsed by the same code as `--risk`).
 fn risk_pairs(v: &str) -> Result<Map<String, Value>, RunError> {
     let pairs: Vec<String> = v
@@ -35,6 +53,8 @@ pub enum FieldKey {
     Risk,
     Exchange,
     Mode,
+    /// What an optimize run ranks by.
+    Objective,
     Speed,
     Sandbox,
     ApiKey,
@@ -232,7 +252,17 @@ impl RunForm {
             "Mode",
             Mode::ALL.iter().map(|m| m.as_str().to_string()).collect(),
             0,
-            "b launches a backtest, p paper trading",
+            "b launches a backtest (or the sweep on optimize: type 5..50:5 or 5,10,20 in parameters), p paper trading",
+        ));
+        f.fields.push(Field::select(
+            FieldKey::Objective,
+            "Objective",
+            crate::run::sweep::Objective::ALL
+                .iter()
+                .map(|o| o.as_str().to_string())
+                .collect(),
+            0,
+            "optimize: what ranks the combinations",
         ));
         f.fields.push(Field::text(
             FieldKey::Speed,
@@ -273,6 +303,7 @@ impl RunForm {
         match self.value(&FieldKey::Mode).as_str() {
             "paper" => Mode::Paper,
             "live" => Mode::Live,
+            "optimize" => Mode::Optimize,
             _ => Mode::Backtest,
         }
     }
@@ -283,7 +314,8 @@ impl RunForm {
         let sim = self.value(&FieldKey::Exchange) == "sim";
         (0..self.fields.len())
             .filter(|&i| match self.fields[i].key {
-                FieldKey::Start | FieldKey::End => mode == Mode::Backtest,
+                FieldKey::Start | FieldKey::End => matches!(mode, Mode::Backtest | Mode::Optimize),
+                FieldKey::Objective => mode == Mode::Optimize,
                 FieldKey::Speed => mode == Mode::Paper && sim,
                 FieldKey::ApiKey | FieldKey::Secret => mode != Mode::Backtest && !sim,
                 FieldKey::Sandbox => mode == Mode::Live && !sim,
@@ -395,6 +427,18 @@ impl RunForm {
                 let spec = def.params.iter().find(|p| p.name == *name)?;
                 if v.is_empty() {
                     return spec.default.map(|_| format!("{name} needs a value"));
+                }
+                if self.mode() == Mode::Optimize {
+                    if let Some(grid) = grid_value(v) {
+                        // Checked here when the strategy is this machine's; a server's own is
+                        // checked by the server.
+                        let local = crate::engine::strategy::find_builtin(&strategy).is_some()
+                            || catalog::find(&strategy).is_some();
+                        return local
+                            .then(|| crate::run::optimize::axis_from_json(&strategy, name, &grid).err())
+                            .flatten()
+                            .map(|e| e.message);
+                    }
                 }
                 spec.parse_str(v).err().map(|e| e.to_string())
             }
@@ -512,6 +556,59 @@ impl RunForm {
             data_file: None,
             exchange_config,
             risk: risk_pairs(&self.value(&FieldKey::Risk)).unwrap_or_default(),
+        }
+    }
+
+    /// The sweep this form describes (mode optimize): parameters typed as a range or a list are the
+    /// grid, the rest are fixed for every combination.
+    pub fn optimize_request(&self) -> crate::run::request::OptimizeRequest {
+        let base = self.request(Mode::Backtest);
+        let mut grid = Map::new();
+        let mut fixed = Map::new();
+        for f in &self.fields {
+            if let FieldKey::Param(name) = &f.key {
+                let v = f.value();
+                match grid_value(&v) {
+                    Some(g) => {
+                        grid.insert(name.clone(), g);
+                    }
+                    None if !v.trim().is_empty() => {
+                        fixed.insert(name.clone(), param_value(v.trim()));
+                    }
+                    None => {}
+                }
+            }
+        }
+        let objective = crate::run::sweep::Objective::parse(&self.value(&FieldKey::Objective)).ok();
+        crate::run::request::OptimizeRequest {
+            strategy_name: base.strategy_name,
+            strategy_params: fixed,
+            symbols: base.symbols,
+            timeframe: base.timeframe,
+            start_date: base.start_date,
+            end_date: base.end_date,
+            initial_cash: base.initial_cash,
+            exchange: base.exchange,
+            commission: None,
+            slippage_bps: None,
+            risk: base.risk,
+            grid,
+            objective,
+            min_trades: 0,
+            walk_forward: None,
+        }
+    }
+
+    /// Sets the strategy parameter fields to these values (a sweep's combination, to run it alone).
+    pub fn set_params(&mut self, params: &Map<String, Value>) {
+        for f in &mut self.fields {
+            if let (FieldKey::Param(name), FieldKind::Text(input)) = (&f.key, &mut f.kind) {
+                if let Some(v) = params.get(name) {
+                    let text = v.as_str().map_or_else(|| v.to_string(), String::from);
+                    *input = Input::new(text);
+                    f.error = None;
+                }
+            }
         }
     }
 

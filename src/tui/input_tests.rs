@@ -167,7 +167,7 @@ fn clicks_focus_panels_pick_fields_and_open_history_rows_and_the_wheel_scrolls()
     for i in 1..=10 {
         a.update(Action::Order(order(i, "filled")));
     }
-    let s = layout::screen(Rect::new(0, 0, 120, 40), false, false, a.banner.is_some());
+    let s = layout::screen(Rect::new(0, 0, 120, 40), false, false, a.banner.is_some(), false);
     let (t, o) = (s.trades.unwrap(), s.orders.unwrap());
     a.update(Action::Click {
         col: t.x + 2,
@@ -382,4 +382,116 @@ fn the_default_paper_speed_shows_a_bar_every_two_seconds_at_any_timeframe() {
     type_text(&mut a, "60");
     a.update(Action::Enter);
     assert_eq!(speed(&mut a), Some(60.0), "a typed speed is kept");
+}
+
+/// A sweep from the form: ranges and lists in parameter fields become the grid; `b` starts it.
+#[test]
+fn the_form_on_optimize_sends_a_grid_and_a_finished_sweep_runs_a_combination() {
+    use crate::tui::form::FieldKey;
+    let mut a = app();
+    select(&mut a, FieldKey::Mode);
+    while a.form.mode() != Mode::Optimize {
+        a.update(Action::Right);
+    }
+    assert!(a
+        .form
+        .visible()
+        .iter()
+        .any(|&i| a.form.fields[i].key == FieldKey::Objective));
+    let set = |a: &mut App, key: FieldKey, text: &str| {
+        select(a, key);
+        a.update(Action::Enter);
+        for _ in 0..20 {
+            a.update(Action::Edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+        }
+        type_text(a, text);
+        a.update(Action::Enter);
+    };
+    // Nothing swept yet: said so, nothing sent.
+    assert!(a.update(Action::Launch(Mode::Backtest)).is_empty());
+    assert!(a.banner.as_ref().unwrap().text.contains("nothing to sweep"));
+    set(&mut a, FieldKey::Param("fast_period".into()), "50..5");
+    assert!(a
+        .form
+        .selected_field()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("must go up"));
+    set(&mut a, FieldKey::Param("fast_period".into()), "5..15:5");
+    set(&mut a, FieldKey::Param("slow_period".into()), "20,30");
+    assert!(a.form.selected_field().unwrap().error.is_none());
+    let fx = a.update(Action::Launch(Mode::Backtest));
+    let Some(Effect::Optimize(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        req.grid["fast_period"],
+        serde_json::json!({"start": 5, "end": 15, "step": 5})
+    );
+    assert_eq!(req.grid["slow_period"], serde_json::json!([20, 30]));
+    assert!(
+        !req.strategy_params.contains_key("fast_period"),
+        "swept ones are not fixed"
+    );
+    assert_eq!(req.objective, Some(crate::run::sweep::Objective::Sharpe));
+    // The sweep finishes: its table is on screen, the cursor moves, Enter runs that combination.
+    let combo = |fast: i64, slow: i64, score: f64| crate::run::sweep::Combination {
+        params: serde_json::json!({"fast_period": fast, "slow_period": slow})
+            .as_object()
+            .unwrap()
+            .clone(),
+        metrics: Default::default(),
+        final_value: 10_000.0 + score,
+        trades: 3,
+        score: Some(score),
+    };
+    let report = crate::run::sweep::SweepReport {
+        run_id: "r9".into(),
+        strategy: "MovingAverageCross".into(),
+        objective: crate::run::sweep::Objective::Sharpe,
+        axes: vec![],
+        combinations: 2,
+        completed: 2,
+        skipped: 0,
+        below_min_trades: 0,
+        results: vec![combo(10, 30, 2.0), combo(5, 20, 1.0)],
+        best: None,
+        walk_forward: None,
+        candles: 100,
+        elapsed_ms: 5,
+        stopped: false,
+    };
+    a.update(view("r9", RunStatus::Completed, Mode::Optimize));
+    let plain = crate::run::config::RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1h");
+    let cfg = crate::run::config::validate(&plain, &["sim".into()]).unwrap();
+    let info = crate::run::results::RunInfo {
+        run_id: "r9".into(),
+        status: RunStatus::Completed,
+        start_time: String::new(),
+        end_time: None,
+        error: None,
+        warnings: vec![],
+    };
+    let mut r = crate::run::results::empty(info, cfg);
+    r.optimization = Some(Box::new(report));
+    a.update(Action::Results(std::sync::Arc::new(r)));
+    assert!(a.sweep().is_some());
+    a.update(Action::FocusNext);
+    a.update(Action::Down);
+    a.update(Action::Down);
+    assert_eq!(a.sweep_sel, 1, "clamped at the last combination");
+    let fx = a.update(Action::Enter);
+    let Some(Effect::Start(req)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(req.mode, Mode::Backtest);
+    assert_eq!(
+        (
+            req.strategy_params["fast_period"].clone(),
+            req.strategy_params["slow_period"].clone()
+        ),
+        (serde_json::json!(5), serde_json::json!(20))
+    );
 }

@@ -14,6 +14,8 @@ pub struct Screen {
     pub trades: Option<Rect>,
     pub orders: Option<Rect>,
     pub logs: Option<Rect>,
+    /// A finished optimize run's table and heatmap, in place of the lists.
+    pub sweep: Option<Rect>,
     pub banner: Rect,
     pub foot: Rect,
 }
@@ -21,7 +23,7 @@ pub struct Screen {
 /// The status panel's height.
 const STATUS_H: u16 = 8;
 
-pub fn screen(area: Rect, chart: bool, logs: bool, banner: bool) -> Screen {
+pub fn screen(area: Rect, chart: bool, logs: bool, banner: bool, sweep: bool) -> Screen {
     let banner_h = u16::from(banner);
     let [head, body, banner, foot] = Layout::vertical([
         Constraint::Length(1),
@@ -56,6 +58,8 @@ pub fn screen(area: Rect, chart: bool, logs: bool, banner: bool) -> Screen {
     s.chart = spark;
     if logs {
         s.logs = Some(lists);
+    } else if sweep {
+        s.sweep = Some(lists);
     } else if lists.width >= 100 {
         let [t, o] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(lists);
         (s.trades, s.orders) = (Some(t), Some(o));

@@ -359,6 +359,13 @@ async fn event_loop(
                         let _ = tx.send(Action::CommandDone(b.start(*req).await.map_err(|e| e.to_string())));
                     });
                 }
+                Effect::Optimize(req) => {
+                    tokio::spawn(async move {
+                        let _ = tx.send(Action::CommandDone(
+                            b.start_optimize(*req).await.map_err(|e| e.to_string()),
+                        ));
+                    });
+                }
                 Effect::Stop => {
                     tokio::spawn(async move {
                         let _ = tx.send(Action::CommandDone(b.stop().await.map_err(|e| e.to_string())));

@@ -68,7 +68,13 @@ impl App {
             }
             return id.map(|id| vec![Effect::OpenRun(id)]).unwrap_or_default();
         }
-        let s = layout::screen(area, self.chart, self.logs_open, self.banner.is_some());
+        let s = layout::screen(
+            area,
+            self.chart,
+            self.logs_open,
+            self.banner.is_some(),
+            self.sweep().is_some(),
+        );
         if contains(s.form, col, row) {
             let was = (self.focus, self.form.selected);
             self.focus = Focus::Form;
@@ -92,7 +98,7 @@ impl App {
             return Vec::new();
         }
         self.form.editing = false;
-        if s.trades.is_some_and(|r| contains(r, col, row)) {
+        if s.trades.or(s.sweep).is_some_and(|r| contains(r, col, row)) {
             self.focus = Focus::Trades;
         } else if s.orders.is_some_and(|r| contains(r, col, row)) {
             self.focus = Focus::Orders;
@@ -131,10 +137,16 @@ impl App {
             }
             return Vec::new();
         }
-        let s = layout::screen(area, self.chart, self.logs_open, self.banner.is_some());
+        let s = layout::screen(
+            area,
+            self.chart,
+            self.logs_open,
+            self.banner.is_some(),
+            self.sweep().is_some(),
+        );
         if contains(s.form, col, row) && !self.form.editing {
             self.form.move_by(lines.signum());
-        } else if s.trades.is_some_and(|r| contains(r, col, row)) {
+        } else if s.trades.or(s.sweep).is_some_and(|r| contains(r, col, row)) {
             self.scroll_list(Focus::Trades, lines as i64);
         } else if s.orders.is_some_and(|r| contains(r, col, row)) {
             self.scroll_list(Focus::Orders, lines as i64);

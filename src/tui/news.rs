@@ -245,6 +245,7 @@ impl App {
             self.logs.clear();
             self.trade_scroll = 0;
             self.order_scroll = 0;
+            self.sweep_sel = 0;
         }
         let was_active = self.view.status.status.is_active();
         let just_started = new_run && std::mem::take(&mut self.awaiting_start);

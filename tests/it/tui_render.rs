@@ -502,3 +502,83 @@ fn an_optimize_run_shows_its_sweep_and_best_so_far() {
     );
     assert!(screen.contains("swept 75%"), "{screen}");
 }
+
+#[test]
+fn a_finished_sweep_shows_its_heatmap_with_the_best_cell_and_the_ranked_table() {
+    use cracktrader::run::sweep::{Axis, Combination, Objective, SweepReport};
+    let combo = |fast: i64, slow: i64, score: f64| Combination {
+        params: serde_json::json!({"fast_period": fast, "slow_period": slow})
+            .as_object()
+            .unwrap()
+            .clone(),
+        metrics: PerformanceMetrics::default(),
+        final_value: 10_000.0 + score * 100.0,
+        trades: 4,
+        score: Some(score),
+    };
+    let mut results = vec![
+        combo(10, 30, 2.5),
+        combo(5, 30, 1.0),
+        combo(10, 20, 0.5),
+        combo(5, 20, -1.0),
+    ];
+    results.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap());
+    let report = SweepReport {
+        run_id: "run-20260115-110000-beef".into(),
+        strategy: "MovingAverageCross".into(),
+        objective: Objective::Sharpe,
+        axes: vec![
+            Axis {
+                name: "fast_period".into(),
+                values: vec![serde_json::json!(5), serde_json::json!(10)],
+            },
+            Axis {
+                name: "slow_period".into(),
+                values: vec![serde_json::json!(20), serde_json::json!(30)],
+            },
+        ],
+        combinations: 4,
+        completed: 4,
+        skipped: 0,
+        below_min_trades: 0,
+        results,
+        best: None,
+        walk_forward: None,
+        candles: 2000,
+        elapsed_ms: 12,
+        stopped: false,
+    };
+    let mut v = run_view(RunStatus::Completed, 10_250.0, None);
+    v.status.mode = Some(Mode::Optimize);
+    let mut a = app();
+    a.update(Action::View(Box::new(v.clone())));
+    let cfg = cracktrader::run::config::validate(
+        &cracktrader::run::config::RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1h"),
+        &["sim".into()],
+    )
+    .unwrap();
+    let info = cracktrader::run::results::RunInfo {
+        run_id: v.status.run_id.clone().unwrap(),
+        status: RunStatus::Completed,
+        start_time: String::new(),
+        end_time: None,
+        error: None,
+        warnings: vec![],
+    };
+    let mut r = cracktrader::run::results::empty(info, cfg);
+    r.optimization = Some(Box::new(report));
+    a.update(Action::Results(std::sync::Arc::new(r)));
+    let screen = text(&draw(&a, 120, 40));
+    assert!(screen.contains("Sweep: sharpe over 4 combinations"), "{screen}");
+    assert!(screen.contains("[2.50]"), "the best cell is marked: {screen}");
+    let row5 = screen
+        .lines()
+        .find(|l| l.contains("     5 ") && l.contains("-1.00"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row5.contains("1.00"), "{row5}");
+    assert!(
+        screen.contains("#1 fast_period=10 slow_period=30 · sharpe 2.500"),
+        "{screen}"
+    );
+    assert!(!screen.contains("no fills yet"), "the sweep replaces the lists");
+}

@@ -7,6 +7,7 @@ mod form_panel;
 mod header;
 mod overlays;
 pub mod status_panel;
+mod sweep_panel;
 mod tables;
 
 use super::app::{App, Focus, MIN_SIZE};
@@ -47,7 +48,13 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         return overlays::too_small(f, area, theme);
     }
-    let s = crate::tui::layout::screen(area, app.chart, app.logs_open, app.banner.is_some());
+    let s = crate::tui::layout::screen(
+        area,
+        app.chart,
+        app.logs_open,
+        app.banner.is_some(),
+        app.sweep().is_some(),
+    );
     header::render(f, s.head, app, theme);
     form_panel::render(f, s.form, app, theme);
     status_panel::render(f, s.status, app, theme);
@@ -58,6 +65,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     }
     if let Some(r) = s.logs {
         tables::logs(f, r, app, theme);
+    }
+    if let (Some(r), Some(report)) = (s.sweep, app.sweep()) {
+        sweep_panel::render(f, r, app, report, theme);
     }
     if let Some(r) = s.trades {
         tables::trades(f, r, app, theme);
