@@ -201,7 +201,7 @@ def equity_csv(run_id: str) -> Call[str]:
     return Call("GET", API + _run_path(run_id) + "/equity.csv", str, text=True)
 
 
-def start_backtest(
+def _backtest_body(
     strategy_name: str,
     symbols: Union[str, Iterable[str]],
     timeframe: str,
@@ -210,8 +210,8 @@ def start_backtest(
     end_date: DateLike,
     initial_cash: float,
     exchange: str,
-    extra: dict[str, Any],
-) -> Call[models.RunResponse]:
+) -> dict[str, Any]:
+    """The fields a backtest and a sweep share."""
     body: dict[str, Any] = {
         "strategy_name": strategy_name,
         "strategy_params": strategy_params or {},
@@ -224,6 +224,23 @@ def start_backtest(
         body["start_date"] = _date(start_date)
     if end_date is not None:
         body["end_date"] = _date(end_date)
+    return body
+
+
+def start_backtest(
+    strategy_name: str,
+    symbols: Union[str, Iterable[str]],
+    timeframe: str,
+    strategy_params: Optional[dict[str, Any]],
+    start_date: DateLike,
+    end_date: DateLike,
+    initial_cash: float,
+    exchange: str,
+    extra: dict[str, Any],
+) -> Call[models.RunResponse]:
+    body = _backtest_body(
+        strategy_name, symbols, timeframe, strategy_params, start_date, end_date, initial_cash, exchange
+    )
     body.update(extra)
     return _command("POST", "/run/backtest", body)
 
@@ -243,24 +260,15 @@ def start_optimize(
     exchange: str,
     extra: dict[str, Any],
 ) -> Call[models.RunResponse]:
-    body: dict[str, Any] = {
-        "strategy_name": strategy_name,
-        "strategy_params": strategy_params or {},
-        "symbols": _symbols(symbols),
-        "timeframe": timeframe,
-        "initial_cash": initial_cash,
-        "exchange": exchange,
-        "grid": grid,
-        "min_trades": min_trades,
-    }
+    body = _backtest_body(
+        strategy_name, symbols, timeframe, strategy_params, start_date, end_date, initial_cash, exchange
+    )
+    body["grid"] = grid
+    body["min_trades"] = min_trades
     if objective is not None:
         body["objective"] = objective
     if walk_forward is not None:
         body["walk_forward"] = walk_forward
-    if start_date is not None:
-        body["start_date"] = _date(start_date)
-    if end_date is not None:
-        body["end_date"] = _date(end_date)
     body.update(extra)
     return _command("POST", "/run/optimize", body)
 
