@@ -90,6 +90,9 @@ pub struct WalkForwardRequest {
     pub train_pct: f64,
 }
 
+/// The most round trips a sweep may require of a combination.
+pub const MAX_MIN_TRADES: u64 = 1_000_000;
+
 /// A parameter sweep: the backtest request's fields, plus the grid and how to rank it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +147,12 @@ impl OptimizeRequest {
     /// strategy does not take, `VALIDATION_ERROR` for a bad range).
     pub fn sweep(self) -> Result<crate::run::optimize::Sweep, crate::run::error::RunError> {
         use crate::run::optimize::{axis_from_json, Sweep, WalkForward};
+        if self.min_trades > MAX_MIN_TRADES {
+            return Err(crate::run::error::RunError::field(
+                "min_trades",
+                format!("min_trades must be from 0 to {MAX_MIN_TRADES}, got {}", self.min_trades),
+            ));
+        }
         let axes = self
             .grid
             .iter()

@@ -1252,6 +1252,18 @@ async fn an_optimize_run_is_one_run_stops_keeping_what_finished_and_explains_bad
             code,
         );
     }
+    // The other sweep fields are checked against their documented ranges too.
+    for (key, value) in [
+        ("min_trades", json!(1_000_001)),
+        ("walk_forward", json!({"folds": 0})),
+        ("walk_forward", json!({"folds": 3, "train_pct": 1.0})),
+        ("objective", json!("luck")),
+    ] {
+        let mut body = optimize_body(json!({"fast_period": [5, 10]}));
+        body[key] = value;
+        let r = a.post("/api/v1/run/optimize", body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{key}: {}", r.body);
+    }
     let mut body =
         optimize_body(json!({"fast_period": {"start": 2, "end": 60}, "slow_period": {"start": 61, "end": 160}}));
     body["start_date"] = json!("2020-01-01");
