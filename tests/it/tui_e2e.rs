@@ -37,12 +37,21 @@ struct Session(String);
 impl Session {
     fn start(cmd: &str) -> Session {
         let name = format!("ct-e2e-{}-{}", std::process::id(), free_port());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", cmd])
-            .env_remove("NO_COLOR")
-            .status()
-            .unwrap()
-            .success();
+        // A new session can race the tmux server shutting down after another test's last session
+        // ended; a second try starts a fresh server.
+        let mut ok = false;
+        for _ in 0..5 {
+            ok = Command::new("tmux")
+                .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", cmd])
+                .env_remove("NO_COLOR")
+                .status()
+                .unwrap()
+                .success();
+            if ok {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
         assert!(ok, "tmux new-session failed");
         Session(name)
     }
