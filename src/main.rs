@@ -15,6 +15,16 @@ fn main() {
         matches.value_source("port"),
         Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
     );
+    // One-shot commands end quietly when their reader goes away (`runs show ID | head`), as Unix
+    // tools do, instead of panicking on the broken pipe. The server and the dashboard keep Rust's
+    // default (the signal ignored; a closed socket is an error they handle).
+    #[cfg(unix)]
+    if !matches!(cli.command, None | Some(cli::Command::Serve(_))) {
+        // SAFETY: called before any other thread exists; restores the default disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     if let Err(e) = cli::run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -793,3 +793,21 @@ fn json_errors_are_the_api_envelope_on_stdout() {
     );
     assert!(!plain.ok && plain.stdout.is_empty());
 }
+
+/// A reader that goes away (`| head`) ends a command quietly, never with a panic.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let d = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cracktrader-tui"))
+        .args(["--data-dir", &d.path().display().to_string(), "strategies"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.trim().is_empty(), "nothing to say on a closed pipe: {stderr}");
+}
