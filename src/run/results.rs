@@ -363,6 +363,12 @@ pub fn attach_benchmark(r: &mut ResultsResponse, out: &RunOutput, series: &[&[cr
         let ts = out.equity[i].ts;
         let mut value = 0.0;
         for ((s, first), pos) in series.iter().zip(&firsts).zip(at.iter_mut()) {
+            // A series with a candle every step holds step i's candle at i: one read, no search.
+            if s.get(i).is_some_and(|c| c.ts == ts) && s.get(i + 1).is_none_or(|c| c.ts > ts) {
+                *pos = i + 1;
+                value += share * s[i].close / first;
+                continue;
+            }
             // Gallop from the last position: the next point is usually close by.
             let rest = &s[*pos..];
             let mut step = 1;
@@ -546,6 +552,34 @@ mod tests {
         assert_eq!(listed.trades.len(), MAX_LISTED);
         assert_eq!(listed.trades[0].id, "5", "the newest are kept");
         assert_eq!(listed.trades_total, MAX_LISTED + 5);
+    }
+
+    /// The buy-and-hold line equals holding each symbol's share from its first close, at every point
+    /// of the curve, computed the slow way (a search per point), for one symbol and for two.
+    #[test]
+    fn the_benchmark_is_buy_and_hold_at_every_point() {
+        use crate::run::backtest;
+        for symbols in [vec!["BTC/USDT"], vec!["BTC/USDT", "ETH/USDT"]] {
+            let req = crate::run::config::RunRequest::backtest("MovingAverageCross", &symbols, "1h")
+                .between("2024-01-01", "2024-03-01");
+            let cfg = crate::run::config::validate(&req, &["sim".into()]).unwrap();
+            let set = backtest::load_candles(std::path::Path::new("/nonexistent"), &cfg, &backtest::NoFetch).unwrap();
+            let r = backtest::run(std::path::Path::new("/nonexistent"), cfg.clone(), &backtest::NoFetch).unwrap();
+            assert!(r.equity_curve.len() > 100);
+            let share = cfg.initial_cash / symbols.len() as f64;
+            for e in &r.equity_curve {
+                let ts = crate::data::time::parse_iso(&e.timestamp).unwrap();
+                let want: f64 = set
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let i = s.partition_point(|c| c.ts <= ts);
+                        share * s[i.max(1) - 1].close / s[0].close
+                    })
+                    .sum();
+                assert_eq!(e.benchmark, Some(want), "{symbols:?} at {}", e.timestamp);
+            }
+        }
     }
 
     #[test]
