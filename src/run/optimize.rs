@@ -282,12 +282,7 @@ pub fn run_with(
         })
         .collect();
     let Some(any) = configs.iter().flatten().next() else {
-        let e = first_error.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
-        return Err(RunError::new(
-            e.code,
-            format!("every combination was refused; the first: {}", e.message),
-        )
-        .with_details(e.details));
+        return Err(all_refused(first_error));
     };
     let set = backtest::load_candles(data_dir, any, fetch)?;
     let series: Vec<&[Candle]> = set.series.iter().map(|s| &s[..]).collect();
@@ -527,12 +522,17 @@ pub fn first_config(
             Err(e) => return Err(e),
         }
     }
-    let e = first_error.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
-    Err(RunError::new(
+    Err(all_refused(first_error))
+}
+
+/// The error when no combination of a grid may run: the first refusal, said to be for all.
+fn all_refused(first: Option<RunError>) -> RunError {
+    let e = first.unwrap_or_else(|| RunError::field("grid", "no combination to run"));
+    RunError::new(
         e.code,
         format!("every combination was refused; the first: {}", e.message),
     )
-    .with_details(e.details))
+    .with_details(e.details)
 }
 
 /// An optimize run's results: the sweep report, with the run's own numbers those of the best
