@@ -200,3 +200,35 @@ pub fn run(data_dir: &Path, config: RunConfig, fetch: &dyn Fetch) -> Result<Resu
         |_, _| {},
     ))
 }
+
+#[cfg(test)]
+mod benchmark_tests {
+    use super::*;
+
+    /// The buy-and-hold line equals holding each symbol's share from its first close, at every point
+    /// of the curve, computed the slow way (a search per point), for one symbol and for two.
+    #[test]
+    fn the_benchmark_is_buy_and_hold_at_every_point() {
+        for symbols in [vec!["BTC/USDT"], vec!["BTC/USDT", "ETH/USDT"]] {
+            let req = crate::run::config::RunRequest::backtest("MovingAverageCross", &symbols, "1h")
+                .between("2024-01-01", "2024-03-01");
+            let cfg = crate::run::config::validate(&req, &["sim".into()]).unwrap();
+            let set = load_candles(std::path::Path::new("/nonexistent"), &cfg, &NoFetch).unwrap();
+            let r = run(std::path::Path::new("/nonexistent"), cfg.clone(), &NoFetch).unwrap();
+            assert!(r.equity_curve.len() > 100);
+            let share = cfg.initial_cash / symbols.len() as f64;
+            for e in &r.equity_curve {
+                let ts = crate::data::time::parse_iso(&e.timestamp).unwrap();
+                let want: f64 = set
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let i = s.partition_point(|c| c.ts <= ts);
+                        share * s[i.max(1) - 1].close / s[0].close
+                    })
+                    .sum();
+                assert_eq!(e.benchmark, Some(want), "{symbols:?} at {}", e.timestamp);
+            }
+        }
+    }
+}
