@@ -26,10 +26,8 @@ impl Job {
         let Some(sweep) = self.sweep.clone() else {
             return self.failed(start_time, "an optimize run needs its grid".into());
         };
-        let total = match sweep.combinations() {
-            Ok(c) => c.len(),
-            Err(e) => return self.failed(start_time, e.message),
-        };
+        // The grid was checked when the run was accepted; `run_with` builds its combinations.
+        let total: usize = sweep.axes.iter().map(|a| a.values.len()).product();
         self.send(WorkerEvent::Running);
         let batcher = Mutex::new(Batcher {
             pending: Vec::new(),
