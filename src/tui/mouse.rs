@@ -6,6 +6,17 @@ use super::layout::{self, contains};
 use ratatui::layout::Rect;
 
 impl App {
+    /// Where each panel is for what the app shows now: what `render` draws and clicks land on.
+    pub fn screen(&self, area: Rect) -> layout::Screen {
+        layout::screen(
+            area,
+            self.chart,
+            self.logs_open,
+            self.banner.is_some(),
+            self.sweep().is_some(),
+        )
+    }
+
     fn area(&self) -> Rect {
         Rect::new(0, 0, self.size.0, self.size.1)
     }
@@ -68,13 +79,7 @@ impl App {
             }
             return id.map(|id| vec![Effect::OpenRun(id)]).unwrap_or_default();
         }
-        let s = layout::screen(
-            area,
-            self.chart,
-            self.logs_open,
-            self.banner.is_some(),
-            self.sweep().is_some(),
-        );
+        let s = self.screen(area);
         if contains(s.form, col, row) {
             let was = (self.focus, self.form.selected);
             self.focus = Focus::Form;
@@ -137,13 +142,7 @@ impl App {
             }
             return Vec::new();
         }
-        let s = layout::screen(
-            area,
-            self.chart,
-            self.logs_open,
-            self.banner.is_some(),
-            self.sweep().is_some(),
-        );
+        let s = self.screen(area);
         if contains(s.form, col, row) && !self.form.editing {
             self.form.move_by(lines.signum());
         } else if s.trades.or(s.sweep).is_some_and(|r| contains(r, col, row)) {

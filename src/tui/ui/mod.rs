@@ -48,13 +48,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         return overlays::too_small(f, area, theme);
     }
-    let s = crate::tui::layout::screen(
-        area,
-        app.chart,
-        app.logs_open,
-        app.banner.is_some(),
-        app.sweep().is_some(),
-    );
+    let s = app.screen(area);
     header::render(f, s.head, app, theme);
     form_panel::render(f, s.form, app, theme);
     status_panel::render(f, s.status, app, theme);
