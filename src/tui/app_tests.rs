@@ -53,6 +53,26 @@ pub(crate) fn trade(id: u64) -> TradeRecord {
     }
 }
 
+/// A stored run as the history lists it.
+pub(super) fn summary(id: &str, strategy: &str) -> crate::store::RunSummary {
+    crate::store::RunSummary {
+        stored_bytes: 1000,
+        run_id: id.into(),
+        mode: "backtest".into(),
+        status: "completed".into(),
+        strategy: strategy.into(),
+        symbols: vec!["BTC/USDT".into()],
+        exchange: "sim".into(),
+        timeframe: "1h".into(),
+        start_time: "2026-01-15T11:00:00.000Z".into(),
+        end_time: None,
+        final_value: Some(11_000.0),
+        initial_cash: Some(10_000.0),
+        trade_count: 1,
+        error: None,
+    }
+}
+
 pub(super) fn select(a: &mut App, key: FieldKey) {
     a.form.selected = a.form.fields.iter().position(|f| f.key == key).unwrap();
 }
@@ -439,23 +459,10 @@ fn history_lists_and_opens_stored_runs() {
     let mut a = app();
     assert_eq!(a.update(Action::ToggleHistory), vec![Effect::LoadHistory]);
     assert!(a.history.as_ref().unwrap().loading);
-    let summary = |id: &str| crate::store::RunSummary {
-        stored_bytes: 1000,
-        run_id: id.into(),
-        mode: "backtest".into(),
-        status: "completed".into(),
-        strategy: "BuyAndHold".into(),
-        symbols: vec!["BTC/USDT".into()],
-        exchange: "sim".into(),
-        timeframe: "1h".into(),
-        start_time: "2026-01-15T11:00:00.000Z".into(),
-        end_time: None,
-        final_value: Some(11_000.0),
-        initial_cash: Some(10_000.0),
-        trade_count: 1,
-        error: None,
-    };
-    a.update(Action::HistoryLoaded(Ok(vec![summary("r2"), summary("r1")])));
+    a.update(Action::HistoryLoaded(Ok(vec![
+        summary("r2", "BuyAndHold"),
+        summary("r1", "BuyAndHold"),
+    ])));
     assert!(!a.history.as_ref().unwrap().loading);
     assert!(
         a.update(Action::Launch(Mode::Backtest)).is_empty(),

@@ -1,6 +1,6 @@
 //! The palette, the `/` filters and the mouse, through `App::update` alone.
 
-use super::tests::{app, select, trade, type_text, view};
+use super::tests::{app, select, summary, trade, type_text, view};
 use super::*;
 use crate::runner::events::OrderEvent;
 use crate::tui::action::RunView;
@@ -8,25 +8,6 @@ use crate::tui::filter;
 use crate::tui::layout;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-
-fn summary(id: &str, strategy: &str) -> crate::store::RunSummary {
-    crate::store::RunSummary {
-        stored_bytes: 1000,
-        run_id: id.into(),
-        mode: "backtest".into(),
-        status: "completed".into(),
-        strategy: strategy.into(),
-        symbols: vec!["BTC/USDT".into()],
-        exchange: "sim".into(),
-        timeframe: "1h".into(),
-        start_time: "2026-01-15T11:00:00.000Z".into(),
-        end_time: None,
-        final_value: Some(11_000.0),
-        initial_cash: Some(10_000.0),
-        trade_count: 1,
-        error: None,
-    }
-}
 
 fn order(id: u64, status: &str) -> OrderEvent {
     OrderEvent {
