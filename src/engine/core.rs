@@ -464,12 +464,12 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         self.after_strategy(symbol);
     }
 
-    /// Tells every strategy the run is ending (once); what they ask for then is not placed.
     /// Closed candles per symbol before every strategy instance can act.
     pub fn warmup_bars(&self) -> usize {
         self.strategies.iter().map(|s| s.warmup()).max().unwrap_or(0)
     }
 
+    /// Tells every strategy the run is ending (once); what they ask for then is not placed.
     pub fn stop_strategies(&mut self) {
         if std::mem::replace(&mut self.stopped_strategies, true) {
             return;

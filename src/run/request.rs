@@ -12,66 +12,81 @@ fn default_exchange() -> String {
     "sim".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BacktestRequest {
-    #[schema(min_length = 1, example = "MovingAverageCross")]
-    pub strategy_name: String,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub strategy_params: Map<String, Value>,
-    /// `BASE/QUOTE` pairs, 1 to 20.
-    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
-    pub symbols: Vec<String>,
-    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
-    pub timeframe: String,
-    /// ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
-    #[serde(default)]
-    #[schema(example = "2024-01-01")]
-    pub start_date: Option<String>,
-    /// ISO 8601, after `start_date`; candles opening before it are used.
-    #[serde(default)]
-    #[schema(example = "2024-07-01")]
-    pub end_date: Option<String>,
-    #[serde(default = "default_cash")]
-    #[schema(minimum = 0.000001, maximum = 1e15)]
-    pub initial_cash: f64,
-    #[serde(default = "default_exchange")]
-    #[schema(min_length = 1, example = "sim")]
-    pub exchange: String,
-    /// Fee rate per fill (default 0.001).
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 0.1)]
-    pub commission: Option<f64>,
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 1000.0)]
-    pub slippage_bps: Option<f64>,
-    /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-    /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub risk: Map<String, Value>,
+/// Declares a request with every field of the backtest request (with its schema limits) and its own
+/// after them, so a sweep's request cannot drift from a backtest's. `From<_> for RunRequest` takes the
+/// backtest part.
+macro_rules! backtest_request {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            #[schema(min_length = 1, example = "MovingAverageCross")]
+            pub strategy_name: String,
+            /// The strategy's parameters (in a sweep, those every combination shares).
+            #[serde(default)]
+            #[schema(value_type = Object)]
+            pub strategy_params: Map<String, Value>,
+            /// `BASE/QUOTE` pairs, 1 to 20.
+            #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
+            pub symbols: Vec<String>,
+            #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
+            pub timeframe: String,
+            /// ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
+            #[serde(default)]
+            #[schema(example = "2024-01-01")]
+            pub start_date: Option<String>,
+            /// ISO 8601, after `start_date`; candles opening before it are used.
+            #[serde(default)]
+            #[schema(example = "2024-07-01")]
+            pub end_date: Option<String>,
+            #[serde(default = "default_cash")]
+            #[schema(minimum = 0.000001, maximum = 1e15)]
+            pub initial_cash: f64,
+            #[serde(default = "default_exchange")]
+            #[schema(min_length = 1, example = "sim")]
+            pub exchange: String,
+            /// Fee rate per fill (default 0.001).
+            #[serde(default)]
+            #[schema(minimum = 0.0, maximum = 0.1)]
+            pub commission: Option<f64>,
+            #[serde(default)]
+            #[schema(minimum = 0.0, maximum = 1000.0)]
+            pub slippage_bps: Option<f64>,
+            /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+            /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+            #[serde(default)]
+            #[schema(value_type = Object)]
+            pub risk: Map<String, Value>,
+            $($(#[$fm])* pub $f: $t,)*
+        }
+
+        impl From<$name> for RunRequest {
+            fn from(r: $name) -> Self {
+                RunRequest {
+                    strategy_name: r.strategy_name,
+                    strategy_params: r.strategy_params,
+                    symbols: r.symbols,
+                    timeframe: r.timeframe,
+                    start_date: r.start_date,
+                    end_date: r.end_date,
+                    initial_cash: r.initial_cash,
+                    exchange: r.exchange,
+                    commission: r.commission,
+                    slippage_bps: r.slippage_bps,
+                    mode: Mode::Backtest,
+                    data_file: None,
+                    exchange_config: Map::new(),
+                    risk: r.risk,
+                }
+            }
+        }
+    };
 }
 
-impl From<BacktestRequest> for RunRequest {
-    fn from(r: BacktestRequest) -> Self {
-        RunRequest {
-            strategy_name: r.strategy_name,
-            strategy_params: r.strategy_params,
-            symbols: r.symbols,
-            timeframe: r.timeframe,
-            start_date: r.start_date,
-            end_date: r.end_date,
-            initial_cash: r.initial_cash,
-            exchange: r.exchange,
-            commission: r.commission,
-            slippage_bps: r.slippage_bps,
-            mode: Mode::Backtest,
-            data_file: None,
-            exchange_config: Map::new(),
-            risk: r.risk,
-        }
-    }
+backtest_request! {
+    /// A backtest over stored or downloaded candles.
+    pub struct BacktestRequest {}
 }
 
 fn default_train_pct() -> f64 {
@@ -93,59 +108,28 @@ pub struct WalkForwardRequest {
 /// The most round trips a sweep may require of a combination.
 pub const MAX_MIN_TRADES: u64 = 1_000_000;
 
-/// A parameter sweep: the backtest request's fields, plus the grid and how to rank it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OptimizeRequest {
-    #[schema(min_length = 1, example = "MovingAverageCross")]
-    pub strategy_name: String,
-    /// Fixed parameters every combination shares (swept ones are overridden by the grid).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub strategy_params: Map<String, Value>,
-    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
-    pub symbols: Vec<String>,
-    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
-    pub timeframe: String,
-    #[serde(default)]
-    #[schema(example = "2024-01-01")]
-    pub start_date: Option<String>,
-    #[serde(default)]
-    #[schema(example = "2024-07-01")]
-    pub end_date: Option<String>,
-    #[serde(default = "default_cash")]
-    #[schema(minimum = 0.000001, maximum = 1e15)]
-    pub initial_cash: f64,
-    #[serde(default = "default_exchange")]
-    #[schema(min_length = 1, example = "sim")]
-    pub exchange: String,
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 0.1)]
-    pub commission: Option<f64>,
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 1000.0)]
-    pub slippage_bps: Option<f64>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub risk: Map<String, Value>,
-    /// Parameter name -> a list of values (`[5, 10, 20]`) or a range (`{"start": 5, "end": 50, "step": 5}`).
-    #[schema(value_type = Object, example = json!({"fast_period": [5, 10, 20], "slow_period": {"start": 30, "end": 60, "step": 10}}))]
-    pub grid: Map<String, Value>,
-    /// What ranks the combinations (default sharpe).
-    #[serde(default)]
-    pub objective: Option<crate::run::sweep::Objective>,
-    /// Combinations with fewer round trips are listed but never best.
-    #[serde(default)]
-    #[schema(maximum = 1000000)]
-    pub min_trades: u64,
-    #[serde(default)]
-    pub walk_forward: Option<WalkForwardRequest>,
+backtest_request! {
+    /// A parameter sweep: the backtest request's fields, plus the grid and how to rank it.
+    pub struct OptimizeRequest {
+        /// Parameter name -> a list of values (`[5, 10, 20]`) or a range (`{"start": 5, "end": 50, "step": 5}`).
+        #[schema(value_type = Object, example = json!({"fast_period": [5, 10, 20], "slow_period": {"start": 30, "end": 60, "step": 10}}))]
+        pub grid: Map<String, Value>,
+        /// What ranks the combinations (default sharpe).
+        #[serde(default)]
+        pub objective: Option<crate::run::sweep::Objective>,
+        /// Combinations with fewer round trips are listed but never best.
+        #[serde(default)]
+        #[schema(maximum = 1000000)]
+        pub min_trades: u64,
+        #[serde(default)]
+        pub walk_forward: Option<WalkForwardRequest>,
+    }
 }
 
 impl OptimizeRequest {
     /// The sweep this asks for; grid errors name the parameter (`INVALID_PARAMS` for one the
     /// strategy does not take, `VALIDATION_ERROR` for a bad range).
-    pub fn sweep(self) -> Result<crate::run::optimize::Sweep, crate::run::error::RunError> {
+    pub fn sweep(mut self) -> Result<crate::run::optimize::Sweep, crate::run::error::RunError> {
         use crate::run::optimize::{axis_from_json, Sweep, WalkForward};
         if self.min_trades > MAX_MIN_TRADES {
             return Err(crate::run::error::RunError::field(
@@ -153,34 +137,21 @@ impl OptimizeRequest {
                 format!("min_trades must be from 0 to {MAX_MIN_TRADES}, got {}", self.min_trades),
             ));
         }
-        let axes = self
-            .grid
+        let grid = std::mem::take(&mut self.grid);
+        let axes = grid
             .iter()
             .map(|(name, v)| axis_from_json(&self.strategy_name, name, v))
             .collect::<Result<Vec<_>, _>>()?;
         let walk_forward = self
             .walk_forward
-            .as_ref()
+            .take()
             .map(|w| WalkForward::new(w.folds, w.train_pct))
             .transpose()?;
-        let base = BacktestRequest {
-            strategy_name: self.strategy_name,
-            strategy_params: self.strategy_params,
-            symbols: self.symbols,
-            timeframe: self.timeframe,
-            start_date: self.start_date,
-            end_date: self.end_date,
-            initial_cash: self.initial_cash,
-            exchange: self.exchange,
-            commission: self.commission,
-            slippage_bps: self.slippage_bps,
-            risk: self.risk,
-        };
         Ok(Sweep {
-            base: base.into(),
             axes,
             objective: self.objective.unwrap_or(crate::run::sweep::Objective::Sharpe),
             min_trades: self.min_trades,
+            base: self.into(),
             walk_forward,
             jobs: 0,
         })

@@ -402,6 +402,7 @@ export interface components {
             name: string;
             values: components["schemas"]["ParamValue"][];
         };
+        /** @description A backtest over stored or downloaded candles. */
         BacktestRequest: {
             /**
              * Format: double
@@ -431,6 +432,7 @@ export interface components {
             start_date?: string | null;
             /** @example MovingAverageCross */
             strategy_name: string;
+            /** @description The strategy's parameters (in a sweep, those every combination shares). */
             strategy_params?: Record<string, never>;
             /**
              * @description `BASE/QUOTE` pairs, 1 to 20.
@@ -630,9 +632,15 @@ export interface components {
         };
         /** @description A parameter sweep: the backtest request's fields, plus the grid and how to rank it. */
         OptimizeRequest: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Fee rate per fill (default 0.001).
+             */
             commission?: number | null;
-            /** @example 2024-07-01 */
+            /**
+             * @description ISO 8601, after `start_date`; candles opening before it are used.
+             * @example 2024-07-01
+             */
             end_date?: string | null;
             /** @example sim */
             exchange?: string;
@@ -646,16 +654,24 @@ export interface components {
              */
             min_trades?: number;
             objective?: null | components["schemas"]["Objective"];
+            /**
+             * @description Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+             */
             risk?: Record<string, never>;
             /** Format: double */
             slippage_bps?: number | null;
-            /** @example 2024-01-01 */
+            /**
+             * @description ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
+             * @example 2024-01-01
+             */
             start_date?: string | null;
             /** @example MovingAverageCross */
             strategy_name: string;
-            /** @description Fixed parameters every combination shares (swept ones are overridden by the grid). */
+            /** @description The strategy's parameters (in a sweep, those every combination shares). */
             strategy_params?: Record<string, never>;
             /**
+             * @description `BASE/QUOTE` pairs, 1 to 20.
              * @example [
              *       "BTC/USDT"
              *     ]

@@ -36,6 +36,10 @@ class Attention(BaseModel):
 
 
 class BacktestRequest(BaseModel):
+    """
+    A backtest over stored or downloaded candles.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -61,6 +65,9 @@ class BacktestRequest(BaseModel):
     """
     strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
     strategy_params: Optional[dict[str, Any]] = None
+    """
+    The strategy's parameters (in a sweep, those every combination shares).
+    """
     symbols: list[str] = Field(
         ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
     )
@@ -722,7 +729,13 @@ class OptimizeRequest(BaseModel):
         extra="forbid",
     )
     commission: Optional[float] = Field(None, ge=0.0, le=0.1)
+    """
+    Fee rate per fill (default 0.001).
+    """
     end_date: Optional[str] = Field(None, examples=["2024-07-01"])
+    """
+    ISO 8601, after `start_date`; candles opening before it are used.
+    """
     exchange: Optional[str] = Field(None, examples=["sim"], min_length=1)
     grid: dict[str, Any]
     """
@@ -735,16 +748,26 @@ class OptimizeRequest(BaseModel):
     """
     objective: Optional[Objective] = None
     risk: Optional[dict[str, Any]] = None
+    """
+    Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+    """
     slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
     start_date: Optional[str] = Field(None, examples=["2024-01-01"])
+    """
+    ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
+    """
     strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
     strategy_params: Optional[dict[str, Any]] = None
     """
-    Fixed parameters every combination shares (swept ones are overridden by the grid).
+    The strategy's parameters (in a sweep, those every combination shares).
     """
     symbols: list[str] = Field(
         ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
     )
+    """
+    `BASE/QUOTE` pairs, 1 to 20.
+    """
     timeframe: str = Field(
         ..., examples=["1h"], pattern="^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$"
     )
