@@ -4,6 +4,7 @@ use super::error::{ErrorCode, RunError};
 use crate::data::source::{normalise_exchange, normalise_symbol, parse_date};
 use crate::data::validate::fmt_ts;
 use crate::engine::risk::RiskLimits;
+use crate::engine::strategy::params::show_num;
 use crate::engine::strategy::{Params, Sizing, Source, StrategyDef};
 use crate::engine::Timeframe;
 use crate::script::catalog;
@@ -449,9 +450,10 @@ pub fn check_cash(cash: f64) -> Result<f64, RunError> {
     Err(RunError::field(
         "initial_cash",
         format!(
-            "initial_cash must be from {:e} to {:e}, got {cash}",
+            "initial_cash must be from {:e} to {:e}, got {}",
             CASH_RANGE.start(),
-            CASH_RANGE.end()
+            CASH_RANGE.end(),
+            show_num(cash)
         ),
     ))
 }
@@ -615,17 +617,21 @@ pub fn validate(req: &RunRequest, known_exchanges: &[String]) -> Result<RunConfi
 
     check_cash(req.initial_cash)?;
     let commission = req.commission.unwrap_or(DEFAULT_COMMISSION);
-    if !(0.0..=0.1).contains(&commission) {
+    // A subnormal rate is a typo or an attack, never a fee: refused like any other bad value.
+    if !(0.0..=0.1).contains(&commission) || commission.is_subnormal() {
         return Err(RunError::field(
             "commission",
-            format!("commission is a fee rate from 0 to 0.1 (0.001 = 0.1%), got {commission}"),
+            format!(
+                "commission is a fee rate from 0 to 0.1 (0.001 = 0.1%), got {}",
+                show_num(commission)
+            ),
         ));
     }
     let slippage_bps = req.slippage_bps.unwrap_or(0.0);
-    if !(0.0..=1000.0).contains(&slippage_bps) {
+    if !(0.0..=1000.0).contains(&slippage_bps) || slippage_bps.is_subnormal() {
         return Err(RunError::field(
             "slippage_bps",
-            format!("slippage_bps must be from 0 to 1000, got {slippage_bps}"),
+            format!("slippage_bps must be from 0 to 1000, got {}", show_num(slippage_bps)),
         ));
     }
     if req.data_file.is_some() && symbols.len() != 1 {
@@ -748,9 +754,22 @@ mod tests {
         for cash in [1e-320, 0.0, f64::NAN, f64::INFINITY, 2e15] {
             let e = check(&|r| r.initial_cash = cash, ErrorCode::ValidationError);
             assert!(e.message.contains("from 1e-6 to 1e15"), "{}", e.message);
+            assert!(e.message.len() < 120, "the value is shown short: {}", e.message);
         }
         check(&|r| r.commission = Some(0.5), ErrorCode::ValidationError);
         check(&|r| r.slippage_bps = Some(-1.0), ErrorCode::ValidationError);
+        // Subnormal rates are refused too, and huge or tiny values are echoed in scientific notation.
+        let e = check(&|r| r.commission = Some(1e-320), ErrorCode::ValidationError);
+        assert!(e.message.ends_with("got 1e-320"), "{}", e.message);
+        let e = check(&|r| r.slippage_bps = Some(1e300), ErrorCode::ValidationError);
+        assert!(e.message.ends_with("got 1e300"), "{}", e.message);
+        for (k, v) in [("size", json!(1e-320)), ("stake_pct", json!(1e300))] {
+            let e = check(
+                &|r| r.strategy_params = json!({ k: v.clone() }).as_object().unwrap().clone(),
+                ErrorCode::InvalidParams,
+            );
+            assert!(e.message.len() < 150, "{}", e.message);
+        }
     }
 
     #[test]

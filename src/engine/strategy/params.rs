@@ -132,7 +132,8 @@ impl ParamSpec {
         }
         let below = self.min.is_some_and(|m| v < m);
         let above = self.max.is_some_and(|m| v > m);
-        if below || above {
+        // Subnormal values are too small to compute with, whatever the range says.
+        if below || above || v.is_subnormal() {
             return Err(ParamError::OutOfRange {
                 name: self.name.to_string(),
                 value: v,
@@ -205,7 +206,7 @@ pub enum ParamError {
         expected: ParamType,
         got: String,
     },
-    #[error("parameter '{name}' = {value} is out of range; accepted: {}", range_phrase(*min, *max))]
+    #[error("parameter '{name}' = {} is out of range; accepted: {}", show_num(*value), range_phrase(*min, *max))]
     OutOfRange {
         name: String,
         value: f64,
@@ -214,6 +215,16 @@ pub enum ParamError {
     },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A number for a message: as written (`0.95`, `10000`), but in scientific notation when tiny or huge,
+/// so `1e-320` is not echoed as three hundred digits.
+pub fn show_num(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 fn type_phrase(t: ParamType) -> &'static str {
@@ -227,9 +238,9 @@ fn type_phrase(t: ParamType) -> &'static str {
 
 fn range_phrase(min: Option<f64>, max: Option<f64>) -> String {
     match (min, max) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
-        (Some(a), None) => format!(">= {a}"),
-        (None, Some(b)) => format!("<= {b}"),
+        (Some(a), Some(b)) => format!("{} to {}", show_num(a), show_num(b)),
+        (Some(a), None) => format!(">= {}", show_num(a)),
+        (None, Some(b)) => format!("<= {}", show_num(b)),
         (None, None) => "any".into(),
     }
 }
