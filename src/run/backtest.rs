@@ -146,6 +146,7 @@ pub fn run_on<S: EventSink>(
         }
     };
     let slices: Vec<&[Candle]> = series.iter().map(|s| &s[..]).collect();
+    eng.reserve_steps_prefaulted(slices.iter().map(|s| s.len()).max().unwrap_or(0));
     let end = replay(&mut eng, &slices, stop, progress);
     let failure = eng.failure().map(String::from);
     let mut warnings = warnings;
