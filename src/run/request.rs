@@ -12,10 +12,8 @@ fn default_exchange() -> String {
     "sim".into()
 }
 
-/// Declares a request with every field of the backtest request (with its schema limits) and its own
-/// after them, so a sweep's request cannot drift from a backtest's. `From<_> for RunRequest` takes the
-/// backtest part.
-macro_rules! backtest_request {
+/// Declares a run request: the fields every run request has (with their schema limits), then its own.
+macro_rules! run_request {
     ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -32,14 +30,6 @@ macro_rules! backtest_request {
             pub symbols: Vec<String>,
             #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
             pub timeframe: String,
-            /// ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
-            #[serde(default)]
-            #[schema(example = "2024-01-01")]
-            pub start_date: Option<String>,
-            /// ISO 8601, after `start_date`; candles opening before it are used.
-            #[serde(default)]
-            #[schema(example = "2024-07-01")]
-            pub end_date: Option<String>,
             #[serde(default = "default_cash")]
             #[schema(minimum = 0.000001, maximum = 1e15)]
             pub initial_cash: f64,
@@ -54,31 +44,61 @@ macro_rules! backtest_request {
             #[schema(minimum = 0.0, maximum = 1000.0)]
             pub slippage_bps: Option<f64>,
             /// Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-            /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+            /// `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+            /// runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
             #[serde(default)]
             #[schema(value_type = Object)]
             pub risk: Map<String, Value>,
             $($(#[$fm])* pub $f: $t,)*
         }
 
-        impl From<$name> for RunRequest {
-            fn from(r: $name) -> Self {
+        impl $name {
+            /// The run request with the fields every request has; the rest as given.
+            fn run_request(self, mode: Mode, dates: (Option<String>, Option<String>), exchange_config: Map<String, Value>) -> RunRequest {
                 RunRequest {
-                    strategy_name: r.strategy_name,
-                    strategy_params: r.strategy_params,
-                    symbols: r.symbols,
-                    timeframe: r.timeframe,
-                    start_date: r.start_date,
-                    end_date: r.end_date,
-                    initial_cash: r.initial_cash,
-                    exchange: r.exchange,
-                    commission: r.commission,
-                    slippage_bps: r.slippage_bps,
-                    mode: Mode::Backtest,
+                    strategy_name: self.strategy_name,
+                    strategy_params: self.strategy_params,
+                    symbols: self.symbols,
+                    timeframe: self.timeframe,
+                    start_date: dates.0,
+                    end_date: dates.1,
+                    initial_cash: self.initial_cash,
+                    exchange: self.exchange,
+                    commission: self.commission,
+                    slippage_bps: self.slippage_bps,
+                    mode,
                     data_file: None,
-                    exchange_config: Map::new(),
-                    risk: r.risk,
+                    exchange_config,
+                    risk: self.risk,
                 }
+            }
+        }
+    };
+}
+
+/// Declares a request over a stretch of history: a run request with `start_date` and `end_date`, then
+/// its own fields, so a sweep's request cannot drift from a backtest's.
+macro_rules! backtest_request {
+    ($(#[$m:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        run_request! {
+            $(#[$m])*
+            pub struct $name {
+                /// ISO 8601: `2024-01-01` or `2024-01-01T00:00:00Z` (UTC when no offset is given).
+                #[serde(default)]
+                #[schema(example = "2024-01-01")]
+                pub start_date: Option<String>,
+                /// ISO 8601, after `start_date`; candles opening before it are used.
+                #[serde(default)]
+                #[schema(example = "2024-07-01")]
+                pub end_date: Option<String>,
+                $($fields)*
+            }
+        }
+
+        impl From<$name> for RunRequest {
+            fn from(mut r: $name) -> Self {
+                let dates = (r.start_date.take(), r.end_date.take());
+                r.run_request(Mode::Backtest, dates, Map::new())
             }
         }
     };
@@ -165,64 +185,25 @@ pub enum LiveMode {
     Live,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LiveTradingRequest {
-    #[schema(min_length = 1, example = "MovingAverageCross")]
-    pub strategy_name: String,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub strategy_params: Map<String, Value>,
-    /// `BASE/QUOTE` pairs, 1 to 20.
-    #[schema(min_items = 1, max_items = 20, example = json!(["BTC/USDT"]))]
-    pub symbols: Vec<String>,
-    #[schema(example = "1h", pattern = "^(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w)$")]
-    pub timeframe: String,
-    #[serde(default = "default_exchange")]
-    #[schema(min_length = 1, example = "sim")]
-    pub exchange: String,
-    /// API keys and settings: `apiKey`, `secret`, `sandbox`, and for `sim` `speed`. Never echoed back.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub exchange_config: Map<String, Value>,
-    pub mode: LiveMode,
-    #[serde(default = "default_cash")]
-    #[schema(minimum = 0.000001, maximum = 1e15)]
-    pub initial_cash: f64,
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 0.1)]
-    pub commission: Option<f64>,
-    #[serde(default)]
-    #[schema(minimum = 0.0, maximum = 1000.0)]
-    pub slippage_bps: Option<f64>,
-    /// Risk limits, as for backtests; paper and live runs also pause after
-    /// `max_consecutive_rejections` (default 3) rejected orders in a row.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub risk: Map<String, Value>,
+run_request! {
+    /// A paper run (live candles, simulated fills) or a live one (real orders, or the testnet).
+    pub struct LiveTradingRequest {
+        /// API keys and settings: `apiKey`, `secret`, `sandbox`, and for `sim` `speed`. Never echoed back.
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        pub exchange_config: Map<String, Value>,
+        pub mode: LiveMode,
+    }
 }
 
 impl From<LiveTradingRequest> for RunRequest {
-    fn from(r: LiveTradingRequest) -> Self {
-        RunRequest {
-            strategy_name: r.strategy_name,
-            strategy_params: r.strategy_params,
-            symbols: r.symbols,
-            timeframe: r.timeframe,
-            start_date: None,
-            end_date: None,
-            initial_cash: r.initial_cash,
-            exchange: r.exchange,
-            commission: r.commission,
-            slippage_bps: r.slippage_bps,
-            mode: match r.mode {
-                LiveMode::Paper => Mode::Paper,
-                LiveMode::Live => Mode::Live,
-            },
-            data_file: None,
-            exchange_config: r.exchange_config,
-            risk: r.risk,
-        }
+    fn from(mut r: LiveTradingRequest) -> Self {
+        let mode = match r.mode {
+            LiveMode::Paper => Mode::Paper,
+            LiveMode::Live => Mode::Live,
+        };
+        let config = std::mem::take(&mut r.exchange_config);
+        r.run_request(mode, (None, None), config)
     }
 }
 

@@ -420,7 +420,8 @@ export interface components {
             initial_cash?: number;
             /**
              * @description Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+             *     runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
              */
             risk?: Record<string, never>;
             /** Format: double */
@@ -573,8 +574,12 @@ export interface components {
         };
         /** @enum {string} */
         LiveMode: "paper" | "live";
+        /** @description A paper run (live candles, simulated fills) or a live one (real orders, or the testnet). */
         LiveTradingRequest: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Fee rate per fill (default 0.001).
+             */
             commission?: number | null;
             /** @example sim */
             exchange?: string;
@@ -584,14 +589,16 @@ export interface components {
             initial_cash?: number;
             mode: components["schemas"]["LiveMode"];
             /**
-             * @description Risk limits, as for backtests; paper and live runs also pause after
-             *     `max_consecutive_rejections` (default 3) rejected orders in a row.
+             * @description Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+             *     runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
              */
             risk?: Record<string, never>;
             /** Format: double */
             slippage_bps?: number | null;
             /** @example MovingAverageCross */
             strategy_name: string;
+            /** @description The strategy's parameters (in a sweep, those every combination shares). */
             strategy_params?: Record<string, never>;
             /**
              * @description `BASE/QUOTE` pairs, 1 to 20.
@@ -656,7 +663,8 @@ export interface components {
             objective?: null | components["schemas"]["Objective"];
             /**
              * @description Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+             *     `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+             *     runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
              */
             risk?: Record<string, never>;
             /** Format: double */

@@ -56,7 +56,8 @@ class BacktestRequest(BaseModel):
     risk: Optional[dict[str, Any]] = None
     """
     Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+    runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
     """
     slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
     start_date: Optional[str] = Field(None, examples=["2024-01-01"])
@@ -160,10 +161,17 @@ class LiveMode(str, Enum):
 
 
 class LiveTradingRequest(BaseModel):
+    """
+    A paper run (live candles, simulated fills) or a live one (real orders, or the testnet).
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     commission: Optional[float] = Field(None, ge=0.0, le=0.1)
+    """
+    Fee rate per fill (default 0.001).
+    """
     exchange: Optional[str] = Field(None, examples=["sim"], min_length=1)
     exchange_config: Optional[dict[str, Any]] = None
     """
@@ -173,12 +181,16 @@ class LiveTradingRequest(BaseModel):
     mode: LiveMode
     risk: Optional[dict[str, Any]] = None
     """
-    Risk limits, as for backtests; paper and live runs also pause after
-    `max_consecutive_rejections` (default 3) rejected orders in a row.
+    Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
+    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+    runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
     """
     slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
     strategy_name: str = Field(..., examples=["MovingAverageCross"], min_length=1)
     strategy_params: Optional[dict[str, Any]] = None
+    """
+    The strategy's parameters (in a sweep, those every combination shares).
+    """
     symbols: list[str] = Field(
         ..., examples=[["BTC/USDT"]], max_length=20, min_length=1
     )
@@ -750,7 +762,8 @@ class OptimizeRequest(BaseModel):
     risk: Optional[dict[str, Any]] = None
     """
     Risk limits: `max_drawdown`, `max_daily_loss`, `max_position_value`, `max_open_orders`,
-    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`).
+    `cooldown_bars`, `max_consecutive_rejections` (ranges in `/api/v1/meta`); paper and live
+    runs pause after `max_consecutive_rejections` (default 3) rejected orders in a row.
     """
     slippage_bps: Optional[float] = Field(None, ge=0.0, le=1000.0)
     start_date: Optional[str] = Field(None, examples=["2024-01-01"])
