@@ -2,6 +2,7 @@
 //! parameter's schema, the scripts that do not load and why; `strategies new NAME` writes a template.
 
 use clap::{Args, Subcommand};
+use cracktrader::engine::strategy::params::show_num;
 use cracktrader::engine::strategy::Source;
 use cracktrader::run::config::RISK_KEYS;
 use cracktrader::script::catalog;
@@ -23,16 +24,7 @@ pub enum StrategiesCommand {
 }
 
 fn num(v: Option<f64>) -> String {
-    v.map(short).unwrap_or_else(|| "-".into())
-}
-
-/// Very large and very small bounds in scientific notation, so the table keeps its columns.
-fn short(v: f64) -> String {
-    if v.abs() >= 1e7 || (v != 0.0 && v.abs() < 1e-4) {
-        format!("{v:e}")
-    } else {
-        v.to_string()
-    }
+    v.map(show_num).unwrap_or_else(|| "-".into())
 }
 
 pub fn run(dir: &Path, args: StrategiesArgs) -> anyhow::Result<()> {
@@ -94,8 +86,8 @@ fn list(dir: &Path) -> anyhow::Result<()> {
             "  {:<27} {:<6} {:>8} {:>10}  {}",
             k.name,
             k.ty,
-            short(k.min),
-            short(k.max),
+            show_num(k.min),
+            show_num(k.max),
             k.description
         );
     }
@@ -122,18 +114,4 @@ fn new(dir: &Path, name: &str) -> anyhow::Result<()> {
     println!("wrote {}", path.display());
     println!("edit it, then: cracktrader-tui backtest --strategy {name} --symbol BTC/USDT --timeframe 1h");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounds_stay_within_their_columns() {
-        for v in [1e-12, 1e15, 0.0001, 0.95, 10_000.0, 0.0] {
-            assert!(short(v).len() <= 8, "{v} -> {}", short(v));
-        }
-        assert_eq!(short(1e-12), "1e-12");
-        assert_eq!(short(0.95), "0.95");
-    }
 }

@@ -217,13 +217,13 @@ pub enum ParamError {
     Invalid(String),
 }
 
-/// A number for a message: as written (`0.95`, `10000`), but in scientific notation when tiny or huge,
-/// so `1e-320` is not echoed as three hundred digits.
+/// A number for a message or a table: as written (`0.95`, `10000`), but in scientific notation when
+/// tiny or huge, so `1e-320` is not echoed as three hundred digits and a bound fits in 8 columns.
 pub fn show_num(x: f64) -> String {
-    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+    if x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-4) {
         format!("{x:e}")
     } else {
-        format!("{x}")
+        x.to_string()
     }
 }
 
@@ -296,6 +296,17 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_shown_short() {
+        for v in [1e-12, 1e15, 0.0001, 0.95, 10_000.0, 0.0, 1e-320, -1e300] {
+            assert!(show_num(v).len() <= 8, "{v} -> {}", show_num(v));
+        }
+        assert_eq!(show_num(1e-12), "1e-12");
+        assert_eq!(show_num(1e-320), "1e-320");
+        assert_eq!(show_num(0.95), "0.95");
+        assert_eq!(show_num(10_000.0), "10000");
+    }
 
     static SPECS: [ParamSpec; 2] = [
         ParamSpec::int("period", Some(20.0), 2.0, 500.0, "window"),
