@@ -446,20 +446,32 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if self.halted.is_some() || self.failure.is_some() {
             return;
         }
-        let position = pos.tradable();
+        let cash = self.available_cash();
+        self.call_strategy(symbol, bar.ts, cash, |s, ctx| s.on_bar(bar, ctx));
+        self.after_strategy(symbol);
+    }
+
+    /// Calls `symbol`'s strategy with its context: `cash` and the position and open orders as of now.
+    #[inline(always)]
+    fn call_strategy(
+        &mut self,
+        symbol: SymbolIdx,
+        ts: i64,
+        cash: f64,
+        call: impl FnOnce(&mut dyn Strategy, &mut Ctx<'_>),
+    ) {
         let mut ctx = Ctx {
             symbol,
-            ts: bar.ts,
-            cash: self.available_cash(),
-            position,
+            ts,
+            cash,
+            position: self.portfolio.positions[symbol].tradable(),
             open_orders: self.open_orders[symbol],
             sizing: &self.cfg.sizing,
             requests: &mut self.requests,
             logs: &mut self.strategy_logs,
             failure: &mut self.failure,
         };
-        self.strategies[symbol].on_bar(bar, &mut ctx);
-        self.after_strategy(symbol);
+        call(self.strategies[symbol].as_mut(), &mut ctx);
     }
 
     /// Carries out what a strategy call asked for and reports what it logged.
@@ -485,18 +497,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             return;
         }
         let symbol = fill.symbol;
-        let mut ctx = Ctx {
-            symbol,
-            ts: fill.ts,
-            cash: self.available_cash(),
-            position: self.portfolio.positions[symbol].tradable(),
-            open_orders: self.open_orders[symbol],
-            sizing: &self.cfg.sizing,
-            requests: &mut self.requests,
-            logs: &mut self.strategy_logs,
-            failure: &mut self.failure,
-        };
-        self.strategies[symbol].on_fill(fill, &mut ctx);
+        let cash = self.available_cash();
+        self.call_strategy(symbol, fill.ts, cash, |s, ctx| s.on_fill(fill, ctx));
         self.after_strategy(symbol);
     }
 
@@ -511,18 +513,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             return;
         }
         for symbol in 0..self.cfg.symbols {
-            let mut ctx = Ctx {
-                symbol,
-                ts: self.clock.now(),
-                cash: self.portfolio.cash,
-                position: self.portfolio.positions[symbol].tradable(),
-                open_orders: self.open_orders[symbol],
-                sizing: &self.cfg.sizing,
-                requests: &mut self.requests,
-                logs: &mut self.strategy_logs,
-                failure: &mut self.failure,
-            };
-            self.strategies[symbol].on_stop(&mut ctx);
+            let (ts, cash) = (self.clock.now(), self.portfolio.cash);
+            self.call_strategy(symbol, ts, cash, |s, ctx| s.on_stop(ctx));
             self.requests.clear();
             for line in std::mem::take(&mut self.strategy_logs) {
                 self.sink.notice(&Notice::Log { symbol, line });
