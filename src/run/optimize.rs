@@ -9,6 +9,7 @@ use super::backtest::{self, Fetch};
 use super::config::{self, RunConfig, RunRequest};
 use super::error::{ErrorCode, RunError};
 use super::results;
+use super::sweep::best_first;
 pub use super::sweep::{Axis, Best, Combination, Fold, Objective, SweepReport, TestPart, TrainPart, WalkForward};
 use crate::data::validate::fmt_ts;
 use crate::engine::core::NoEvents;
@@ -365,16 +366,6 @@ fn rank(results: &mut [Combination], min_trades: u64) {
             .cmp(&qualified(a))
             .then_with(|| best_first(a.score, b.score))
     });
-}
-
-/// Higher scores first; undefined scores after every defined one.
-fn best_first(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => y.total_cmp(&x),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    }
 }
 
 type Outcome = Result<(PerformanceMetrics, f64), RunError>;

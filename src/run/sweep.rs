@@ -180,3 +180,14 @@ pub struct SweepReport {
     #[serde(default)]
     pub stopped: bool,
 }
+
+/// Higher scores first; undefined scores after every defined one. The one ranking of a sweep: its
+/// results table, its walk-forward folds and the best-so-far a running sweep shows.
+pub fn best_first(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}

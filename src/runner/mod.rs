@@ -584,12 +584,10 @@ impl Runner {
                 o.completed = completed;
                 o.combinations = total;
                 for c in &batch {
-                    let better = match (&o.best, c.score) {
-                        _ if c.trades < min_trades => false,
-                        (None, _) => true,
-                        (Some(b), Some(x)) => b.score.is_none_or(|y| x > y),
-                        (Some(_), None) => false,
-                    };
+                    let better = c.trades >= min_trades
+                        && o.best.as_ref().is_none_or(|b| {
+                            crate::run::sweep::best_first(c.score, b.score) == std::cmp::Ordering::Less
+                        });
                     if better {
                         o.best = Some(Box::new(c.clone()));
                     }
