@@ -3,6 +3,7 @@
 //! Strategy, portfolio and risk code here is the same for backtest, paper and live.
 
 use super::clock::Clock;
+use super::curve::CurveStats;
 use super::execution::{Execution, Match, Submitted};
 use super::portfolio::{Booking, Portfolio, RoundTrip};
 use super::risk::{RiskAction, RiskEvent, RiskLimits, RiskRule, RiskState};
@@ -165,10 +166,10 @@ pub struct RunOutput {
     pub halted: Option<RiskRule>,
     /// Why trading was paused when the run ended, if it was.
     pub paused: Option<String>,
-    /// Engine steps (bars) the run went through; `equity` has one point per step unless thinned.
-    pub steps: u64,
     /// Steps between kept equity points: 1, or a power of two once a long realtime run was thinned.
     pub equity_stride: u64,
+    /// Returns and drawdowns over every engine step (bar), whatever `equity` kept.
+    pub curve: CurveStats,
 }
 
 impl RunOutput {
@@ -186,8 +187,8 @@ impl RunOutput {
             risk_events: Vec::new(),
             halted: None,
             paused: None,
-            steps: 0,
             equity_stride: 1,
+            curve: CurveStats::new(initial_cash),
         }
     }
 }
@@ -225,6 +226,9 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     /// At most this many equity points are kept; see `cap_equity`.
     equity_cap: usize,
     equity_stride: u64,
+    /// False: no equity curve is stored (a sweep's combinations report only metrics).
+    keep_curve: bool,
+    curve: CurveStats,
     /// Per symbol: a below-minimum order was already reported in the current streak.
     below_minimum_reported: Vec<bool>,
     below_minimum_skipped: u64,
@@ -248,6 +252,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             last_point: None,
             equity_cap: usize::MAX,
             equity_stride: 1,
+            keep_curve: true,
+            curve: CurveStats::new(cfg.initial_cash),
             below_minimum_reported: vec![false; n],
             below_minimum_skipped: 0,
             cfg,
@@ -272,12 +278,22 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
 
     /// Bounds the equity curve of a run without a known end (paper, live): once `points` are kept,
     /// every other one is dropped and from then on only every 2nd (4th, ...) step is kept, so memory
-    /// stays flat however fast and long the run goes. Return statistics are then over that step.
+    /// stays flat however fast and long the run goes. Metrics still see every step (`RunOutput::curve`).
     pub fn cap_equity(&mut self, points: usize) {
         self.equity_cap = points.max(2);
     }
 
+    /// Stores no equity curve: metrics still see every step (`RunOutput::curve`), but a sweep's
+    /// combinations then neither allocate nor write one point per candle.
+    pub fn discard_equity_curve(&mut self) {
+        self.keep_curve = false;
+        self.equity = Vec::new();
+    }
+
     pub fn reserve_steps(&mut self, n: usize) {
+        if !self.keep_curve {
+            return;
+        }
         self.equity.reserve_exact(n);
         advise_huge_pages(&self.equity);
     }
@@ -574,7 +590,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             }
         }
         self.last_point = Some(point);
-        let kept = self.step.is_multiple_of(self.equity_stride);
+        self.curve.push(point.value);
+        let kept = self.keep_curve && self.step.is_multiple_of(self.equity_stride);
         if kept {
             if self.equity.len() >= self.equity_cap {
                 self.thin_equity();
@@ -1075,8 +1092,8 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
             risk_events: self.risk_events,
             halted: self.halted,
             paused: self.paused,
-            steps: self.step,
             equity_stride: self.equity_stride,
+            curve: self.curve,
         }
     }
 }

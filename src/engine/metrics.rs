@@ -33,50 +33,16 @@ pub struct PerformanceMetrics {
     pub fees_by_asset: std::collections::BTreeMap<String, f64>,
 }
 
-/// The deepest drawdown so far, and the lowest value since the current peak.
-struct Drawdown {
-    max: f64,
-    trough: f64,
-}
-
-impl Default for Drawdown {
-    fn default() -> Self {
-        Drawdown {
-            max: 0.0,
-            trough: f64::INFINITY,
-        }
-    }
-}
-
-impl Drawdown {
-    /// The stretch below `peak` ends (a new peak, or the end of the curve).
-    #[inline]
-    fn close(&mut self, peak: f64) {
-        if self.trough < peak && peak > 0.0 {
-            self.max = self.max.max((peak - self.trough) / peak);
-        }
-        self.trough = f64::INFINITY;
-    }
-}
-
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
 pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     let initial = out.portfolio.initial_cash;
-    // One pass over the curve, no copies of it: a million-bar run computes its metrics without
-    // allocating (the sums fold in the same order as `Iterator::sum`, from -0.0, so results are
-    // bit-identical to summing collected vectors).
-    let values = || out.equity.iter().map(|p| p.value);
-    let final_value = out.equity.last().map_or(initial, |p| p.value);
-    let n = out.equity.len();
-    // A long realtime run keeps every `stride`-th point (see `Engine::cap_equity`): returns are then
-    // per stride bars, and durations count bars, not points. For a backtest stride = 1, bars = n.
-    let stride = out.equity_stride.max(1);
-    let bars = out.steps.max(n as u64);
-    let ppy_bars = timeframe.periods_per_year();
-    let ppy = ppy_bars / stride as f64;
+    let curve = out.curve.summary();
+    let final_value = curve.final_value;
+    let bars = curve.steps;
+    let ppy = timeframe.periods_per_year();
 
     // total_return = final_value / initial_cash - 1
     let total_return = if initial > 0.0 {
@@ -86,52 +52,25 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
     };
 
     // cagr = (final / initial)^(1 / years) - 1, years = bars x timeframe / 365 days
-    let years = bars as f64 / ppy_bars;
-    let cagr = (n > 0 && initial > 0.0 && final_value > 0.0)
+    let years = bars as f64 / ppy;
+    let cagr = (bars > 0 && initial > 0.0 && final_value > 0.0)
         .then(|| (final_value / initial).powf(1.0 / years) - 1.0)
         .and_then(finite);
 
-    // Per-bar simple returns r_i = v_i / v_{i-1} - 1, the first measured against the initial cash.
-    let returns = || {
-        let mut prev = initial;
-        values().map(move |v| {
-            let r = if prev > 0.0 { v / prev - 1.0 } else { 0.0 };
-            prev = v;
-            r
-        })
-    };
-    // max_drawdown = max over t of (peak_t - v_t) / peak_t, peak_t = running max including the initial
-    // cash; max_drawdown_duration_bars = longest run of bars spent below a previous peak.
-    // (peak - v) / peak only falls as v rises (rounding keeps that order), so the deepest point of each
-    // stretch below a peak gives that stretch's drawdown: one division per stretch, not per bar.
-    let (mut peak, mut dd_len, mut max_dd_len) = (initial, 0u64, 0u64);
-    let mut dd = Drawdown::default();
-    let (mut sum, mut down) = (-0.0f64, -0.0f64);
-    for (v, r) in values().zip(returns()) {
-        sum += r;
-        down += r.min(0.0).powi(2);
-        if v >= peak {
-            dd.close(peak);
-            peak = v;
-            dd_len = 0;
-        } else {
-            dd_len += 1;
-            max_dd_len = max_dd_len.max(dd_len);
-            dd.trough = dd.trough.min(v);
-        }
-    }
-    dd.close(peak);
-    let max_dd = dd.max;
-    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
-    // Sample standard deviation (n - 1).
-    let std = (n > 1).then(|| (returns().fold(-0.0f64, |a, r| a + (r - mean).powi(2)) / (n - 1) as f64).sqrt());
-    // volatility = std(r) x sqrt(bars per year)
-    let volatility = std.map(|s| s * ppy.sqrt());
+    // Returns are per bar, r_i = v_i / v_{i-1} - 1, the first measured against the initial cash;
+    // their mean, spread and the drawdowns are kept while the run goes (`curve::CurveStats`).
+    let mean = curve.mean_return;
+    let max_dd = curve.max_drawdown;
+    // volatility = std(r) x sqrt(bars per year), std with n - 1
+    let volatility = curve.std_return.map(|s| s * ppy.sqrt());
     // sharpe = mean(r) / std(r) x sqrt(bars per year), risk-free rate 0
-    let sharpe_ratio = std.filter(|&s| s > 0.0).and_then(|s| finite(mean / s * ppy.sqrt()));
+    let sharpe_ratio = curve
+        .std_return
+        .filter(|&s| s > 0.0)
+        .and_then(|s| finite(mean / s * ppy.sqrt()));
     // sortino = mean(r) / downside deviation x sqrt(bars per year), downside dev = sqrt(mean(min(r,0)^2))
-    let downside = (n > 0).then(|| (down / n as f64).sqrt());
-    let sortino_ratio = downside
+    let sortino_ratio = curve
+        .downside_deviation
         .filter(|&d| d > 0.0)
         .and_then(|d| finite(mean / d * ppy.sqrt()));
     // calmar = cagr / max_drawdown
@@ -179,7 +118,7 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         sortino_ratio,
         calmar_ratio,
         max_drawdown: max_dd,
-        max_drawdown_duration_bars: max_dd_len * stride,
+        max_drawdown_duration_bars: curve.max_drawdown_steps,
         volatility,
         total_trades: t as u64,
         win_rate,
@@ -193,56 +132,5 @@ pub fn compute(out: &RunOutput, timeframe: Timeframe) -> PerformanceMetrics {
         total_commission: out.portfolio.total_commission,
         buy_and_hold_return,
         fees_by_asset: Default::default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Drawdown;
-
-    /// The per-stretch drawdown equals the per-bar one, bit for bit, on curves with flat stretches,
-    /// new peaks, ties with the peak and values from cents to millions.
-    #[test]
-    fn the_deepest_point_of_each_stretch_gives_the_per_bar_maximum() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for case in 0..300 {
-            let scale = [0.01, 1.0, 1e4, 1e6][case % 4];
-            let initial = scale * (1.0 + (next() % 1000) as f64 / 1000.0);
-            let mut v = initial;
-            let curve: Vec<f64> = (0..2000)
-                .map(|_| {
-                    match next() % 10 {
-                        0 => {}
-                        1..=4 => v *= 1.0 + (next() % 500) as f64 / 1e5,
-                        _ => v *= 1.0 - (next() % 500) as f64 / 1e5,
-                    }
-                    v
-                })
-                .collect();
-            let (mut peak, mut per_bar) = (initial, 0.0f64);
-            let mut dd = Drawdown::default();
-            let mut p = initial;
-            for &x in &curve {
-                if x >= peak {
-                    peak = x;
-                } else if peak > 0.0 {
-                    per_bar = per_bar.max((peak - x) / peak);
-                }
-                if x >= p {
-                    dd.close(p);
-                    p = x;
-                } else {
-                    dd.trough = dd.trough.min(x);
-                }
-            }
-            dd.close(p);
-            assert_eq!(per_bar.to_bits(), dd.max.to_bits(), "case {case}");
-        }
     }
 }

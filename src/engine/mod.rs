@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod core;
+pub mod curve;
 pub mod execution;
 pub mod indicators;
 pub mod metrics;

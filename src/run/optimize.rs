@@ -405,6 +405,8 @@ fn evaluate(
 /// One backtest, as `backtest::run_on` runs it, keeping only what a sweep reports.
 pub fn evaluate_one(cfg: &RunConfig, series: &[&[Candle]]) -> Outcome {
     let mut eng = backtest::engine(cfg, NoEvents)?;
+    // Metrics come from the engine's running figures; the curve itself is not reported.
+    eng.discard_equity_curve();
     replay(&mut eng, series, None, |_, _| {});
     if let Some(f) = eng.failure() {
         return Err(RunError::new(ErrorCode::InvalidParams, f.to_string()));
