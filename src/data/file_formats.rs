@@ -236,14 +236,12 @@ fn parse_timestamp(s: &str) -> Option<i64> {
 fn split_fields<'a>(line: &'a str, out: &mut [&'a str; MAX_FIELDS]) -> usize {
     let mut n = 0;
     let mut start = 0;
-    for (i, b) in line.bytes().enumerate() {
-        if b == b',' {
-            if n < MAX_FIELDS {
-                out[n] = &line[start..i];
-            }
-            n += 1;
-            start = i + 1;
+    for i in memchr::memchr_iter(b',', line.as_bytes()) {
+        if n < MAX_FIELDS {
+            out[n] = &line[start..i];
         }
+        n += 1;
+        start = i + 1;
     }
     if n < MAX_FIELDS {
         out[n] = &line[start..];
@@ -267,7 +265,7 @@ fn read_line_capped(r: &mut impl BufRead, line: &mut String, file: &str, no: usi
         let buf = r
             .fill_buf()
             .map_err(|e| DataError::new(file, Some(no), format!("cannot read line: {e}")))?;
-        if let Some(i) = buf.iter().take(MAX_LINE).position(|&b| b == b'\n') {
+        if let Some(i) = memchr::memchr(b'\n', &buf[..buf.len().min(MAX_LINE)]) {
             line.push_str(std::str::from_utf8(&buf[..=i]).map_err(|_| not_text())?);
             r.consume(i + 1);
             return Ok(i + 1);
@@ -281,7 +279,7 @@ fn read_line_capped(r: &mut impl BufRead, line: &mut String, file: &str, no: usi
         if buf.is_empty() {
             break;
         }
-        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', buf) {
             Some(i) => (i + 1, true),
             None => (buf.len(), false),
         };
