@@ -8,6 +8,7 @@ use crate::engine::clock::{Clock, HistoricalClock};
 use crate::engine::core::{Engine, EngineConfig, EventSink, NoEvents};
 use crate::engine::execution::{Execution, SimulatedExecution};
 use crate::engine::replay::{replay, ReplayEnd};
+use crate::engine::strategy::Strategy;
 use crate::engine::types::Candle;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -99,6 +100,17 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
         .map(|_| spec.build(&config.params))
         .collect::<Result<Vec<_>, String>>()
         .map_err(|e| RunError::new(ErrorCode::InvalidParams, e))?;
+    Ok(engine_around(config, clock, execution, sink, strategies))
+}
+
+/// `engine_with` around strategy instances made elsewhere (a sweep's, replaying their signals).
+pub fn engine_around<C: Clock, X: Execution, S: EventSink>(
+    config: &RunConfig,
+    clock: C,
+    execution: X,
+    sink: S,
+    strategies: Vec<Box<dyn Strategy>>,
+) -> Engine<C, X, S> {
     let cfg = EngineConfig {
         initial_cash: config.initial_cash,
         commission: config.commission,
@@ -117,7 +129,7 @@ pub fn engine_with<C: Clock, X: Execution, S: EventSink>(
             engine.set_order_minimum(i, crate::data::sim::ORDER_MINIMUM);
         }
     }
-    Ok(engine)
+    engine
 }
 
 /// Replays `series` and returns results. Used by the CLI directly and by the runner task.

@@ -4,6 +4,9 @@
 //!
 //! A combination is evaluated by exactly the code a plain backtest runs (`backtest::engine`,
 //! `replay`, `results::metrics_of`), so its numbers are those of `backtest` with the same parameters.
+//! A strategy that decides by a signal over indicator series (MovingAverageCross) has those series
+//! computed once per batch of combinations and its decisions recorded first (`signal_events`); the
+//! engine then replays each combination acting at the recorded bars (`strategy::signals`).
 
 use super::backtest::{self, Fetch};
 use super::config::{self, RunConfig, RunRequest};
@@ -12,10 +15,14 @@ use super::results;
 use super::sweep::best_first;
 pub use super::sweep::{Axis, Best, Combination, Fold, Objective, SweepReport, TestPart, TrainPart, WalkForward};
 use crate::data::validate::fmt_ts;
-use crate::engine::core::NoEvents;
+use crate::engine::clock::HistoricalClock;
+use crate::engine::core::{Engine, NoEvents};
+use crate::engine::execution::{Execution, SimulatedExecution};
 use crate::engine::metrics::PerformanceMetrics;
 use crate::engine::replay::replay;
 use crate::engine::strategy::params::{ParamSpec, ParamType};
+use crate::engine::strategy::signals::{Action, Replayed, SeriesBank, SignalRun};
+use crate::engine::strategy::Signals;
 use crate::engine::Candle;
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -379,6 +386,13 @@ fn evaluate(
     stop: Option<&AtomicBool>,
     done: &(dyn Fn(usize, &Outcome) + Sync),
 ) -> Vec<Option<Outcome>> {
+    let events: Vec<Mutex<Option<Events>>> = match series {
+        [candles] => signal_events(configs, candles, jobs, stop),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(Mutex::new)
+    .collect();
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Outcome>>> = configs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
@@ -390,7 +404,11 @@ fn evaluate(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cfg) = configs.get(i) else { break };
                 if let Some(cfg) = cfg {
-                    let outcome = evaluate_one(cfg, series);
+                    let recorded = events.get(i).and_then(|e| e.lock().ok()?.take());
+                    let outcome = match recorded {
+                        Some(recorded) => evaluate_replayed(cfg, series, recorded),
+                        None => evaluate_one(cfg, series),
+                    };
                     done(i, &outcome);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(outcome);
@@ -408,12 +426,97 @@ pub fn evaluate_one(cfg: &RunConfig, series: &[&[Candle]]) -> Outcome {
     // Metrics come from the engine's running figures; the curve itself is not reported.
     eng.discard_equity_curve();
     replay(&mut eng, series, None, |_, _| {});
+    outcome_of(eng, cfg)
+}
+
+fn outcome_of<X: Execution>(eng: Engine<HistoricalClock, X, NoEvents>, cfg: &RunConfig) -> Outcome {
     if let Some(f) = eng.failure() {
         return Err(RunError::new(ErrorCode::InvalidParams, f.to_string()));
     }
     let out = eng.finish();
     let metrics = results::metrics_of(&out, cfg);
     Ok((metrics, out.portfolio.value()))
+}
+
+/// What a combination's signal decided, bar by bar (timestamp, action).
+type Events = Vec<(i64, Action)>;
+
+/// `evaluate_one` with the strategy replaced by what its signal decided on these candles: the
+/// same orders on the same bars, so the same outcome.
+fn evaluate_replayed(cfg: &RunConfig, series: &[&[Candle]], events: Events) -> Outcome {
+    let plain = cfg
+        .strategy()?
+        .build(&cfg.params)
+        .map_err(|e| RunError::new(ErrorCode::InvalidParams, e))?;
+    let strategy = Box::new(Replayed::new(events, plain.warmup()));
+    let execution = SimulatedExecution::new(cfg.symbols.len(), cfg.slippage_bps);
+    let mut eng = backtest::engine_around(cfg, HistoricalClock::default(), execution, NoEvents, vec![strategy]);
+    eng.discard_equity_curve();
+    replay(&mut eng, series, None, |_, _| {});
+    outcome_of(eng, cfg)
+}
+
+/// Candles per chunk when computing signals: the chunk and its series stay in cache while every
+/// signal of the batch reads them.
+const SIGNAL_CHUNK: usize = 2048;
+/// At most this many combinations share one bank of series (and hold their events at once).
+const SIGNAL_BATCH: usize = 64;
+
+/// Each combination's signal events on one symbol's `candles`, when every configured combination's
+/// strategy decides by a signal (else none). The combinations are split into one batch per worker
+/// in grid order, so each batch computes the series its combinations share once.
+fn signal_events(
+    configs: &[Option<RunConfig>],
+    candles: &[Candle],
+    jobs: usize,
+    stop: Option<&AtomicBool>,
+) -> Vec<Option<Events>> {
+    let signals = |c: &RunConfig| c.strategy().ok().and_then(|d| d.signals(&c.params));
+    let configured: Vec<usize> = (0..configs.len()).filter(|&i| configs[i].is_some()).collect();
+    if configured.is_empty()
+        || configs
+            .iter()
+            .flatten()
+            .any(|c| c.symbols.len() != 1 || signals(c).is_none())
+    {
+        return Vec::new();
+    }
+    let batch = configured.len().div_ceil(jobs.max(1)).clamp(1, SIGNAL_BATCH);
+    let slots: Vec<Mutex<Option<Events>>> = configs.iter().map(|_| Mutex::new(None)).collect();
+    let batches: Vec<&[usize]> = configured.chunks(batch).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, batches.len()) {
+            s.spawn(|| {
+                while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let wanted: Vec<(usize, Signals)> = batch
+                        .iter()
+                        .filter_map(|&i| Some((i, signals(configs[i].as_ref()?)?)))
+                        .collect();
+                    let mut bank = SeriesBank::new(wanted.iter().flat_map(|(_, (keys, _))| keys.iter().copied()));
+                    let mut runs: Vec<(usize, SignalRun)> = wanted
+                        .into_iter()
+                        .filter_map(|(i, (keys, signal))| Some((i, SignalRun::new(signal, &keys, &bank)?)))
+                        .collect();
+                    for chunk in candles.chunks(SIGNAL_CHUNK) {
+                        if stop.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                            return;
+                        }
+                        bank.fill(chunk);
+                        for (_, run) in &mut runs {
+                            run.advance(&bank, chunk);
+                        }
+                    }
+                    for (i, run) in runs {
+                        if let Ok(mut slot) = slots[i].lock() {
+                            *slot = Some(run.events);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    slots.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
 }
 
 /// Candles of each series with `from <= ts < to`.
@@ -553,4 +656,47 @@ pub fn into_results(report: SweepReport, config: RunConfig, start_time: String) 
     }
     r.optimization = Some(Box::new(report));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::config::RunRequest;
+
+    /// Combinations evaluated from their recorded signals equal plain backtests bit for bit, on
+    /// prices that tie the two averages again and again (the case the exact sums are for).
+    #[test]
+    fn replayed_signals_give_the_plain_backtests_numbers() {
+        let candles: Vec<Candle> = (0..20_000i64)
+            .map(|i| {
+                let c = 100.0 + ((i * 7) % 5) as f64 + if (i / 500) % 2 == 0 { 0.0 } else { 0.5 };
+                Candle::new(1_577_836_800_000 + i * 60_000, c, c + 1.0, c - 1.0, c, 10.0)
+            })
+            .collect();
+        let configs: Vec<Option<RunConfig>> = [(2, 5), (3, 10), (5, 6), (4, 40), (10, 20)]
+            .iter()
+            .map(|&(fast, slow)| {
+                let mut req = RunRequest::backtest("MovingAverageCross", &["BTC/USDT"], "1m");
+                req.strategy_params = serde_json::json!({ "fast_period": fast, "slow_period": slow })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                config::validate(&req, &["sim".to_string()]).ok()
+            })
+            .collect();
+        assert!(configs.iter().all(Option::is_some));
+        let series = [&candles[..]];
+        let events = signal_events(&configs, &candles, 2, None);
+        assert!(events.iter().all(Option::is_some), "every combination is replayed");
+        let swept = evaluate(&configs, &series, 2, None, &|_, _| {});
+        let mut trades = 0;
+        for (cfg, outcome) in configs.iter().flatten().zip(swept) {
+            let (m, v) = outcome.unwrap().unwrap();
+            let (plain_m, plain_v) = evaluate_one(cfg, &series).unwrap();
+            assert_eq!(format!("{m:?}"), format!("{plain_m:?}"));
+            assert_eq!(v.to_bits(), plain_v.to_bits());
+            trades += m.total_trades;
+        }
+        assert!(trades > 100, "the prices make the averages cross: {trades} trades");
+    }
 }

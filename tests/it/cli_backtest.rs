@@ -655,8 +655,8 @@ fn optimize_matches_plain_backtests_bit_for_bit_and_walks_forward() {
     let scores: Vec<f64> = results.iter().filter_map(|c| c["score"].as_f64()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
     assert_eq!(r["best"]["params"], results[0]["params"]);
-    // Every sampled combination equals a plain backtest with its parameters, to the bit.
-    for c in [&results[0], &results[results.len() - 1], &results[3]] {
+    // Every combination equals a plain backtest with its parameters, to the bit.
+    for c in results {
         let mut bt = vec!["backtest"];
         bt.extend_from_slice(&base);
         let fast = format!("fast_period={}", c["params"]["fast_period"]);

@@ -17,6 +17,7 @@ pub const SPEC: StrategySpec = StrategySpec {
             warmup: n + 1,
         })
     },
+    signals: None,
 };
 
 pub struct Breakout {

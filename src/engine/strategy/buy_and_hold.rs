@@ -9,6 +9,7 @@ pub const SPEC: StrategySpec = StrategySpec {
     params: &[],
     validate: None,
     build: |_| Box::new(BuyAndHold { done: false }),
+    signals: None,
 };
 
 pub struct BuyAndHold {

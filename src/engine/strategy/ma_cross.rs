@@ -1,5 +1,6 @@
 //! Classic trend following: long while the fast SMA is above the slow one.
 
+use super::signals::{Action, SeriesKey, Signal};
 use super::{Ctx, ParamSpec, Strategy, StrategySpec};
 use crate::engine::indicators::{Cross, CrossOver, Sma};
 use crate::engine::types::Candle;
@@ -22,12 +23,35 @@ pub const SPEC: StrategySpec = StrategySpec {
         Ok(())
     }),
     build: |p| Box::new(MovingAverageCross::new(p.usize("fast_period"), p.usize("slow_period"))),
+    signals: Some(|p| {
+        let keys = vec![
+            SeriesKey::SmaOfClose(p.usize("fast_period")),
+            SeriesKey::SmaOfClose(p.usize("slow_period")),
+        ];
+        (keys, Box::new(CrossSignal::default()))
+    }),
 };
+
+/// The decision: enter when the fast average crosses above the slow one, exit when below.
+#[derive(Default)]
+struct CrossSignal(CrossOver);
+
+impl Signal for CrossSignal {
+    #[inline(always)]
+    fn step(&mut self, values: &[Option<f64>]) -> Option<Action> {
+        let &[Some(f), Some(s)] = values else { return None };
+        match self.0.update(f, s) {
+            Cross::Up => Some(Action::EnterLong),
+            Cross::Down => Some(Action::ExitLong),
+            Cross::None => None,
+        }
+    }
+}
 
 pub struct MovingAverageCross {
     fast: Sma,
     slow: Sma,
-    cross: CrossOver,
+    signal: CrossSignal,
     warmup: usize,
 }
 
@@ -36,7 +60,7 @@ impl MovingAverageCross {
         MovingAverageCross {
             fast: Sma::new(fast),
             slow: Sma::new(slow),
-            cross: CrossOver::default(),
+            signal: CrossSignal::default(),
             // Both averages, then one more bar for a cross to be seen.
             warmup: fast.max(slow) + 1,
         }
@@ -50,13 +74,9 @@ impl Strategy for MovingAverageCross {
 
     #[inline]
     fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
-        let f = self.fast.update(bar.close);
-        let s = self.slow.update(bar.close);
-        let (Some(f), Some(s)) = (f, s) else { return };
-        match self.cross.update(f, s) {
-            Cross::Up => ctx.enter_long(bar.close),
-            Cross::Down => ctx.exit_long(),
-            Cross::None => {}
+        let values = [self.fast.update(bar.close), self.slow.update(bar.close)];
+        if let Some(action) = self.signal.step(&values) {
+            action.apply(bar, ctx);
         }
     }
 }

@@ -8,11 +8,12 @@ mod ma_cross;
 pub mod params;
 mod registry;
 mod rsi_mean_reversion;
+pub mod signals;
 mod test_strategy;
 
 pub use context::{Ctx, Request, Sizing};
 pub use params::{ParamError, ParamSpec, ParamType, Params};
-pub use registry::{builtins, find_builtin, Maker, Source, StrategyDef, StrategySpec};
+pub use registry::{builtins, find_builtin, Maker, Signals, Source, StrategyDef, StrategySpec};
 
 use super::types::Candle;
 

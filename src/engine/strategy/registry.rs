@@ -3,6 +3,7 @@
 //! the dashboard and the engine treat them alike.
 
 use super::params::{ParamError, ParamSpec, Params};
+use super::signals::{SeriesKey, Signal};
 use super::{Sizing, Strategy};
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
@@ -17,7 +18,15 @@ pub trait Maker: Send + Sync {
     fn check(&self, _params: &Params) -> Result<(), String> {
         Ok(())
     }
+    /// For a strategy whose decisions depend only on indicator series of the candles: those series
+    /// and the signal deciding on their values (see `signals`); `None` for any other.
+    fn signals(&self, _params: &Params) -> Option<Signals> {
+        None
+    }
 }
+
+/// The series a strategy's signal reads (in the order it reads them), and the signal.
+pub type Signals = (Vec<SeriesKey>, Box<dyn Signal>);
 
 /// Where a strategy comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,6 +105,11 @@ impl StrategyDef {
         self.maker.build(params)
     }
 
+    /// See `Maker::signals`.
+    pub fn signals(&self, params: &Params) -> Option<Signals> {
+        self.maker.signals(params)
+    }
+
     pub fn sizing(params: &Params) -> Sizing {
         Sizing {
             size: params.get("size"),
@@ -115,6 +129,8 @@ pub struct StrategySpec {
     /// Cross-parameter checks (e.g. fast < slow), run after each value passed its own checks.
     pub validate: Option<Validate>,
     pub build: fn(&Params) -> Box<dyn Strategy>,
+    /// See `Maker::signals`.
+    pub signals: Option<fn(&Params) -> Signals>,
 }
 
 static REGISTRY: &[StrategySpec] = &[
@@ -162,6 +178,9 @@ impl Maker for &'static StrategySpec {
     }
     fn check(&self, params: &Params) -> Result<(), String> {
         self.validate.map_or(Ok(()), |v| v(params))
+    }
+    fn signals(&self, params: &Params) -> Option<Signals> {
+        self.signals.map(|f| f(params))
     }
 }
 

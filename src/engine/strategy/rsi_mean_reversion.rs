@@ -30,6 +30,7 @@ pub const SPEC: StrategySpec = StrategySpec {
             upper: p.f("upper"),
         })
     },
+    signals: None,
 };
 
 pub struct RsiMeanReversion {

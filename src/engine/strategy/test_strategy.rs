@@ -26,6 +26,7 @@ pub const SPEC: StrategySpec = StrategySpec {
             cross: CrossOver::default(),
         })
     },
+    signals: None,
 };
 
 pub struct TestStrategy {
