@@ -393,31 +393,52 @@ fn evaluate(
     .into_iter()
     .map(Mutex::new)
     .collect();
+    spread(configs.len(), configs.len(), jobs, stop, &|i, put| {
+        let Some(Some(cfg)) = configs.get(i) else { return };
+        let recorded = events.get(i).and_then(|e| e.lock().ok()?.take());
+        let outcome = match recorded {
+            Some(recorded) => evaluate_replayed(cfg, series, recorded),
+            None => evaluate_one(cfg, series),
+        };
+        done(i, &outcome);
+        put(i, outcome);
+    })
+}
+
+/// Where a task of `spread` puts a result: `put(slot, value)`.
+type Put<'a, T> = &'a (dyn Fn(usize, T) + Sync);
+
+/// Runs tasks `0..tasks` on up to `jobs` threads, each task taken by the next free thread; a task
+/// puts its results into numbered slots (`put(slot, value)`). Once `stop` is set, no task starts.
+fn spread<T: Send>(
+    tasks: usize,
+    slots: usize,
+    jobs: usize,
+    stop: Option<&AtomicBool>,
+    task: &(dyn Fn(usize, Put<'_, T>) + Sync),
+) -> Vec<Option<T>> {
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Outcome>>> = configs.iter().map(|_| Mutex::new(None)).collect();
+    let out: Vec<Mutex<Option<T>>> = (0..slots).map(|_| Mutex::new(None)).collect();
+    let put = |i: usize, value: T| {
+        if let Some(Ok(mut slot)) = out.get(i).map(|m| m.lock()) {
+            *slot = Some(value);
+        }
+    };
     std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, configs.len().max(1)) {
+        for _ in 0..jobs.clamp(1, tasks.max(1)) {
             s.spawn(|| loop {
                 if stop.is_some_and(|f| f.load(Ordering::Relaxed)) {
                     break;
                 }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(cfg) = configs.get(i) else { break };
-                if let Some(cfg) = cfg {
-                    let recorded = events.get(i).and_then(|e| e.lock().ok()?.take());
-                    let outcome = match recorded {
-                        Some(recorded) => evaluate_replayed(cfg, series, recorded),
-                        None => evaluate_one(cfg, series),
-                    };
-                    done(i, &outcome);
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(outcome);
-                    }
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= tasks {
+                    break;
                 }
+                task(k, &put);
             });
         }
     });
-    slots.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
+    out.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
 }
 
 /// One backtest, as `backtest::run_on` runs it, keeping only what a sweep reports.
@@ -482,41 +503,30 @@ fn signal_events(
         return Vec::new();
     }
     let batch = configured.len().div_ceil(jobs.max(1)).clamp(1, SIGNAL_BATCH);
-    let slots: Vec<Mutex<Option<Events>>> = configs.iter().map(|_| Mutex::new(None)).collect();
     let batches: Vec<&[usize]> = configured.chunks(batch).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, batches.len()) {
-            s.spawn(|| {
-                while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let wanted: Vec<(usize, Signals)> = batch
-                        .iter()
-                        .filter_map(|&i| Some((i, signals(configs[i].as_ref()?)?)))
-                        .collect();
-                    let mut bank = SeriesBank::new(wanted.iter().flat_map(|(_, (keys, _))| keys.iter().copied()));
-                    let mut runs: Vec<(usize, SignalRun)> = wanted
-                        .into_iter()
-                        .filter_map(|(i, (keys, signal))| Some((i, SignalRun::new(signal, &keys, &bank)?)))
-                        .collect();
-                    for chunk in candles.chunks(SIGNAL_CHUNK) {
-                        if stop.is_some_and(|f| f.load(Ordering::Relaxed)) {
-                            return;
-                        }
-                        bank.fill(chunk);
-                        for (_, run) in &mut runs {
-                            run.advance(&bank, chunk);
-                        }
-                    }
-                    for (i, run) in runs {
-                        if let Ok(mut slot) = slots[i].lock() {
-                            *slot = Some(run.events);
-                        }
-                    }
-                }
-            });
+    spread(batches.len(), configs.len(), jobs, stop, &|b, put| {
+        let wanted: Vec<(usize, Signals)> = batches[b]
+            .iter()
+            .filter_map(|&i| Some((i, signals(configs[i].as_ref()?)?)))
+            .collect();
+        let mut bank = SeriesBank::new(wanted.iter().flat_map(|(_, (keys, _))| keys.iter().copied()));
+        let mut runs: Vec<(usize, SignalRun)> = wanted
+            .into_iter()
+            .filter_map(|(i, (keys, signal))| Some((i, SignalRun::new(signal, &keys, &bank)?)))
+            .collect();
+        for chunk in candles.chunks(SIGNAL_CHUNK) {
+            if stop.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                return;
+            }
+            bank.fill(chunk);
+            for (_, run) in &mut runs {
+                run.advance(&bank, chunk);
+            }
         }
-    });
-    slots.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
+        for (i, run) in runs {
+            put(i, run.events);
+        }
+    })
 }
 
 /// Candles of each series with `from <= ts < to`.
