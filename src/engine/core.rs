@@ -16,6 +16,9 @@ use std::collections::VecDeque;
 /// Observers of a run (the runner's broadcast channel, a database writer). Every method has a no-op
 /// default so a backtest with `NoEvents` compiles down to nothing.
 pub trait EventSink {
+    /// Whether `candle` and `step` do anything: when not, the engine may skip building their
+    /// arguments bar by bar.
+    const OBSERVES_BARS: bool = true;
     fn order(&mut self, _order: &Order) {}
     fn fill(&mut self, _fill: &Fill) {}
     fn candle(&mut self, _symbol: SymbolIdx, _bar: &Candle) {}
@@ -134,8 +137,11 @@ pub struct ExchangeFill {
     pub fee_value: f64,
 }
 
+#[derive(Debug, Clone, Copy, Default)]
 pub struct NoEvents;
-impl EventSink for NoEvents {}
+impl EventSink for NoEvents {
+    const OBSERVES_BARS: bool = false;
+}
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -232,6 +238,8 @@ pub struct Engine<C: Clock, X: Execution, S: EventSink> {
     /// Per symbol: a below-minimum order was already reported in the current streak.
     below_minimum_reported: Vec<bool>,
     below_minimum_skipped: u64,
+    /// The one strategy may promise quiet stretches (`Strategy::quiet_before`); see `quiet_bars`.
+    may_be_quiet: bool,
 }
 
 impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
@@ -239,7 +247,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     pub fn new(cfg: EngineConfig, clock: C, execution: X, sink: S, strategies: Vec<Box<dyn Strategy>>) -> Self {
         let n = cfg.symbols;
         assert_eq!(strategies.len(), n, "one strategy instance per symbol");
+        let may_be_quiet = matches!(&strategies[..], [only] if only.quiet_before().is_some());
         Engine {
+            may_be_quiet,
             portfolio: Portfolio::new(cfg.initial_cash, n),
             risk: RiskState::new(cfg.risk, cfg.initial_cash, n),
             risk_events: Vec::new(),
@@ -288,6 +298,12 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
     pub fn discard_equity_curve(&mut self) {
         self.keep_curve = false;
         self.equity = Vec::new();
+    }
+
+    /// Room for `n` orders and their fills up front (a replayed run knows how many it will place).
+    pub fn reserve_orders(&mut self, n: usize) {
+        self.orders.reserve_exact(n);
+        self.fills.reserve_exact(n);
     }
 
     pub fn reserve_steps(&mut self, n: usize) {
@@ -1097,6 +1113,9 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         }
     }
 }
+
+#[path = "quiet.rs"]
+mod quiet;
 
 #[cfg(test)]
 #[path = "core_tests.rs"]

@@ -6,6 +6,7 @@ use crate::engine::execution::SimulatedExecution;
 use crate::engine::metrics;
 use crate::engine::risk::{RiskAction, RiskLimits, RiskRule};
 use crate::engine::timeframe::Timeframe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Submits the scripted requests on the given bar indices.
 struct Script {
@@ -702,4 +703,142 @@ fn a_capped_equity_curve_stays_bounded_and_ends_at_the_last_value() {
     assert!(steps[..steps.len() - 1].iter().all(|&d| d == stride_ms), "{steps:?}");
     // Metrics see every step, whatever the stored curve kept: the same, bit for bit.
     assert_eq!(metrics::compute(&full, tf), metrics::compute(&capped, tf));
+}
+
+/// Hides a replayed strategy's promise of quiet bars, so the engine calls it on every bar; counts
+/// the calls either way.
+struct Calls<const LOUD: bool>(crate::engine::strategy::signals::Replayed, std::sync::Arc<AtomicUsize>);
+
+impl<const LOUD: bool> Strategy for Calls<LOUD> {
+    fn on_bar(&mut self, bar: &Candle, ctx: &mut Ctx<'_>) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        self.0.on_bar(bar, ctx);
+    }
+    fn quiet_before(&self) -> Option<i64> {
+        if LOUD {
+            None
+        } else {
+            self.0.quiet_before()
+        }
+    }
+}
+
+/// Everything a sink hears, bar by bar.
+#[derive(Default)]
+struct Tape(Vec<String>);
+impl EventSink for Tape {
+    fn candle(&mut self, symbol: SymbolIdx, bar: &Candle) {
+        self.0.push(format!("candle {symbol} {bar:?}"));
+    }
+    fn step(&mut self, point: &EquityPoint, portfolio: &Portfolio, kept: bool) {
+        let last = portfolio.positions[0].last_price;
+        self.0.push(format!("step {point:?} {last} {kept}"));
+    }
+    fn fill(&mut self, fill: &Fill) {
+        self.0.push(format!("fill {fill:?}"));
+    }
+}
+
+fn replayed_run<S: EventSink + Default, const LOUD: bool>(
+    sink: S,
+    sizing: Sizing,
+    keep_curve: bool,
+    bars: &[Candle],
+    events: &[(i64, crate::engine::strategy::signals::Action)],
+) -> (RunOutput, S, usize) {
+    use crate::engine::strategy::signals::Replayed;
+    let cfg = EngineConfig {
+        initial_cash: 1000.0,
+        commission: 0.001,
+        symbols: 1,
+        sizing,
+        max_orders_per_sec: 0,
+        risk: Default::default(),
+    };
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let strategy = Calls::<LOUD>(Replayed::new(events.to_vec(), 0), calls.clone());
+    let execution = SimulatedExecution::new(1, 5.0);
+    let mut e = Engine::new(
+        cfg,
+        HistoricalClock::default(),
+        execution,
+        sink,
+        vec![Box::new(strategy)],
+    );
+    if !keep_curve {
+        e.discard_equity_curve();
+    }
+    crate::engine::replay::replay(&mut e, &[bars], None, |_, _| {});
+    let heard = std::mem::take(e.sink_mut());
+    (e.finish(), heard, calls.load(Ordering::Relaxed))
+}
+
+/// A replayed strategy run over quiet stretches (the engine steps over bars on which nothing can
+/// happen) produces exactly what calling it on every bar produces: orders, fills, the equity curve,
+/// every figure of the run, and what a sink hears bar by bar. With and without protective orders
+/// (which keep the engine from stepping over bars while they work), with and without a stored
+/// curve, with a listening sink and a silent one.
+#[test]
+fn quiet_stretches_give_what_stepping_every_bar_gives() {
+    use crate::engine::strategy::signals::Action;
+    let mut price = 100.0f64;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let bars: Vec<Candle> = (0..6000)
+        .map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let open = price;
+            // Flat bars now and then: ties with the peak and zero returns.
+            if !seed.is_multiple_of(5) {
+                price *= 1.0 + ((seed >> 20) % 2001) as f64 / 100_000.0 - 0.01;
+            }
+            bar(i, open, open.max(price) * 1.002, open.min(price) * 0.998, price)
+        })
+        .collect();
+    // The last 200 bars are one quiet stretch: what it leaves behind is what the run ends with.
+    let events: Vec<(i64, Action)> = (0..5800i64)
+        .filter(|i| i % 37 == 5 || i % 53 == 11)
+        .enumerate()
+        .map(|(k, i)| {
+            (
+                i * 60_000,
+                if k % 3 == 2 {
+                    Action::ExitLong
+                } else {
+                    Action::EnterLong
+                },
+            )
+        })
+        .collect();
+    let protected = Sizing {
+        stop_loss: Some(0.01),
+        take_profit: Some(0.015),
+        ..Sizing::default()
+    };
+    for sizing in [Sizing::default(), protected] {
+        for keep in [true, false] {
+            let (quiet, heard, calls) = replayed_run::<Tape, false>(Tape::default(), sizing, keep, &bars, &events);
+            let (loud, loud_heard, loud_calls) =
+                replayed_run::<Tape, true>(Tape::default(), sizing, keep, &bars, &events);
+            assert_eq!(
+                format!("{quiet:?}"),
+                format!("{loud:?}"),
+                "{sizing:?}, curve kept: {keep}"
+            );
+            assert_eq!(heard.0, loud_heard.0, "{sizing:?}, curve kept: {keep}");
+            assert_eq!(loud_calls, bars.len());
+            assert!(
+                calls < bars.len() / 2,
+                "{calls} calls: the engine stepped over quiet bars"
+            );
+            let (silent, _, _) = replayed_run::<NoEvents, false>(NoEvents, sizing, keep, &bars, &events);
+            assert_eq!(format!("{silent:?}"), format!("{loud:?}"));
+            assert!(
+                quiet.fills.len() > 100 && quiet.round_trips.len() > 50,
+                "{} fills",
+                quiet.fills.len()
+            );
+        }
+    }
 }

@@ -101,6 +101,25 @@ impl CurveStats {
         }
     }
 
+    /// `n` steps that all end at `v`: the figures of `n` pushes of `v`. After the first, each step
+    /// returns exactly 0 and leaves peak and trough where they are, so the rest only count.
+    pub fn push_repeated(&mut self, v: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.push(v);
+        if !v.is_finite() {
+            (1..n).for_each(|_| self.push(v));
+            return;
+        }
+        let rest = n - 1;
+        self.steps += rest;
+        if v < self.peak {
+            self.dd_len += rest;
+            self.max_dd_len = self.max_dd_len.max(self.dd_len);
+        }
+    }
+
     pub fn steps(&self) -> u64 {
         self.steps
     }
@@ -207,6 +226,32 @@ mod tests {
             assert!(close(s.downside_deviation.unwrap(), down), "case {case}");
             assert_eq!(s.final_value, *curve.last().unwrap());
             assert_eq!(s.steps, curve.len() as u64);
+        }
+    }
+
+    /// A repeated value gives the figures of pushing it that many times, bit for bit, below, at and
+    /// above the peak, and for zero, negative and non-finite values.
+    #[test]
+    fn a_repeated_value_counts_as_that_many_pushes() {
+        let specials = [0.0, -5.0, f64::INFINITY, f64::NAN];
+        for (case, (initial, curve)) in curves().take(60).enumerate() {
+            let (mut one_by_one, mut repeated) = (CurveStats::new(initial), CurveStats::new(initial));
+            for (i, &v) in curve.iter().enumerate() {
+                let v = if i % 97 == 96 { specials[(i / 97) % 4] } else { v };
+                let n = (i % 7) as u64;
+                (0..n).for_each(|_| one_by_one.push(v));
+                repeated.push_repeated(v, n);
+                assert_eq!(
+                    format!("{one_by_one:?}"),
+                    format!("{repeated:?}"),
+                    "case {case}, step {i}"
+                );
+            }
+            // Debug text, so NaN figures compare equal.
+            assert_eq!(
+                format!("{:?}", one_by_one.summary()),
+                format!("{:?}", repeated.summary())
+            );
         }
     }
 

@@ -17,6 +17,25 @@ pub enum ReplayEnd {
     Halted,
 }
 
+/// Steps `bars` of the run's only symbol through the engine, one step each; `false` once the run
+/// has wound down (a risk halt done, or the strategy failed). `replay` feeds a series through it in
+/// pieces; a sweep feeds one piece to many engines while the piece is in cache.
+#[inline]
+fn step_bars<C: Clock, X: Execution, S: EventSink>(engine: &mut Engine<C, X, S>, bars: &[Candle]) -> bool {
+    let mut next = 0;
+    while next < bars.len() {
+        next += engine.quiet_bars(0, &bars[next..]);
+        let Some(bar) = bars.get(next) else { break };
+        engine.on_candle(0, bar);
+        engine.end_step(bar.ts);
+        if engine.wound_down() {
+            return false;
+        }
+        next += 1;
+    }
+    true
+}
+
 /// Feeds every candle of `series` (one sorted series per symbol) to the engine. Candles of all symbols
 /// sharing a timestamp form one step; the step's equity point is recorded after all of them.
 pub fn replay<C: Clock, X: Execution, S: EventSink>(
@@ -34,13 +53,9 @@ pub fn replay<C: Clock, X: Execution, S: EventSink>(
                 engine.flush_events();
                 return ReplayEnd::Stopped;
             }
-            for bar in chunk {
-                engine.on_candle(0, bar);
-                engine.end_step(bar.ts);
-                if engine.wound_down() {
-                    engine.flush_events();
-                    return ReplayEnd::Halted;
-                }
+            if !step_bars(engine, chunk) {
+                engine.flush_events();
+                return ReplayEnd::Halted;
             }
             progress(i * CHECK_EVERY + chunk.len(), total);
         }

@@ -469,10 +469,12 @@ fn evaluate_replayed(cfg: &RunConfig, series: &[&[Candle]], events: Events) -> O
         .strategy()?
         .build(&cfg.params)
         .map_err(|e| RunError::new(ErrorCode::InvalidParams, e))?;
+    let orders = events.len();
     let strategy = Box::new(Replayed::new(events, plain.warmup()));
     let execution = SimulatedExecution::new(cfg.symbols.len(), cfg.slippage_bps);
     let mut eng = backtest::engine_around(cfg, HistoricalClock::default(), execution, NoEvents, vec![strategy]);
     eng.discard_equity_curve();
+    eng.reserve_orders(orders);
     replay(&mut eng, series, None, |_, _| {});
     outcome_of(eng, cfg)
 }

@@ -1,6 +1,6 @@
 //! Classic trend following: long while the fast SMA is above the slow one.
 
-use super::signals::{Action, SeriesKey, Signal};
+use super::signals::{run_each, Action, SeriesKey, Signal};
 use super::{Ctx, ParamSpec, Strategy, StrategySpec};
 use crate::engine::indicators::{Cross, CrossOver, Sma};
 use crate::engine::types::Candle;
@@ -44,6 +44,19 @@ impl Signal for CrossSignal {
             Cross::Up => Some(Action::EnterLong),
             Cross::Down => Some(Action::ExitLong),
             Cross::None => None,
+        }
+    }
+
+    /// The two columns walked side by side (a bar past either column's end has no value, and a
+    /// missing value decides nothing: the same actions as `run_each`).
+    fn run(&mut self, columns: &[&[Option<f64>]], bars: &[Candle], out: &mut Vec<(i64, Action)>) {
+        let &[fast, slow] = columns else {
+            return run_each(self, columns, bars, out);
+        };
+        for ((&f, &s), bar) in fast.iter().zip(slow).zip(bars) {
+            if let Some(action) = self.step(&[f, s]) {
+                out.push((bar.ts, action));
+            }
         }
     }
 }

@@ -33,4 +33,10 @@ pub trait Strategy: Send {
     fn warmup(&self) -> usize {
         0
     }
+    /// `Some(ts)`: `on_bar` asks for nothing and changes nothing on a bar before `ts`, so the engine
+    /// may step over such bars without calling it (a replayed strategy knows its next action). `None`
+    /// (the default) promises nothing, and an engine that gets `None` at the start never asks again.
+    fn quiet_before(&self) -> Option<i64> {
+        None
+    }
 }

@@ -33,26 +33,37 @@ pub trait Signal: Send {
     fn step(&mut self, values: &[Option<f64>]) -> Option<Action>;
 
     /// `step` over a chunk of bars, recording each action with its bar's timestamp; `columns[k][j]`
-    /// is series k at bar j. One dynamic call per chunk: inside, `step` is the implementor's own.
+    /// is series k at bar j (missing values are `None`). One dynamic call per chunk: inside, `step`
+    /// is the implementor's own.
     fn run(&mut self, columns: &[&[Option<f64>]], bars: &[Candle], out: &mut Vec<(i64, Action)>) {
-        const INLINE: usize = 4;
-        let mut values = [None; INLINE];
-        let mut spill = Vec::new();
-        for (j, bar) in bars.iter().enumerate() {
-            let value = |c: &&[Option<f64>]| c.get(j).copied().flatten();
-            let action = if columns.len() <= INLINE {
-                for (v, c) in values.iter_mut().zip(columns) {
-                    *v = value(c);
-                }
-                self.step(&values[..columns.len()])
-            } else {
-                spill.clear();
-                spill.extend(columns.iter().map(value));
-                self.step(&spill)
-            };
-            if let Some(action) = action {
-                out.push((bar.ts, action));
+        run_each(self, columns, bars, out);
+    }
+}
+
+/// What `Signal::run` does unless an implementor has a faster way to the same actions.
+pub fn run_each<S: Signal + ?Sized>(
+    signal: &mut S,
+    columns: &[&[Option<f64>]],
+    bars: &[Candle],
+    out: &mut Vec<(i64, Action)>,
+) {
+    const INLINE: usize = 4;
+    let mut values = [None; INLINE];
+    let mut spill = Vec::new();
+    for (j, bar) in bars.iter().enumerate() {
+        let value = |c: &&[Option<f64>]| c.get(j).copied().flatten();
+        let action = if columns.len() <= INLINE {
+            for (v, c) in values.iter_mut().zip(columns) {
+                *v = value(c);
             }
+            signal.step(&values[..columns.len()])
+        } else {
+            spill.clear();
+            spill.extend(columns.iter().map(value));
+            signal.step(&spill)
+        };
+        if let Some(action) = action {
+            out.push((bar.ts, action));
         }
     }
 }
@@ -170,6 +181,10 @@ impl Replayed {
 impl Strategy for Replayed {
     fn warmup(&self) -> usize {
         self.warmup
+    }
+
+    fn quiet_before(&self) -> Option<i64> {
+        Some(self.events.get(self.next).map_or(i64::MAX, |e| e.0))
     }
 
     #[inline]
