@@ -227,15 +227,17 @@ mod tests {
                 Candle::new(i, c, c, c, c, 1.0)
             })
             .collect();
+        // Windows shorter than a chunk and longer than two.
         let keys = [
             SeriesKey::SmaOfClose(3),
             SeriesKey::SmaOfClose(50),
             SeriesKey::SmaOfClose(3),
+            SeriesKey::SmaOfClose(150),
         ];
         let mut bank = SeriesBank::new(keys);
-        assert_eq!(bank.distinct(), 2);
+        assert_eq!(bank.distinct(), 3);
         let mut run = SignalRun::new(Box::new(Threshold(false)), &keys[0..1], &bank).unwrap();
-        let mut own = [Sma::new(3), Sma::new(50)];
+        let mut own = [Sma::new(3), Sma::new(50), Sma::new(150)];
         let (mut reference, mut alone) = (Vec::new(), Threshold(false));
         for chunk in bars.chunks(64) {
             bank.fill(chunk);
@@ -244,6 +246,8 @@ mod tests {
                 let v: Vec<Option<f64>> = own.iter_mut().map(|s| s.update(b.close)).collect();
                 assert_eq!(bank.value(bank.index(keys[0]).unwrap(), j), v[0], "bar {}", b.ts);
                 assert_eq!(bank.value(bank.index(keys[1]).unwrap(), j), v[1], "bar {}", b.ts);
+                let long = bank.value(bank.index(keys[3]).unwrap(), j);
+                assert_eq!(long.map(f64::to_bits), v[2].map(f64::to_bits), "bar {}", b.ts);
                 if let Some(a) = alone.step(&v[0..1]) {
                     reference.push((b.ts, a));
                 }
