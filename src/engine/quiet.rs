@@ -19,7 +19,7 @@ impl<C: Clock, X: Execution, S: EventSink> Engine<C, X, S> {
         if !self.may_be_quiet || !self.nothing_pending() {
             return 0;
         }
-        let Some(before) = self.strategies[symbol].quiet_before() else {
+        let Some(before) = self.strategies.get(symbol).and_then(|s| s.quiet_before()) else {
             return 0;
         };
         let n = bars.iter().position(|b| b.ts >= before).unwrap_or(bars.len());
