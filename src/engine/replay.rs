@@ -17,9 +17,9 @@ pub enum ReplayEnd {
     Halted,
 }
 
-/// Steps `bars` of the run's only symbol through the engine, one step each; `false` once the run
-/// has wound down (a risk halt done, or the strategy failed). `replay` feeds a series through it in
-/// pieces; a sweep feeds one piece to many engines while the piece is in cache.
+/// Steps `bars` of the run's only symbol through the engine, one step each, stepping over quiet
+/// stretches where the engine may (`Engine::quiet_bars`); `false` once the run has wound down (a
+/// risk halt done, or the strategy failed).
 #[inline]
 fn step_bars<C: Clock, X: Execution, S: EventSink>(engine: &mut Engine<C, X, S>, bars: &[Candle]) -> bool {
     let mut next = 0;
