@@ -756,7 +756,7 @@ fn replayed_run<S: EventSink + Default, const LOUD: bool>(
         risk: Default::default(),
     };
     let calls = std::sync::Arc::new(AtomicUsize::new(0));
-    let strategy = Calls::<LOUD>(Replayed::new(events.to_vec(), 0), calls.clone());
+    let strategy = Calls::<LOUD>(Replayed::new(events.to_vec()), calls.clone());
     let execution = SimulatedExecution::new(1, 5.0);
     let mut e = Engine::new(
         cfg,

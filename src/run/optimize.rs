@@ -465,12 +465,8 @@ type Events = Vec<(i64, Action)>;
 /// `evaluate_one` with the strategy replaced by what its signal decided on these candles: the
 /// same orders on the same bars, so the same outcome.
 fn evaluate_replayed(cfg: &RunConfig, series: &[&[Candle]], events: Events) -> Outcome {
-    let plain = cfg
-        .strategy()?
-        .build(&cfg.params)
-        .map_err(|e| RunError::new(ErrorCode::InvalidParams, e))?;
     let orders = events.len();
-    let strategy = Box::new(Replayed::new(events, plain.warmup()));
+    let strategy = Box::new(Replayed::new(events));
     let execution = SimulatedExecution::new(cfg.symbols.len(), cfg.slippage_bps);
     let mut eng = backtest::engine_around(cfg, HistoricalClock::default(), execution, NoEvents, vec![strategy]);
     eng.discard_equity_curve();

@@ -162,27 +162,19 @@ impl SignalRun {
 }
 
 /// A strategy acting at recorded timestamps: what its signal decided, replayed through the engine.
+/// Only sweeps replay, and they report no warmup progress, so it keeps the default warmup of 0.
 pub struct Replayed {
     events: Vec<(i64, Action)>,
     next: usize,
-    warmup: usize,
 }
 
 impl Replayed {
-    pub fn new(events: Vec<(i64, Action)>, warmup: usize) -> Self {
-        Replayed {
-            events,
-            next: 0,
-            warmup,
-        }
+    pub fn new(events: Vec<(i64, Action)>) -> Self {
+        Replayed { events, next: 0 }
     }
 }
 
 impl Strategy for Replayed {
-    fn warmup(&self) -> usize {
-        self.warmup
-    }
-
     fn quiet_before(&self) -> Option<i64> {
         Some(self.events.get(self.next).map_or(i64::MAX, |e| e.0))
     }
